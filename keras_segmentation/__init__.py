@@ -1,0 +1,43 @@
+"""keras-segmentation: semantic image segmentation with Keras 3.
+
+The successor of the original ``keras_segmentation`` package: same API, on
+Keras 3 (TensorFlow by default; JAX and PyTorch work too).
+
+Importing the package is cheap: Keras and TensorFlow load only when a name that
+needs them is first used.
+
+Example:
+    >>> from keras_segmentation.models.unet import vgg_unet
+    >>> model = vgg_unet(n_classes=12, input_height=416, input_width=608)
+    >>> model.train(train_images="data/images_prepped_train/",
+    ...             train_annotations="data/annotations_prepped_train/",
+    ...             checkpoints_path="checkpoints/vgg_unet_1", epochs=5)
+"""
+
+import importlib
+
+__version__ = "0.4.0.dev0"
+
+#: Top-level names, loaded on first use: name -> module that defines it.
+_LAZY = {
+    "build_model": "keras_segmentation.models",
+    "list_models": "keras_segmentation.models",
+    "list_encoders": "keras_segmentation.models",
+    "load_model": "keras_segmentation.models",
+    "model_from_checkpoint_path": "keras_segmentation.predict",
+    "predict_multiple": "keras_segmentation.predict",
+    "evaluate": "keras_segmentation.predict",
+    "verify_dataset": "keras_segmentation.data.verify",
+    "visualize_dataset": "keras_segmentation.data.visualize",
+    "SegmentationError": "keras_segmentation.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_segmentation' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Datasets: reading, pairing, verifying, visualising, augmenting and loading images and masks."""

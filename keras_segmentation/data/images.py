@@ -1,0 +1,255 @@
+"""Reading images and masks from disk, and turning images into network input.
+
+Conventions (the original library's, kept on purpose):
+
+* :func:`read_image` returns OpenCV's channel order: **BGR** (BGRA with an alpha
+  channel), ``uint8`` or ``uint16``, always 3-D ``(H, W, C)``. A NumPy array passed
+  instead of a path is taken to be in that order too.
+* :func:`normalize_image` converts to float32 and to the order the network sees,
+  which is **RGB** for every mode except ``"caffe"`` (BGR, as Keras' caffe-style
+  VGG16/ResNet50 weights expect). 16-bit images are first scaled to 0..255.
+* :func:`read_mask` returns a 2-D array of class ids.
+
+Example:
+    >>> img = read_image("images/0001.png")                  # (360, 480, 3) uint8, BGR
+    >>> x = normalize_image(img, "sub_mean", size=(416, 608)) # (416, 608, 3) float32, RGB
+    >>> mask = read_mask("annotations/0001.png")              # (360, 480) uint8 class ids
+"""
+
+import os
+
+import cv2
+import numpy as np
+
+from ..errors import ImageReadError, MaskFormatError
+
+#: Extensions (lower case; matching is case-insensitive) accepted for images and masks.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff")
+LOSSY_EXTENSIONS = (".jpg", ".jpeg")
+
+#: The original library's ``read_image_type`` values (OpenCV imread flags).
+READ_COLOR, READ_GRAYSCALE, READ_UNCHANGED = 1, 0, -1
+
+#: ImageNet channel means on a 0..255 scale, in BGR order (Caffe / Keras "caffe" mode).
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+#: ImageNet mean and standard deviation on a 0..1 scale, RGB order (PyTorch "torch" mode).
+IMAGENET_MEAN_RGB01 = (0.485, 0.456, 0.406)
+IMAGENET_STD_RGB01 = (0.229, 0.224, 0.225)
+
+#: Input normalisations, by name. See :func:`normalize_image`.
+NORMALIZATIONS = ("sub_mean", "caffe", "sub_and_divide", "tf", "divide", "torch", "none")
+
+
+def read_image(source, read_image_type=READ_COLOR):
+    """Read an image file (or take an array) as a 3-D BGR(A) array.
+
+    Args:
+        source: a path, or an ``ndarray`` already in OpenCV order (2-D arrays
+            get a channel axis).
+        read_image_type: 1 colour (3 channels), 0 grayscale (1 channel),
+            -1 unchanged (keeps alpha, extra channels and 16-bit depth).
+
+    Raises:
+        ImageReadError: the file is missing, empty, or cannot be decoded.
+    """
+    if isinstance(source, np.ndarray):
+        return np.atleast_3d(source) if source.ndim == 2 else source
+    path = os.fspath(source)
+    image = _decode(path, read_image_type)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    return image
+
+
+def read_mask(source, colour_map=None):
+    """Read a mask as a 2-D array of class ids.
+
+    Rules, in order:
+
+    * JPEG masks are refused: lossy compression changes class ids at edges.
+    * Palette (mode ``"P"``) PNGs give their palette **indices** (what tools like
+      labelme and the VOC dataset store), not the colours OpenCV would return.
+    * Single-channel files give their values (8- or 16-bit).
+    * 3-channel files give the **blue** channel (the original library's rule;
+      label PNGs saved as gray RGB have B = G = R), unless ``colour_map`` is set,
+      in which case each RGB colour is looked up in it.
+
+    Args:
+        source: a path, or a 2-D / 3-D array (3-D arrays are BGR).
+        colour_map: optional :class:`ColourMap` (or ``{(r, g, b): class_id}``) for
+            colour-coded RGB masks.
+
+    Raises:
+        MaskFormatError: JPEG mask, or a colour not in ``colour_map``.
+        ImageReadError: the file is missing, empty or corrupt.
+    """
+    path = None
+    if isinstance(source, np.ndarray):
+        raw = source
+    else:
+        path = os.fspath(source)
+        if path.lower().endswith(LOSSY_EXTENSIONS):
+            raise MaskFormatError(
+                f"{path}: JPEG masks are not supported, lossy compression changes class ids "
+                "at object edges; save masks as PNG or BMP"
+            )
+        if _is_palette_png(path):
+            return _read_palette_indices(path)
+        raw = _decode(path, READ_UNCHANGED)
+    if raw.ndim == 2:
+        return raw
+    if raw.ndim == 3 and raw.shape[2] == 1:
+        return raw[:, :, 0]
+    if colour_map is not None:
+        if not isinstance(colour_map, ColourMap):
+            colour_map = ColourMap(colour_map)
+        return colour_map.encode(raw[:, :, 2::-1], path or "<array>")
+    return raw[:, :, 0]
+
+
+class ColourMap:
+    """Maps the RGB colours of colour-coded masks to class ids.
+
+    Example:
+        >>> cmap = ColourMap({(0, 0, 0): 0, (128, 0, 0): 1})
+        >>> cmap = ColourMap.from_csv("colours.csv")   # lines "r,g,b,class_id"
+    """
+
+    def __init__(self, colours):
+        self.colours = {tuple(int(v) for v in rgb): int(cls) for rgb, cls in dict(colours).items()}
+        keys = np.array(list(self.colours), dtype=np.int64).reshape(-1, 3)
+        self._packed = (keys[:, 0] << 16) | (keys[:, 1] << 8) | keys[:, 2]
+        self._ids = np.array(list(self.colours.values()), dtype=np.int64)
+        order = np.argsort(self._packed)
+        self._packed, self._ids = self._packed[order], self._ids[order]
+
+    @classmethod
+    def from_csv(cls, path):
+        """Read ``r,g,b,class_id`` lines (a header line and ``#`` comments are skipped)."""
+        colours = {}
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                line = line.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                fields = [f.strip() for f in line.split(",")]
+                try:
+                    r, g, b, class_id = (int(f) for f in fields)
+                except ValueError:
+                    if number == 1:
+                        continue  # header
+                    raise MaskFormatError(f"{path}:{number}: expected 'r,g,b,class_id', got {line!r}") from None
+                colours[(r, g, b)] = class_id
+        if not colours:
+            raise MaskFormatError(f"{path}: no 'r,g,b,class_id' lines found")
+        return cls(colours)
+
+    def encode(self, rgb, name="<array>"):
+        """Turn an ``(H, W, 3)`` RGB array into ``(H, W)`` class ids."""
+        rgb = rgb.astype(np.int64)
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        index = np.searchsorted(self._packed, packed).clip(0, len(self._packed) - 1)
+        known = self._packed[index] == packed
+        if not known.all():
+            unknown = np.unique(packed[~known])[:5]
+            shown = ", ".join(f"({v >> 16},{(v >> 8) & 255},{v & 255})" for v in unknown)
+            raise MaskFormatError(f"{name}: colours not in the colour map: {shown}")
+        dtype = np.uint8 if self._ids.max(initial=0) < 256 else np.uint16
+        return self._ids[index].astype(dtype)
+
+
+def normalize_image(image, normalization="sub_mean", size=None, interpolation=cv2.INTER_LINEAR):
+    """Resize (optionally) and normalise an image for the network.
+
+    Args:
+        image: ``(H, W, C)`` array in BGR(A) order, as :func:`read_image` returns.
+        normalization: one of
+
+            * ``"sub_mean"``: the original library's default: RGB order, ImageNet
+              means subtracted (0..255 scale).
+            * ``"caffe"``: BGR order, ImageNet means subtracted (Keras VGG16 / ResNet50).
+            * ``"sub_and_divide"`` or ``"tf"``: RGB scaled to [-1, 1] (MobileNet, Xception).
+            * ``"divide"``: RGB scaled to [0, 1].
+            * ``"torch"``: RGB, ImageNet mean/std on the 0..1 scale (DenseNet).
+            * ``"none"``: RGB, 0..255 floats (models with built-in rescaling).
+
+            Images with other than 3 channels keep their order; the means and
+            deviations are averaged over RGB and applied to every channel.
+        size: ``(height, width)`` to resize to, or ``None``.
+
+    Returns:
+        float32 ``(height, width, C)`` array.
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"unknown normalization {normalization!r}; choose one of {', '.join(NORMALIZATIONS)}")
+    if size is not None and tuple(image.shape[:2]) != tuple(size):
+        image = cv2.resize(image, (int(size[1]), int(size[0])), interpolation=interpolation)
+        image = np.atleast_3d(image)
+    x = image.astype(np.float32)
+    if image.dtype == np.uint16:
+        x *= 255.0 / 65535.0
+    channels = x.shape[2]
+    if channels in (3, 4) and normalization != "caffe":
+        x[:, :, :3] = x[:, :, 2::-1]  # BGR(A) -> RGB(A)
+    if normalization in ("sub_mean", "caffe"):
+        mean = IMAGENET_MEAN_BGR if normalization == "caffe" else IMAGENET_MEAN_BGR[::-1]
+        _per_channel(x, np.subtract, mean)
+    elif normalization in ("sub_and_divide", "tf"):
+        x /= 127.5
+        x -= 1.0
+    elif normalization == "divide":
+        x /= 255.0
+    elif normalization == "torch":
+        x /= 255.0
+        _per_channel(x, np.subtract, IMAGENET_MEAN_RGB01)
+        _per_channel(x, np.divide, IMAGENET_STD_RGB01)
+    return x
+
+
+def _per_channel(x, op, values):
+    """Apply ``op`` in place with one value per RGB channel (the average for other layouts)."""
+    if x.shape[2] >= 3:
+        op(x[:, :, :3], np.asarray(values, np.float32), out=x[:, :, :3])
+        if x.shape[2] > 3:
+            op(x[:, :, 3:], np.float32(np.mean(values)), out=x[:, :, 3:])
+    else:
+        op(x, np.float32(np.mean(values)), out=x)
+
+
+def _decode(path, flags):
+    """``cv2.imread`` that explains failures instead of returning ``None``."""
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{path}: file not found" if not os.path.exists(path) else f"{path}: not a file")
+    try:
+        size = os.path.getsize(path)
+        # np.fromfile + imdecode handles non-ASCII paths on every platform.
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise ImageReadError(f"{path}: cannot be read ({err.strerror or err})") from None
+    if size == 0:
+        raise ImageReadError(f"{path}: file is empty (0 bytes)")
+    image = cv2.imdecode(data, flags)
+    if image is None:
+        raise ImageReadError(f"{path}: not a readable image (corrupt, truncated or not an image file)")
+    return image
+
+
+def _is_palette_png(path):
+    """True when ``path`` is a PNG whose colour type is 3 (indexed colour)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(26)
+    except OSError:
+        return False
+    return len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[25] == 3
+
+
+def _read_palette_indices(path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img)
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise ImageReadError(f"{path}: not a readable image ({err})") from None

@@ -1,0 +1,169 @@
+"""Pairing image files with their masks by base name.
+
+``images/0001.jpg`` pairs with ``masks/0001.png``: the base names (file name
+without extension) must be equal; extensions are matched case-insensitively
+(``.PNG`` and ``.Jpg`` count). Order is deterministic (sorted by base name, then
+file name). Unlike the original library, every problem is collected and reported
+at once instead of stopping at the first.
+
+Example:
+    >>> result = find_pairs("data/images_prepped_train", "data/annotations_prepped_train")
+    >>> result.ok, len(result.pairs)
+    (True, 367)
+    >>> get_pairs_from_paths("imgs", "masks")       # the original API: list of (image, mask)
+    [('imgs/a.jpg', 'masks/a.png'), ...]
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import PairingError
+from .images import IMAGE_EXTENSIONS, LOSSY_EXTENSIONS, MASK_EXTENSIONS
+
+
+@dataclass
+class PairingResult:
+    """Outcome of :func:`find_pairs`.
+
+    Attributes:
+        pairs: ``(image, mask)`` tuples, or ``(image, mask, [other inputs])`` when
+            ``other_inputs_paths`` was given.
+        images_without_mask: images with no PNG/BMP mask of the same base name.
+        jpeg_masks: masks that exist only as JPEG for an image (refused: lossy).
+        masks_without_image: masks that no image claims (usually a misnamed file).
+        ambiguous_masks: groups of masks sharing one base name (``a.png`` + ``a.bmp``).
+        missing_other_inputs: ``(image, folder)`` where the extra input is missing.
+    """
+
+    pairs: list = field(default_factory=list)
+    images_without_mask: list = field(default_factory=list)
+    jpeg_masks: list = field(default_factory=list)
+    masks_without_image: list = field(default_factory=list)
+    ambiguous_masks: list = field(default_factory=list)
+    missing_other_inputs: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        """True when every image has exactly one usable mask (orphan masks are only warnings)."""
+        return not (self.images_without_mask or self.jpeg_masks or self.ambiguous_masks or self.missing_other_inputs)
+
+    def errors(self):
+        """One line per problem that stops training, each naming the file."""
+        lines = [f"{img}: no mask with the same base name" for img in self.images_without_mask]
+        lines += [
+            f"{mask}: JPEG masks are not supported (lossy compression changes class ids); save it as PNG"
+            for mask in self.jpeg_masks
+        ]
+        lines += [f"{', '.join(group)}: several masks share one base name (ambiguous)" for group in self.ambiguous_masks]
+        lines += [f"{img}: no matching image in extra input folder {folder}" for img, folder in self.missing_other_inputs]
+        return lines
+
+    def warnings(self):
+        """One line per suspicious but harmless finding."""
+        return [f"{mask}: mask has no image with the same base name" for mask in self.masks_without_image]
+
+
+def list_files(folder, extensions, role="images_path"):
+    """Sorted paths of the files in ``folder`` (not recursive) whose extension is in ``extensions``.
+
+    Raises:
+        PairingError: ``folder`` does not exist or is not a folder.
+    """
+    folder = os.fspath(folder)
+    if not os.path.exists(folder):
+        raise PairingError(f"{role} {folder}: folder not found")
+    if not os.path.isdir(folder):
+        raise PairingError(f"{role} {folder}: not a folder")
+    names = [
+        name
+        for name in os.listdir(folder)
+        if not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions
+    ]
+    names.sort(key=lambda name: (os.path.splitext(name)[0], name))
+    return [os.path.join(folder, name) for name in names if os.path.isfile(os.path.join(folder, name))]
+
+
+def base_name(path):
+    """File name without folder and extension: ``"a/b/0001.png"`` -> ``"0001"``."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def find_pairs(images_path, segs_path, other_inputs_paths=None):
+    """Pair the images in ``images_path`` with the masks in ``segs_path``; collect every problem.
+
+    Raises:
+        PairingError: a folder is missing, or ``images_path`` holds no image files.
+    """
+    images = list_files(images_path, IMAGE_EXTENSIONS, "images_path")
+    if not images:
+        raise PairingError(
+            f"images_path {os.fspath(images_path)}: no image files ({', '.join(IMAGE_EXTENSIONS)}) found"
+        )
+    masks_by_base = _group_by_base(list_files(segs_path, MASK_EXTENSIONS + LOSSY_EXTENSIONS, "segs_path"))
+    others_by_base = [
+        (os.fspath(folder), _group_by_base(list_files(folder, IMAGE_EXTENSIONS, "other_inputs_paths")))
+        for folder in other_inputs_paths or ()
+    ]
+
+    result = PairingResult()
+    claimed = set()
+    for image in images:
+        base = base_name(image)
+        candidates = masks_by_base.get(base, [])
+        usable = [m for m in candidates if not m.lower().endswith(LOSSY_EXTENSIONS)]
+        claimed.add(base)
+        if len(usable) > 1:
+            if usable not in result.ambiguous_masks:
+                result.ambiguous_masks.append(usable)
+            continue
+        if not usable:
+            if candidates:
+                result.jpeg_masks.extend(candidates)
+            else:
+                result.images_without_mask.append(image)
+            continue
+        if not others_by_base:
+            result.pairs.append((image, usable[0]))
+            continue
+        others = []
+        for folder, by_base in others_by_base:
+            if by_base.get(base):
+                others.append(by_base[base][0])
+            else:
+                result.missing_other_inputs.append((image, folder))
+        if len(others) == len(others_by_base):
+            result.pairs.append((image, usable[0], others))
+    result.masks_without_image = [
+        mask
+        for base, group in masks_by_base.items()
+        if base not in claimed
+        for mask in group
+        if not mask.lower().endswith(LOSSY_EXTENSIONS)
+    ]
+    return result
+
+
+def get_pairs_from_paths(images_path, segs_path, ignore_non_matching=False, other_inputs_paths=None):
+    """The original library's pairing call: the list of pairs, or one error naming every problem.
+
+    Args:
+        ignore_non_matching: skip images without a mask instead of raising.
+
+    Raises:
+        PairingError: (a :class:`DataLoaderError`) listing every problem found.
+    """
+    result = find_pairs(images_path, segs_path, other_inputs_paths)
+    if ignore_non_matching:
+        result.images_without_mask = []
+    errors = result.errors()
+    if errors:
+        shown = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
+        raise PairingError(f"{len(errors)} pairing problem(s): {shown}")
+    return result.pairs
+
+
+def _group_by_base(paths):
+    groups = {}
+    for path in paths:
+        groups.setdefault(base_name(path), []).append(path)
+    return groups

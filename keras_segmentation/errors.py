@@ -1,0 +1,65 @@
+"""Exception classes raised by keras-segmentation.
+
+Every error the library raises on purpose is a :class:`SegmentationError`, so a
+caller can catch them all with one ``except``; the subclasses say what went wrong.
+Messages are one line and name the file (or argument) at fault.
+
+Example:
+    >>> from keras_segmentation.errors import SegmentationError
+    >>> try:
+    ...     raise MaskValueError("masks/a.png: values [255] >= n_classes=2")
+    ... except SegmentationError as err:
+    ...     print(err)
+    masks/a.png: values [255] >= n_classes=2
+"""
+
+
+class SegmentationError(Exception):
+    """Base class of every error raised by keras-segmentation."""
+
+
+class DataLoaderError(SegmentationError):
+    """A dataset problem: missing pairs, unreadable files, bad mask values.
+
+    The name is the original library's; the subclasses below refine it.
+    """
+
+
+class PairingError(DataLoaderError):
+    """Images and masks do not pair up (missing or ambiguous partners, empty folder)."""
+
+
+class ImageReadError(DataLoaderError, OSError):
+    """A file is missing, empty, corrupt, truncated or not an image."""
+
+
+class MaskFormatError(DataLoaderError):
+    """A mask's format cannot carry class ids (JPEG, RGB colours without a colour map)."""
+
+
+class MaskValueError(DataLoaderError, ValueError):
+    """A mask holds class ids outside ``[0, n_classes)``."""
+
+
+class ChannelMismatchError(DataLoaderError, ValueError):
+    """An image's channel count does not match what the model expects."""
+
+
+class ModelConfigError(SegmentationError, ValueError):
+    """A model cannot be built with the given arguments (unknown name, bad size)."""
+
+
+class InputSizeError(ModelConfigError):
+    """The input height/width does not suit the architecture; the message names valid sizes."""
+
+
+class WeightsError(SegmentationError):
+    """Pretrained or saved weights cannot be found or do not fit the model."""
+
+
+class CheckpointError(SegmentationError):
+    """A checkpoint or its ``_config.json`` is missing, malformed or does not fit."""
+
+
+class TrainingError(SegmentationError):
+    """Training cannot go on (for example the loss became NaN)."""

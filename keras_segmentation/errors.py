@@ -41,8 +41,16 @@ class MaskValueError(DataLoaderError, ValueError):
     """A mask holds class ids outside ``[0, n_classes)``."""
 
 
+class SizeMismatchError(DataLoaderError, ValueError):
+    """An image and its mask have different sizes."""
+
+
 class ChannelMismatchError(DataLoaderError, ValueError):
     """An image's channel count does not match what the model expects."""
+
+
+class AugmentationError(DataLoaderError, ValueError):
+    """An augmentation name or custom augmentation cannot be used."""
 
 
 class ModelConfigError(SegmentationError, ValueError):

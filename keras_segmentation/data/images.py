@@ -21,7 +21,7 @@ import os
 import cv2
 import numpy as np
 
-from ..errors import ImageReadError, MaskFormatError
+from ..errors import ChannelMismatchError, ImageReadError, MaskFormatError
 
 #: Extensions (lower case; matching is case-insensitive) accepted for images and masks.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -69,7 +69,8 @@ def read_mask(source, colour_map=None):
 
     * JPEG masks are refused: lossy compression changes class ids at edges.
     * Palette (mode ``"P"``) PNGs give their palette **indices** (what tools like
-      labelme and the VOC dataset store), not the colours OpenCV would return.
+      labelme and the VOC dataset store), not the colours OpenCV would return;
+      with a ``colour_map`` their palette colours are looked up instead.
     * Single-channel files give their values (8- or 16-bit).
     * 3-channel files give the **blue** channel (the original library's rule;
       label PNGs saved as gray RGB have B = G = R), unless ``colour_map`` is set,
@@ -83,29 +84,54 @@ def read_mask(source, colour_map=None):
     Raises:
         MaskFormatError: JPEG mask, or a colour not in ``colour_map``.
         ImageReadError: the file is missing, empty or corrupt.
+
+    Example:
+        >>> read_mask("annotations/0001.png")                  # (360, 480) uint8 class ids
+        >>> read_mask("labels/a.png", ColourMap.from_csv("colours.csv"))
     """
-    path = None
     if isinstance(source, np.ndarray):
-        raw = source
-    else:
-        path = os.fspath(source)
-        if path.lower().endswith(LOSSY_EXTENSIONS):
-            raise MaskFormatError(
-                f"{path}: JPEG masks are not supported, lossy compression changes class ids "
-                "at object edges; save masks as PNG or BMP"
-            )
-        if _is_palette_png(path):
-            return _read_palette_indices(path)
-        raw = _decode(path, READ_UNCHANGED)
-    if raw.ndim == 2:
-        return raw
-    if raw.ndim == 3 and raw.shape[2] == 1:
-        return raw[:, :, 0]
+        return mask_to_class_ids(source, colour_map)
+    path = os.fspath(source)
+    return mask_to_class_ids(decode_mask(path, palette_colours=colour_map is not None), colour_map, path)
+
+
+def decode_mask(path, palette_colours=False):
+    """A mask file's pixels, before they become class ids (see :func:`mask_to_class_ids`).
+
+    Returns the 2-D palette indices of a palette PNG (its BGR colours when
+    ``palette_colours``), otherwise what OpenCV decodes unchanged: 2-D for
+    single-channel files, BGR(A) for colour files, 8 or 16 bits.
+
+    Raises:
+        MaskFormatError: the file is a JPEG (lossy, so its class ids are unreliable).
+        ImageReadError: the file is missing, empty or corrupt.
+    """
+    path = os.fspath(path)
+    if path.lower().endswith(LOSSY_EXTENSIONS):
+        raise MaskFormatError(
+            f"{path}: JPEG masks are not supported, lossy compression changes class ids "
+            "at object edges; save masks as PNG or BMP"
+        )
+    if _is_palette_png(path):
+        return _read_palette_png(path, palette_colours)
+    return _decode(path, READ_UNCHANGED)
+
+
+def mask_to_class_ids(pixels, colour_map=None, name="<array>"):
+    """Class ids ``(H, W)`` from decoded mask pixels (2-D, or 3-D in BGR(A) order).
+
+    Single-channel pixels are the ids; colour pixels are looked up in
+    ``colour_map`` when given, otherwise their blue channel is used.
+    """
+    if pixels.ndim == 2:
+        return pixels
+    if pixels.shape[2] == 1:
+        return pixels[:, :, 0]
     if colour_map is not None:
         if not isinstance(colour_map, ColourMap):
             colour_map = ColourMap(colour_map)
-        return colour_map.encode(raw[:, :, 2::-1], path or "<array>")
-    return raw[:, :, 0]
+        return colour_map.encode(pixels[:, :, 2::-1], name)
+    return pixels[:, :, 0]
 
 
 class ColourMap:
@@ -118,6 +144,8 @@ class ColourMap:
 
     def __init__(self, colours):
         self.colours = {tuple(int(v) for v in rgb): int(cls) for rgb, cls in dict(colours).items()}
+        if not self.colours:
+            raise MaskFormatError("colour map is empty: give at least one (r, g, b) -> class_id entry")
         keys = np.array(list(self.colours), dtype=np.int64).reshape(-1, 3)
         self._packed = (keys[:, 0] << 16) | (keys[:, 1] << 8) | keys[:, 2]
         self._ids = np.array(list(self.colours.values()), dtype=np.int64)
@@ -245,11 +273,41 @@ def _is_palette_png(path):
     return len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[25] == 3
 
 
-def _read_palette_indices(path):
+def _read_palette_png(path, colours):
+    """Palette indices (2-D) of a palette PNG, or its colours in BGR order when ``colours``."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
+            if colours:
+                return np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1])
             return np.asarray(img)
     except (OSError, UnidentifiedImageError, SyntaxError) as err:
         raise ImageReadError(f"{path}: not a readable image ({err})") from None
+
+
+def read_image_for_model(source, channels, read_image_type=READ_COLOR):
+    """Read an image with the channel count a model expects.
+
+    The default colour read gives 3 channels; for a 1-channel model it reads
+    grayscale instead and for a 4+ channel model unchanged, so a model built
+    with ``channels=1`` or ``4`` works without also setting ``read_image_type``.
+
+    Raises:
+        ChannelMismatchError: the image has a different channel count than ``channels``.
+    """
+    if read_image_type == READ_COLOR and channels == 1:
+        read_image_type = READ_GRAYSCALE
+    elif read_image_type == READ_COLOR and channels and channels > 3:
+        read_image_type = READ_UNCHANGED
+    image = read_image(source, read_image_type)
+    if channels and image.shape[2] != channels:
+        if channels == 3 and image.shape[2] == 1:
+            image = np.repeat(image, 3, axis=2)
+        else:
+            name = source if isinstance(source, (str, os.PathLike)) else "<array>"
+            raise ChannelMismatchError(
+                f"{os.fspath(name)}: image has {image.shape[2]} channel(s) but the model expects {channels}; "
+                f"build the model with channels={image.shape[2]} or convert the image"
+            )
+    return image

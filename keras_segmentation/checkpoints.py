@@ -1,0 +1,389 @@
+"""Checkpoint files: what training writes under ``checkpoints_path`` and how it is read back.
+
+For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
+
+* ``ckpt/vgg_unet_1_config.json``: how to rebuild the model (the original's keys
+  ``model_class, n_classes, input_height, input_width, output_height, output_width``
+  plus ``channels, normalization, class_names, build_config, format_version,
+  library_version``; models built by hand also store their ``architecture``);
+* ``ckpt/vgg_unet_1.00003.weights.h5`` after epoch 3 (1-based, as Keras'
+  ``ModelCheckpoint``): plain Keras weights, loadable with ``model.load_weights``;
+* ``ckpt/vgg_unet_1.00003.state.npz``: optimizer state for resuming (only the
+  newest is kept);
+* ``ckpt/vgg_unet_1.keras``: the full model, at the end of training.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a crash or a full disk never leaves a half-written checkpoint under
+the real name: the previous one stays intact.
+
+Example:
+    >>> latest = find_latest_checkpoint("ckpt/vgg_unet_1")   # 'ckpt/vgg_unet_1.00005.weights.h5'
+    >>> model = load_model_from_checkpoint("ckpt/vgg_unet_1")
+"""
+
+import json
+import os
+import re
+import warnings
+
+import numpy as np
+
+from . import __version__
+from .errors import CheckpointError
+
+FORMAT_VERSION = 2
+_WEIGHTS_RE = r"\.(\d+)\.weights\.h5"
+_ORIGINAL_KEYS = ("model_class", "n_classes", "input_height", "input_width", "output_height", "output_width")
+
+
+
+def config_path(checkpoints_path):
+    return f"{os.fspath(checkpoints_path)}_config.json"
+
+
+def weights_path(checkpoints_path, epoch):
+    return f"{os.fspath(checkpoints_path)}.{int(epoch):05d}.weights.h5"
+
+
+def state_path(checkpoints_path, epoch):
+    return f"{os.fspath(checkpoints_path)}.{int(epoch):05d}.state.npz"
+
+
+def final_model_path(checkpoints_path):
+    return f"{os.fspath(checkpoints_path)}.keras"
+
+
+# ------------------------------------------------------------------ atomic I/O
+def atomic_write(path, write):
+    """Call ``write(temp_path)`` then rename the temp file to ``path``.
+
+    The temporary file is in the same folder (so the rename is atomic) and keeps
+    ``path``'s suffix (Keras checks it). On any error it is removed and the
+    error re-raised; an existing ``path`` is untouched.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    temp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
+    try:
+        write(temp)
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+    _fsync_folder(folder or ".")
+
+
+def _fsync_folder(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # not supported on this platform/filesystem; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------- config
+def model_config(model, **extra):
+    """The ``_config.json`` content describing ``model``."""
+    config = {
+        "model_class": model.model_name,
+        "n_classes": int(model.n_classes),
+        "input_height": model.input_height,
+        "input_width": model.input_width,
+        "output_height": model.output_height,
+        "output_width": model.output_width,
+        "channels": int(model.channels),
+        "normalization": model.normalization,
+        "class_names": model.class_names,
+        "build_config": model.build_config,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+    }
+    if model.build_config is None:
+        import keras
+
+        config["architecture"] = keras.saving.serialize_keras_object(model)
+    config.update(extra)
+    return config
+
+
+def write_config(checkpoints_path, model, **extra):
+    """Write ``<checkpoints_path>_config.json`` atomically (creating the folder); returns the dict."""
+    config = model_config(model, **extra)
+    folder = os.path.dirname(os.fspath(checkpoints_path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(config, handle, indent=2)
+
+    atomic_write(config_path(checkpoints_path), write)
+    return config
+
+
+def read_config(checkpoints_path):
+    """Read and validate ``<checkpoints_path>_config.json``.
+
+    Raises:
+        CheckpointError: the file is missing, not JSON, or has missing/ill-typed keys.
+    """
+    path = config_path(checkpoints_path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: checkpoint config not found (was the model trained with checkpoints_path=?)")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not valid JSON ({err})") from None
+    _validate_config(config, path)
+    return config
+
+
+def _validate_config(config, path):
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    missing = [key for key in _ORIGINAL_KEYS if key not in config]
+    if missing:
+        raise CheckpointError(f"{path}: missing key(s) {', '.join(missing)}")
+    expected = {
+        "model_class": (str,),
+        "n_classes": (int,),
+        "input_height": (int, type(None)),
+        "input_width": (int, type(None)),
+        "output_height": (int, type(None)),
+        "output_width": (int, type(None)),
+        "channels": (int,),
+        "normalization": (str,),
+        "class_names": (list, type(None)),
+        "build_config": (dict, type(None)),
+        "architecture": (dict,),
+        "format_version": (int,),
+    }
+    for key, types in expected.items():
+        if key in config and (not isinstance(config[key], types) or isinstance(config[key], bool)):
+            raise CheckpointError(f"{path}: key {key!r} has the wrong type ({type(config[key]).__name__})")
+    if config["n_classes"] < 1:
+        raise CheckpointError(f"{path}: n_classes must be positive, got {config['n_classes']}")
+    if config.get("format_version", 1) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by a newer keras-segmentation (format {config['format_version']}); upgrade to read it"
+        )
+
+
+# --------------------------------------------------------------------- weights
+def list_checkpoints(checkpoints_path):
+    """``[(epoch, weights_path), ...]`` sorted by epoch, for ``<checkpoints_path>.NNNNN.weights.h5`` files."""
+    prefix = os.fspath(checkpoints_path)
+    folder, stem = os.path.split(prefix)
+    pattern = re.compile(re.escape(stem) + _WEIGHTS_RE + "$")
+    try:
+        names = os.listdir(folder or ".")
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match:
+            found.append((int(match.group(1)), os.path.join(folder, name)))
+    return sorted(found)
+
+
+def find_latest_checkpoint(checkpoints_path, fail_safe=True):
+    """Path of the newest weights file, or ``None`` (the original's API).
+
+    Raises:
+        CheckpointError: (a ``ValueError`` too, as the original's) when nothing is
+            found and ``fail_safe`` is False.
+    """
+    found = list_checkpoints(checkpoints_path)
+    if found:
+        return found[-1][1]
+    if fail_safe:
+        return None
+    raise _CheckpointNotFound(f"Checkpoint path {os.fspath(checkpoints_path)}: no *.NNNNN.weights.h5 file found")
+
+
+class _CheckpointNotFound(CheckpointError, ValueError):
+    """No weights file under a checkpoint prefix (ValueError as in the original)."""
+
+
+def save_checkpoint(model, checkpoints_path, epoch):
+    """Write the weights and optimizer state after ``epoch`` (1-based), atomically.
+
+    Older optimizer-state files are then removed (weights files are all kept).
+    """
+    save_training_state(model, weights_path(checkpoints_path, epoch), state_path(checkpoints_path, epoch))
+    for old_epoch, _ in list_checkpoints(checkpoints_path):
+        old_state = state_path(checkpoints_path, old_epoch)
+        if old_epoch < epoch and os.path.exists(old_state):
+            os.remove(old_state)
+
+
+def save_training_state(model, weights_file, state_file, **extra):
+    """Write the optimizer state (plus ``extra`` integers) and then the weights, each atomically.
+
+    The weights are written last, so a weights file only exists next to a complete state file.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    arrays = {key: np.asarray(value) for key, value in extra.items()}
+    if optimizer is not None and optimizer.variables:
+        arrays.update({f"v{i}": _to_numpy(v) for i, v in enumerate(optimizer.variables)})
+    if arrays:
+        atomic_write(state_file, lambda temp: _savez(temp, arrays))
+    atomic_write(weights_file, model.save_weights)
+
+
+def interrupted_paths(checkpoints_path):
+    """``(weights, state)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
+    prefix = os.fspath(checkpoints_path)
+    return f"{prefix}.interrupted.weights.h5", f"{prefix}.interrupted.state.npz"
+
+
+def read_state_extra(state_file, key):
+    """An integer stored by :func:`save_training_state` (``None`` when absent or unreadable)."""
+    try:
+        with np.load(state_file, allow_pickle=False) as data:
+            return int(data[key]) if key in data.files else None
+    except (OSError, ValueError):
+        return None
+
+
+def restore_latest(model, checkpoints_path, with_optimizer=True):
+    """Load the newest checkpoint that loads cleanly; return its epoch (0 if none).
+
+    A corrupt or partial newest file is skipped with a warning and the one
+    before it is tried.
+    """
+    for epoch, path in reversed(list_checkpoints(checkpoints_path)):
+        try:
+            model.load_weights(path)
+        except Exception as err:  # noqa: BLE001 - any failure means "unusable file"
+            warnings.warn(f"{path}: skipping unreadable checkpoint ({type(err).__name__}: {err})", stacklevel=2)
+            continue
+        if with_optimizer:
+            restore_optimizer(model, state_path(checkpoints_path, epoch))
+        return epoch
+    return 0
+
+
+def restore_optimizer(model, path):
+    """Load optimizer variables saved by :func:`save_training_state` (warns and skips when unusable)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return
+    if not os.path.exists(path):
+        warnings.warn(f"{path}: no optimizer state saved; resuming with a fresh optimizer", stacklevel=3)
+        return
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            count = sum(1 for key in data.files if key.startswith("v") and key[1:].isdigit())
+            arrays = [data[f"v{i}"] for i in range(count)]
+    except Exception as err:  # noqa: BLE001
+        warnings.warn(f"{path}: unreadable optimizer state ({err}); resuming with a fresh optimizer", stacklevel=3)
+        return
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    variables = optimizer.variables
+    if len(variables) != len(arrays) or any(tuple(v.shape) != a.shape for v, a in zip(variables, arrays)):
+        warnings.warn(f"{path}: optimizer state does not fit this optimizer; resuming with a fresh one", stacklevel=3)
+        return
+    for variable, array in zip(variables, arrays):
+        variable.assign(array)
+
+
+def _to_numpy(variable):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable))
+
+
+def _savez(path, arrays):
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+# ----------------------------------------------------------------- rebuilding
+def load_model_from_checkpoint(checkpoints_path, weights=None):
+    """Rebuild the model described by ``<checkpoints_path>_config.json`` and load weights.
+
+    Args:
+        checkpoints_path: the prefix given to ``train(checkpoints_path=...)``.
+        weights: a weights file to load instead of the newest checkpoint.
+
+    Raises:
+        CheckpointError: no config, an unknown model, or no usable weights file.
+    """
+    config = read_config(checkpoints_path)
+    model = model_from_config(config, config_path(checkpoints_path))
+    if weights is not None:
+        _load_weights(model, weights)
+        return model
+    found = list_checkpoints(checkpoints_path)
+    if not found:
+        final = final_model_path(checkpoints_path)
+        if os.path.isfile(final):
+            _load_weights(model, final)
+            return model
+        raise CheckpointError(
+            f"{os.fspath(checkpoints_path)}: config found but no weights file "
+            f"({os.path.basename(weights_path(checkpoints_path, 1))}, ...); train first or pass weights="
+        )
+    if restore_latest(model, checkpoints_path, with_optimizer=False) == 0:
+        raise CheckpointError(f"{os.fspath(checkpoints_path)}: every weights file is unreadable")
+    return model
+
+
+def _load_weights(model, path):
+    try:
+        if os.fspath(path).endswith(".keras"):
+            import keras
+
+            saved = keras.saving.load_model(path, compile=False, safe_mode=True)
+            model.set_weights(saved.get_weights())
+        else:
+            model.load_weights(path)
+    except (ValueError, OSError, KeyError) as err:
+        raise CheckpointError(f"{os.fspath(path)}: cannot load weights into {model.model_name or 'the model'} ({err})") from None
+
+
+def model_from_config(config, source="<config>"):
+    """Build the (untrained) model a checkpoint config describes."""
+    from .models import registry
+
+    name = config["model_class"]
+    try:
+        if config.get("build_config"):
+            model = registry.rebuild_model(config["build_config"])
+        elif config.get("architecture"):
+            import keras
+
+            model = keras.saving.deserialize_keras_object(config["architecture"], safe_mode=True)
+        elif name in registry.model_from_name:
+            model = registry.model_from_name[name](
+                config["n_classes"],
+                input_height=config["input_height"],
+                input_width=config["input_width"],
+                channels=config.get("channels", 3),
+                encoder_weights=None,
+            )
+        else:
+            raise CheckpointError(f"{source}: unknown model_class {name!r}; known: {', '.join(sorted(registry.model_from_name))}")
+    except CheckpointError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a config that cannot be rebuilt is a checkpoint problem
+        raise CheckpointError(f"{source}: cannot rebuild model {name!r} ({type(err).__name__}: {err})") from None
+    if model.n_classes != config["n_classes"]:
+        raise CheckpointError(f"{source}: n_classes={config['n_classes']} but the rebuilt model has {model.n_classes}")
+    if config.get("normalization"):
+        model.normalization = config["normalization"]
+    if config.get("class_names"):
+        model.class_names = list(config["class_names"])
+    return model

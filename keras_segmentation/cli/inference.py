@@ -1,0 +1,137 @@
+"""``predict``, ``predict_video`` and ``evaluate_model`` subcommands."""
+
+import json
+import os
+
+from .options import add_class_names_option
+
+
+def register(subparsers):
+    predict = subparsers.add_parser(
+        "predict",
+        help="predict one image or every image in a folder",
+        description="A folder --input_path writes <output_path>/<name>.png label maps (class ids; --colored for colour); "
+        "a single image writes a colour image to --output_path.",
+    )
+    predict.add_argument("--checkpoints_path", required=True)
+    predict.add_argument("--input_path", required=True, help="an image file or a folder of images")
+    predict.add_argument("--output_path", required=True, help="output file (single image) or folder")
+    _add_display_options(predict)
+    predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
+    predict.add_argument("--batch_size", type=int, default=4)
+    predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
+    predict.set_defaults(run=run_predict)
+
+    video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
+    video.add_argument("--input", default="0", help="video file, or a camera number (default 0)")
+    video.add_argument("--output_file", default=None, help="video to write (optional)")
+    video.add_argument("--checkpoints_path", required=True)
+    video.add_argument("--display", action="store_true", help="show the frames in a window")
+    _add_display_options(video, overlay_default=True)
+    video.set_defaults(run=run_predict_video)
+
+    evaluate = subparsers.add_parser(
+        "evaluate_model",
+        help="score a trained model on image/mask pairs",
+        description="Prints per-class IoU, accuracy and Dice plus mIoU, frequency-weighted IoU and pixel accuracy.",
+    )
+    evaluate.add_argument("--images_path", required=True)
+    evaluate.add_argument("--segs_path", required=True)
+    evaluate.add_argument("--checkpoints_path", required=True)
+    evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
+    evaluate.add_argument("--batch_size", type=int, default=4)
+    evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
+    evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
+    add_class_names_option(evaluate)
+    evaluate.set_defaults(run=run_evaluate)
+
+
+def _add_display_options(parser, overlay_default=False):
+    if overlay_default:
+        parser.add_argument("--no_overlay", action="store_false", dest="overlay_img", help="colour mask only, no blend")
+    else:
+        parser.add_argument("--overlay_img", action="store_true", help="blend the colour mask over the image")
+    parser.add_argument("--show_legends", action="store_true")
+    parser.add_argument("--prediction_width", type=int, default=None)
+    parser.add_argument("--prediction_height", type=int, default=None)
+    add_class_names_option(parser)
+
+
+def run_predict(args):
+    from ..predict import model_from_checkpoint_path, predict, predict_multiple
+
+    model = model_from_checkpoint_path(args.checkpoints_path)
+    display = dict(
+        overlay_img=args.overlay_img,
+        class_names=args.class_names,
+        show_legends=args.show_legends,
+        prediction_width=args.prediction_width,
+        prediction_height=args.prediction_height,
+        read_image_type=args.read_image_type,
+    )
+    if os.path.isdir(args.input_path):
+        results = predict_multiple(
+            model, inp_dir=args.input_path, out_dir=args.output_path, colored=args.colored or None,
+            batch_size=args.batch_size, **display,
+        )
+        written = sum(r is not None for r in results)
+        print(f"wrote {written} prediction(s) to {args.output_path}")
+    else:
+        predict(model, inp=args.input_path, out_fname=args.output_path, **display)
+        print(f"wrote {args.output_path}")
+    return 0
+
+
+def run_predict_video(args):
+    from ..predict import predict_video
+
+    frames = predict_video(
+        inp=args.input,
+        output=args.output_file,
+        checkpoints_path=args.checkpoints_path,
+        display=args.display,
+        overlay_img=args.overlay_img,
+        class_names=args.class_names,
+        show_legends=args.show_legends,
+        prediction_width=args.prediction_width,
+        prediction_height=args.prediction_height,
+    )
+    print(f"processed {frames} frame(s)" + (f", wrote {args.output_file}" if args.output_file else ""))
+    return 0
+
+
+def run_evaluate(args):
+    from ..metrics import format_scores
+    from ..predict import evaluate
+
+    scores = evaluate(
+        inp_images_dir=args.images_path,
+        annotations_dir=args.segs_path,
+        checkpoints_path=args.checkpoints_path,
+        ignore_index=args.ignore_index,
+        class_names=args.class_names,
+        batch_size=args.batch_size,
+        read_image_type=args.read_image_type,
+    )
+    print(format_scores(scores, class_names=args.class_names))
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as handle:
+            json.dump(_jsonable(scores), handle, indent=2)
+        print(f"wrote {args.json_path}")
+    return 0
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None  # NaN (absent class) -> null
+    return value

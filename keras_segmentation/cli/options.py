@@ -1,0 +1,67 @@
+"""Argument types shared by several subcommands (class names, colour maps, class weights)."""
+
+import argparse
+import os
+
+
+def add_class_names_option(parser):
+    parser.add_argument(
+        "--class_names",
+        type=class_names_arg,
+        default=None,
+        help="class names: a text file (one per line, or 'id<TAB>name' lines like CamVid's classes.txt) or a comma list",
+    )
+
+
+def add_colormap_option(parser):
+    parser.add_argument(
+        "--colormap",
+        type=colour_map_arg,
+        default=None,
+        help="CSV of 'r,g,b,class_id' lines for colour-coded RGB masks",
+    )
+
+
+def class_names_arg(value):
+    """``--class_names`` value -> list of names (file or comma list)."""
+    if os.path.isfile(value):
+        names = {}
+        with open(value, encoding="utf-8") as handle:
+            for number, line in enumerate(handle):
+                line = line.rstrip("\n")
+                if not line.strip():
+                    continue
+                head, sep, tail = line.partition("\t")
+                if sep and head.strip().isdigit():
+                    names[int(head)] = tail.strip()
+                else:
+                    names[len(names)] = line.strip()
+        return [names.get(i, str(i)) for i in range(max(names) + 1)] if names else []
+    if "," in value or not os.path.splitext(value)[1]:
+        return [name.strip() for name in value.split(",")]
+    raise argparse.ArgumentTypeError(f"{value}: class names file not found")
+
+
+def colour_map_arg(value):
+    """``--colormap`` CSV path -> ColourMap."""
+    from ..data.images import ColourMap
+    from ..errors import SegmentationError
+
+    if not os.path.isfile(value):
+        raise argparse.ArgumentTypeError(f"{value}: colour map file not found")
+    try:
+        return ColourMap.from_csv(value)
+    except SegmentationError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def class_weights_arg(value):
+    """``--class_weights``: a method name, or comma-separated floats."""
+    if value is None or value in ("median_frequency", "balanced"):
+        return value
+    try:
+        return [float(v) for v in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--class_weights {value!r}: use median_frequency, balanced or comma-separated numbers"
+        ) from None

@@ -1,0 +1,422 @@
+"""Inference and evaluation: ``predict``, ``predict_multiple``, ``predict_video``, ``evaluate``.
+
+The original library's functions and arguments, with these changes:
+
+* label maps come back at the **original image resolution**: the class
+  probabilities are resized (bilinear) to the image's size, then arg-maxed;
+* ``predict_multiple`` reads images in parallel threads, predicts in batches,
+  accepts every image extension in any case, writes lossless PNGs (class-id
+  label maps by default; colour images with ``colored=True``, ``overlay_img`` or
+  ``show_legends``), never overwrites its inputs, and skips (and lists)
+  unreadable files instead of stopping;
+* ``evaluate`` accumulates one confusion matrix at the original resolution and
+  returns the original keys (``frequency_weighted_IU``, ``mean_IU``,
+  ``class_wise_IU``) plus pixel accuracy, mean class accuracy and Dice
+  (see :mod:`keras_segmentation.metrics`);
+* ``preprocessing=`` (the callable given to ``train``) is applied here too.
+
+Example:
+    >>> from keras_segmentation.predict import predict, predict_multiple, evaluate
+    >>> labels = predict(checkpoints_path="ckpt/vgg_unet_1", inp="img.png", out_fname="out.png")
+    >>> predict_multiple(checkpoints_path="ckpt/vgg_unet_1", inp_dir="imgs/", out_dir="preds/")
+    >>> evaluate(checkpoints_path="ckpt/vgg_unet_1", inp_images_dir="imgs/", annotations_dir="masks/")["mean_IU"]
+"""
+
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+
+from . import checkpoints as ckpt
+from .data.images import IMAGE_EXTENSIONS, normalize_image, read_image_for_model, read_mask
+from .data.visualize import (
+    class_colors,
+    concat_lenends,
+    get_colored_segmentation_image,
+    get_legends,
+    overlay_seg_image,
+    visualize_segmentation,
+)
+from .errors import ModelConfigError, SegmentationError, SizeMismatchError
+
+__all__ = [
+    "model_from_checkpoint_path",
+    "predict",
+    "predict_multiple",
+    "predict_video",
+    "evaluate",
+    "class_colors",
+    "concat_lenends",
+    "get_colored_segmentation_image",
+    "get_legends",
+    "overlay_seg_image",
+    "visualize_segmentation",
+]
+
+
+def model_from_checkpoint_path(checkpoints_path, weights=None):
+    """Rebuild a trained model from ``train(checkpoints_path=...)`` files (newest weights).
+
+    Works for the registered models, ``build_model`` models and hand-built
+    ``get_segmentation_model`` models. No pretrained weights are downloaded.
+    """
+    return ckpt.load_model_from_checkpoint(checkpoints_path, weights=weights)
+
+
+def _model_or_checkpoint(model, checkpoints_path):
+    if model is not None:
+        return model
+    if checkpoints_path is None:
+        raise ModelConfigError("give a model or a checkpoints_path")
+    return model_from_checkpoint_path(checkpoints_path)
+
+
+# ----------------------------------------------------------------- the engine
+class Predictor:
+    """Turns images into class probabilities / labels at their own resolution, in batches.
+
+    Example:
+        >>> predictor = Predictor(model, batch_size=8)
+        >>> for item in predictor.run(["a.png", "b.png"]):
+        ...     print(item.index, item.labels.shape)
+    """
+
+    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=4, workers=None):
+        self.model = model
+        self.read_image_type = read_image_type
+        self.preprocessing = preprocessing
+        self.batch_size = max(1, int(batch_size))
+        self.workers = workers or min(4, os.cpu_count() or 1)
+
+    def run(self, sources, with_probabilities=False):
+        """Yield a :class:`Prediction` per source, in order; unreadable ones carry ``error``."""
+        with ThreadPoolExecutor(self.workers) as pool:
+            chunks = [sources[i : i + self.batch_size] for i in range(0, len(sources), self.batch_size)]
+            futures = [pool.submit(self._prepare, s) for s in chunks[0]] if chunks else []
+            for number in range(len(chunks)):
+                prepared = [future.result() for future in futures]
+                # Read the next chunk while this one is in the model.
+                if number + 1 < len(chunks):
+                    futures = [pool.submit(self._prepare, s) for s in chunks[number + 1]]
+                yield from self._predict_chunk(prepared, number * self.batch_size, pool, with_probabilities)
+
+    def _prepare(self, source):
+        try:
+            image = read_image_for_model(source, self.model.channels, self.read_image_type)
+            raw = self.preprocessing(image) if self.preprocessing is not None else image
+            size = (self.model.input_height or raw.shape[0], self.model.input_width or raw.shape[1])
+            return image, normalize_image(raw, self.model.normalization, size), None
+        except (SegmentationError, OSError) as err:
+            return None, None, err
+
+    def _predict_chunk(self, prepared, offset, pool, with_probabilities):
+        good = [i for i, item in enumerate(prepared) if item[2] is None]
+        probs = {}
+        if good:
+            batch = [prepared[i][1] for i in good]
+            if all(b.shape == batch[0].shape for b in batch):
+                # A full-size batch every time: a smaller last batch would be retraced/recompiled.
+                batch += [np.zeros_like(batch[0])] * (self.batch_size - len(batch))
+                out = np.asarray(self.model.predict_on_batch(np.stack(batch)))
+            else:  # free-size model, images of different sizes
+                out = [np.asarray(self.model.predict_on_batch(b[None]))[0] for b in batch]
+            probs = dict(zip(good, out))
+        results = []
+        for i, (image, _, error) in enumerate(prepared):
+            if error is not None:
+                results.append(pool.submit(Prediction, offset + i, None, None, None, error))
+            else:
+                results.append(pool.submit(_finish, offset + i, image, probs[i], with_probabilities))
+        for future in results:
+            yield future.result()
+
+
+class Prediction:
+    """One image's result: ``labels`` (H, W) at the image's resolution, optional ``probabilities``."""
+
+    __slots__ = ("index", "image", "labels", "probabilities", "error")
+
+    def __init__(self, index, image, labels, probabilities, error=None):
+        self.index, self.image, self.labels, self.probabilities, self.error = index, image, labels, probabilities, error
+
+
+def _finish(index, image, probs, with_probabilities):
+    height, width = image.shape[:2]
+    if probs.shape[:2] != (height, width):
+        probs = upscale_probabilities(probs, (height, width))
+    labels = probs.argmax(-1).astype(np.uint8 if probs.shape[-1] <= 256 else np.uint16)
+    return Prediction(index, image, labels, probs if with_probabilities else None)
+
+
+def upscale_probabilities(probs, size):
+    """Resize ``(h, w, C)`` probabilities to ``size=(height, width)`` bilinearly (OpenCV, ≤ 512 classes)."""
+    if probs.shape[-1] <= 512:
+        out = cv2.resize(probs.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+        return out[:, :, None] if out.ndim == 2 else out
+    parts = [upscale_probabilities(probs[..., i : i + 512], size) for i in range(0, probs.shape[-1], 512)]
+    return np.concatenate(parts, axis=-1)
+
+
+# ------------------------------------------------------------------ predict
+def predict(
+    model=None,
+    inp=None,
+    out_fname=None,
+    checkpoints_path=None,
+    overlay_img=False,
+    class_names=None,
+    show_legends=False,
+    colors=class_colors,
+    prediction_width=None,
+    prediction_height=None,
+    read_image_type=1,
+    *,
+    colored=True,
+    return_probabilities=False,
+    preprocessing=None,
+):
+    """Predict one image (a path or a BGR array); returns the (H, W) label map at its resolution.
+
+    With ``out_fname`` the result is written as a colour image (the original's
+    behaviour; ``colored=False`` writes the class-id label map instead).
+    ``return_probabilities=True`` returns ``(labels, probabilities)``.
+    """
+    model = _model_or_checkpoint(model, checkpoints_path)
+    if inp is None:
+        raise ModelConfigError("predict needs inp= (an image path or array)")
+    result = next(Predictor(model, read_image_type, preprocessing, batch_size=1, workers=1).run([inp], return_probabilities))
+    if result.error is not None:
+        raise result.error
+    if out_fname is not None:
+        _write_output(
+            out_fname, result, model, colored, overlay_img, class_names, show_legends, colors, prediction_width, prediction_height
+        )
+    return (result.labels, result.probabilities) if return_probabilities else result.labels
+
+
+def predict_multiple(
+    model=None,
+    inps=None,
+    inp_dir=None,
+    out_dir=None,
+    checkpoints_path=None,
+    overlay_img=False,
+    class_names=None,
+    show_legends=False,
+    colors=class_colors,
+    prediction_width=None,
+    prediction_height=None,
+    read_image_type=1,
+    *,
+    colored=None,
+    batch_size=4,
+    workers=None,
+    return_probabilities=False,
+    preprocessing=None,
+    progress=True,
+):
+    """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
+
+    Outputs go to ``out_dir/<image name>.png`` (created if missing). Unreadable
+    inputs are skipped with a warning listing them; their entry in the returned
+    list is ``None``.
+    """
+    model = _model_or_checkpoint(model, checkpoints_path)
+    if inps is None:
+        if inp_dir is None:
+            raise ModelConfigError("predict_multiple needs inps= (a list) or inp_dir= (a folder)")
+        from .data.pairing import list_files
+
+        inps = list_files(inp_dir, IMAGE_EXTENSIONS, "inp_dir")
+    inps = list(inps)
+    if colored is None:
+        colored = bool(overlay_img or show_legends)
+    out_paths = _output_paths(inps, out_dir) if out_dir is not None else None
+
+    results, skipped = [None] * len(inps), []
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers)
+    with ThreadPoolExecutor(predictor.workers) as writers:
+        writes = []
+        for result in _progress(predictor.run(inps, return_probabilities), len(inps), progress):
+            if result.error is not None:
+                skipped.append(str(result.error))
+                continue
+            results[result.index] = (result.labels, result.probabilities) if return_probabilities else result.labels
+            if out_paths is not None:
+                writes.append(
+                    writers.submit(
+                        _write_output, out_paths[result.index], result, model, colored, overlay_img, class_names,
+                        show_legends, colors, prediction_width, prediction_height,
+                    )
+                )
+        for write in writes:
+            write.result()
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} unreadable input(s): " + "; ".join(skipped), stacklevel=2)
+    return results
+
+
+def _output_paths(inps, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    paths, used = [], set()
+    for i, source in enumerate(inps):
+        name = f"{os.path.splitext(os.path.basename(os.fspath(source)))[0]}" if not isinstance(source, np.ndarray) else str(i)
+        path = os.path.join(out_dir, name + ".png")
+        if path in used:
+            path = os.path.join(out_dir, f"{name}_{i}.png")
+        if not isinstance(source, np.ndarray) and os.path.abspath(path) == os.path.abspath(os.fspath(source)):
+            raise ModelConfigError(f"{path}: writing the prediction would overwrite this input image; choose another out_dir")
+        used.add(path)
+        paths.append(path)
+    return paths
+
+
+def _write_output(path, result, model, colored, overlay_img, class_names, show_legends, colors, width, height):
+    if colored:
+        image = visualize_segmentation(
+            result.labels,
+            result.image,
+            n_classes=model.n_classes,
+            colors=colors,
+            class_names=class_names or model.class_names,
+            overlay_img=overlay_img,
+            show_legends=show_legends,
+            prediction_width=width,
+            prediction_height=height,
+        )
+    else:
+        image = result.labels
+        if width and height:
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
+    folder = os.path.dirname(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    extension = os.path.splitext(os.fspath(path))[1] or ".png"
+    ok, encoded = cv2.imencode(extension, np.ascontiguousarray(image))
+    if not ok:
+        raise SegmentationError(f"{path}: cannot encode the prediction as {extension}")
+    encoded.tofile(os.fspath(path))
+
+
+def _progress(iterable, total, enabled):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, unit="img", leave=False)
+
+
+# -------------------------------------------------------------------- video
+def predict_video(
+    model=None,
+    inp=None,
+    output=None,
+    checkpoints_path=None,
+    display=False,
+    overlay_img=True,
+    class_names=None,
+    show_legends=False,
+    colors=class_colors,
+    prediction_width=None,
+    prediction_height=None,
+    *,
+    preprocessing=None,
+):
+    """Segment a video file or camera (``inp`` an int or a digit string like ``"0"``); returns the frame count.
+
+    ``output`` (optional) is the path of the video written (XVID for ``.avi``,
+    mp4v otherwise), at the prediction size when given, else the source size.
+    """
+    model = _model_or_checkpoint(model, checkpoints_path)
+    source = 0 if inp is None else int(inp) if isinstance(inp, str) and inp.isdigit() else inp
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise SegmentationError(f"{source}: cannot open the video (file missing or camera unavailable)")
+    writer, frames = None, 0
+    predictor = Predictor(model, preprocessing=preprocessing, batch_size=1, workers=1)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            result = next(predictor.run([frame]))
+            shown = visualize_segmentation(
+                result.labels, frame, n_classes=model.n_classes, colors=colors, class_names=class_names,
+                overlay_img=overlay_img, show_legends=show_legends,
+                prediction_width=prediction_width, prediction_height=prediction_height,
+            )
+            if output and writer is None:
+                fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+                codec = "XVID" if str(output).lower().endswith(".avi") else "mp4v"
+                writer = cv2.VideoWriter(os.fspath(output), cv2.VideoWriter_fourcc(*codec), fps, shown.shape[1::-1])
+            if writer is not None:
+                writer.write(shown)
+            if display:
+                cv2.imshow("keras_segmentation", shown)
+                if cv2.waitKey(1) & 0xFF == ord("q"):
+                    break
+            frames += 1
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.release()
+        if display:
+            cv2.destroyAllWindows()
+    return frames
+
+
+# ----------------------------------------------------------------- evaluate
+def evaluate(
+    model=None,
+    inp_images=None,
+    annotations=None,
+    inp_images_dir=None,
+    annotations_dir=None,
+    checkpoints_path=None,
+    read_image_type=1,
+    *,
+    ignore_index=None,
+    class_names=None,
+    colour_map=None,
+    batch_size=4,
+    workers=None,
+    preprocessing=None,
+    progress=True,
+):
+    """Score predictions against masks at the original resolution; returns a dict of metrics.
+
+    Give lists (``inp_images``, ``annotations``) or folders (``inp_images_dir``,
+    ``annotations_dir``). ``ignore_index`` defaults to the one used in training
+    when loading from a checkpoint.
+    """
+    from .metrics import ConfusionMatrix
+
+    model_given = model is not None
+    model = _model_or_checkpoint(model, checkpoints_path)
+    if ignore_index is None and not model_given and checkpoints_path is not None:
+        ignore_index = ckpt.read_config(checkpoints_path).get("ignore_index")
+    if inp_images is None:
+        if inp_images_dir is None or annotations_dir is None:
+            raise ModelConfigError("evaluate needs inp_images + annotations, or inp_images_dir + annotations_dir")
+        from .data.pairing import get_pairs_from_paths
+
+        pairs = get_pairs_from_paths(inp_images_dir, annotations_dir)
+        inp_images, annotations = [p[0] for p in pairs], [p[1] for p in pairs]
+    if len(inp_images) != len(annotations):
+        raise ModelConfigError(f"{len(inp_images)} images but {len(annotations)} annotations")
+
+    matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers)
+    for result in _progress(predictor.run(list(inp_images)), len(inp_images), progress):
+        if result.error is not None:
+            raise result.error
+        truth = read_mask(annotations[result.index], colour_map)
+        if truth.shape != result.labels.shape:
+            raise SizeMismatchError(
+                f"{annotations[result.index]}: mask is {truth.shape[1]}x{truth.shape[0]} but the image is "
+                f"{result.labels.shape[1]}x{result.labels.shape[0]}"
+            )
+        matrix.update(truth, result.labels)
+    return matrix.scores(class_names=class_names or model.class_names)

@@ -7,9 +7,8 @@ For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
   plus ``channels, normalization, class_names, build_config, format_version,
   library_version``; models built by hand also store their ``architecture``);
 * ``ckpt/vgg_unet_1.00003.weights.h5`` after epoch 3 (1-based, as Keras'
-  ``ModelCheckpoint``): plain Keras weights, loadable with ``model.load_weights``;
-* ``ckpt/vgg_unet_1.00003.state.npz``: optimizer state for resuming (only the
-  newest is kept);
+  ``ModelCheckpoint``): Keras weights, loadable with ``model.load_weights``; Keras
+  stores the compiled optimizer's state in the same file, which resuming restores;
 * ``ckpt/vgg_unet_1.keras``: the full model, at the end of training.
 
 Every file is written to a temporary name in the same folder and renamed into
@@ -26,8 +25,6 @@ import os
 import re
 import warnings
 
-import numpy as np
-
 from . import __version__
 from .errors import CheckpointError
 
@@ -43,10 +40,6 @@ def config_path(checkpoints_path):
 
 def weights_path(checkpoints_path, epoch):
     return f"{os.fspath(checkpoints_path)}.{int(epoch):05d}.weights.h5"
-
-
-def state_path(checkpoints_path, epoch):
-    return f"{os.fspath(checkpoints_path)}.{int(epoch):05d}.state.npz"
 
 
 def final_model_path(checkpoints_path):
@@ -216,98 +209,70 @@ class _CheckpointNotFound(CheckpointError, ValueError):
 
 
 def save_checkpoint(model, checkpoints_path, epoch):
-    """Write the weights and optimizer state after ``epoch`` (1-based), atomically.
-
-    Older optimizer-state files are then removed (weights files are all kept).
-    """
-    save_training_state(model, weights_path(checkpoints_path, epoch), state_path(checkpoints_path, epoch))
-    for old_epoch, _ in list_checkpoints(checkpoints_path):
-        old_state = state_path(checkpoints_path, old_epoch)
-        if old_epoch < epoch and os.path.exists(old_state):
-            os.remove(old_state)
-
-
-def save_training_state(model, weights_file, state_file, **extra):
-    """Write the optimizer state (plus ``extra`` integers) and then the weights, each atomically.
-
-    The weights are written last, so a weights file only exists next to a complete state file.
-    """
-    optimizer = getattr(model, "optimizer", None)
-    arrays = {key: np.asarray(value) for key, value in extra.items()}
-    if optimizer is not None and optimizer.variables:
-        arrays.update({f"v{i}": _to_numpy(v) for i, v in enumerate(optimizer.variables)})
-    if arrays:
-        atomic_write(state_file, lambda temp: _savez(temp, arrays))
-    atomic_write(weights_file, model.save_weights)
+    """Write the weights (with the optimizer state) after ``epoch`` (1-based), atomically."""
+    atomic_write(weights_path(checkpoints_path, epoch), model.save_weights)
 
 
 def interrupted_paths(checkpoints_path):
-    """``(weights, state)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
+    """``(weights, progress JSON)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
     prefix = os.fspath(checkpoints_path)
-    return f"{prefix}.interrupted.weights.h5", f"{prefix}.interrupted.state.npz"
+    return f"{prefix}.interrupted.weights.h5", f"{prefix}.interrupted.json"
 
 
-def read_state_extra(state_file, key):
-    """An integer stored by :func:`save_training_state` (``None`` when absent or unreadable)."""
+def save_interrupted(model, checkpoints_path, epoch, step):
+    """Write a mid-epoch checkpoint: ``step`` batches of (0-based) ``epoch`` are done."""
+    weights_file, progress_file = interrupted_paths(checkpoints_path)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump({"epoch": int(epoch), "step": int(step)}, handle)
+
+    atomic_write(progress_file, write)
+    atomic_write(weights_file, model.save_weights)
+    return weights_file
+
+
+def read_interrupted(checkpoints_path):
+    """``(epoch, step)`` of a complete mid-epoch checkpoint, or ``None``."""
+    weights_file, progress_file = interrupted_paths(checkpoints_path)
+    if not (os.path.isfile(weights_file) and os.path.isfile(progress_file)):
+        return None
     try:
-        with np.load(state_file, allow_pickle=False) as data:
-            return int(data[key]) if key in data.files else None
-    except (OSError, ValueError):
+        with open(progress_file, encoding="utf-8") as handle:
+            progress = json.load(handle)
+        return int(progress["epoch"]), int(progress["step"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def restore_latest(model, checkpoints_path, with_optimizer=True):
-    """Load the newest checkpoint that loads cleanly; return its epoch (0 if none).
+def clear_interrupted(checkpoints_path):
+    for path in interrupted_paths(checkpoints_path):
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def load_training_weights(model, path):
+    """``model.load_weights`` that also restores the optimizer state saved with the weights."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+
+
+def restore_latest(model, checkpoints_path):
+    """Load the newest checkpoint that loads cleanly (with optimizer state); return its epoch (0 if none).
 
     A corrupt or partial newest file is skipped with a warning and the one
     before it is tried.
     """
     for epoch, path in reversed(list_checkpoints(checkpoints_path)):
         try:
-            model.load_weights(path)
+            load_training_weights(model, path)
         except Exception as err:  # noqa: BLE001 - any failure means "unusable file"
             warnings.warn(f"{path}: skipping unreadable checkpoint ({type(err).__name__}: {err})", stacklevel=2)
             continue
-        if with_optimizer:
-            restore_optimizer(model, state_path(checkpoints_path, epoch))
         return epoch
     return 0
-
-
-def restore_optimizer(model, path):
-    """Load optimizer variables saved by :func:`save_training_state` (warns and skips when unusable)."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return
-    if not os.path.exists(path):
-        warnings.warn(f"{path}: no optimizer state saved; resuming with a fresh optimizer", stacklevel=3)
-        return
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            count = sum(1 for key in data.files if key.startswith("v") and key[1:].isdigit())
-            arrays = [data[f"v{i}"] for i in range(count)]
-    except Exception as err:  # noqa: BLE001
-        warnings.warn(f"{path}: unreadable optimizer state ({err}); resuming with a fresh optimizer", stacklevel=3)
-        return
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    variables = optimizer.variables
-    if len(variables) != len(arrays) or any(tuple(v.shape) != a.shape for v, a in zip(variables, arrays)):
-        warnings.warn(f"{path}: optimizer state does not fit this optimizer; resuming with a fresh one", stacklevel=3)
-        return
-    for variable, array in zip(variables, arrays):
-        variable.assign(array)
-
-
-def _to_numpy(variable):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(variable))
-
-
-def _savez(path, arrays):
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
 
 
 # ----------------------------------------------------------------- rebuilding
@@ -336,7 +301,7 @@ def load_model_from_checkpoint(checkpoints_path, weights=None):
             f"{os.fspath(checkpoints_path)}: config found but no weights file "
             f"({os.path.basename(weights_path(checkpoints_path, 1))}, ...); train first or pass weights="
         )
-    if restore_latest(model, checkpoints_path, with_optimizer=False) == 0:
+    if restore_latest(model, checkpoints_path) == 0:
         raise CheckpointError(f"{os.fspath(checkpoints_path)}: every weights file is unreadable")
     return model
 

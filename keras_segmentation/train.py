@@ -178,7 +178,7 @@ def train(
             + (f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}" if checkpoints_path else "")
         )
     if checkpoints_path is not None:
-        _clear_interrupted(checkpoints_path)
+        ckpt.clear_interrupted(checkpoints_path)
         ckpt.atomic_write(ckpt.final_model_path(checkpoints_path), model.save)
     return history
 
@@ -353,25 +353,18 @@ def _is_keras_schedule(value):
 
 # ------------------------------------------------------------------- resume
 def _resume(model, checkpoints_path):
-    """Load the newest usable checkpoint; returns ``(epochs done, steps done in the next epoch)``."""
+    """Load the newest usable checkpoint; returns ``(epochs done, batches done in the next epoch)``."""
     epoch = ckpt.restore_latest(model, checkpoints_path)
-    weights_file, state_file = ckpt.interrupted_paths(checkpoints_path)
-    interrupted_epoch = ckpt.read_state_extra(state_file, "epoch") if os.path.exists(weights_file) else None
-    if interrupted_epoch is not None and interrupted_epoch >= epoch:
+    interrupted = ckpt.read_interrupted(checkpoints_path)
+    if interrupted is not None and interrupted[0] >= epoch:
+        weights_file = ckpt.interrupted_paths(checkpoints_path)[0]
         try:
-            model.load_weights(weights_file)
+            ckpt.load_training_weights(model, weights_file)
         except Exception as err:  # noqa: BLE001
             warnings.warn(f"{weights_file}: skipping unreadable interrupted checkpoint ({err})", stacklevel=3)
             return epoch, 0
-        ckpt.restore_optimizer(model, state_file)
-        return interrupted_epoch, ckpt.read_state_extra(state_file, "step") or 0
+        return interrupted
     return epoch, 0
-
-
-def _clear_interrupted(checkpoints_path):
-    for path in ckpt.interrupted_paths(checkpoints_path):
-        if os.path.exists(path):
-            os.remove(path)
 
 
 # ---------------------------------------------------------------- callbacks
@@ -398,7 +391,7 @@ class CheckpointsCallback(_callback_base()):
         if (self.interrupt is not None and self.interrupt.requested) or not _finite(logs):
             return
         ckpt.save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
-        _clear_interrupted(self.checkpoints_path)
+        ckpt.clear_interrupted(self.checkpoints_path)
 
 
 class _StopOnNaN(_callback_base()):
@@ -459,8 +452,7 @@ class _Interrupt(_callback_base()):
             self.model.stop_training = True
 
     def save(self, model, checkpoints_path):
-        weights_file, state_file = ckpt.interrupted_paths(checkpoints_path)
-        ckpt.save_training_state(model, weights_file, state_file, epoch=self.epoch, step=self.steps_done)
+        weights_file = ckpt.save_interrupted(model, checkpoints_path, self.epoch, self.steps_done)
         print(f"training interrupted: saved {weights_file} (epoch {self.epoch + 1}, step {self.steps_done})")
 
 

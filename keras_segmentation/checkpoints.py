@@ -25,6 +25,8 @@ import os
 import re
 import warnings
 
+import numpy as np
+
 from . import __version__
 from .errors import CheckpointError
 
@@ -210,7 +212,24 @@ class _CheckpointNotFound(CheckpointError, ValueError):
 
 def save_checkpoint(model, checkpoints_path, epoch):
     """Write the weights (with the optimizer state) after ``epoch`` (1-based), atomically."""
-    atomic_write(weights_path(checkpoints_path, epoch), model.save_weights)
+    atomic_write(weights_path(checkpoints_path, epoch), lambda temp: save_training_weights(model, temp))
+
+
+def save_training_weights(model, path):
+    """``model.save_weights`` plus the random-generator states (dropout) Keras leaves out.
+
+    They go in an extra HDF5 group that ``model.load_weights`` ignores, so the
+    file stays a plain Keras weights file; :func:`load_training_weights` restores them.
+    """
+    import h5py
+
+    model.save_weights(path)
+    states = _rng_variables(model)
+    if states:
+        with h5py.File(path, "a") as handle:
+            group = handle.create_group(_RNG_GROUP)
+            for i, variable in enumerate(states):
+                group.create_dataset(str(i), data=_to_numpy(variable))
 
 
 def interrupted_paths(checkpoints_path):
@@ -228,7 +247,7 @@ def save_interrupted(model, checkpoints_path, epoch, step):
             json.dump({"epoch": int(epoch), "step": int(step)}, handle)
 
     atomic_write(progress_file, write)
-    atomic_write(weights_file, model.save_weights)
+    atomic_write(weights_file, lambda temp: save_training_weights(model, temp))
     return weights_file
 
 
@@ -252,11 +271,36 @@ def clear_interrupted(checkpoints_path):
 
 
 def load_training_weights(model, path):
-    """``model.load_weights`` that also restores the optimizer state saved with the weights."""
+    """``model.load_weights`` that also restores the optimizer and random-generator states."""
+    import h5py
+
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built:
         optimizer.build(model.trainable_variables)
     model.load_weights(path)
+    with h5py.File(path, "r") as handle:
+        if _RNG_GROUP not in handle:
+            return
+        group = handle[_RNG_GROUP]
+        saved = [group[str(i)][()] for i in range(len(group))]
+    # Matched by position: variable names carry per-process counters (seed_generator_3).
+    variables = _rng_variables(model)
+    if len(variables) == len(saved) and all(tuple(v.shape) == a.shape for v, a in zip(variables, saved)):
+        for variable, array in zip(variables, saved):
+            variable.assign(array)
+
+
+_RNG_GROUP = "keras_segmentation_rng_states"
+
+
+def _rng_variables(model):
+    return [v for v in model.variables if "seed_generator_state" in v.path]
+
+
+def _to_numpy(variable):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable))
 
 
 def restore_latest(model, checkpoints_path):

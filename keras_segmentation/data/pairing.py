@@ -47,16 +47,32 @@ class PairingResult:
         """True when every image has exactly one usable mask (orphan masks are only warnings)."""
         return not (self.images_without_mask or self.jpeg_masks or self.ambiguous_masks or self.missing_other_inputs)
 
-    def errors(self):
-        """One line per problem that stops training, each naming the file."""
-        lines = [f"{img}: no mask with the same base name" for img in self.images_without_mask]
-        lines += [
-            f"{mask}: JPEG masks are not supported (lossy compression changes class ids); save it as PNG"
+    def issues(self):
+        """``(path, kind, message)`` per problem that stops training.
+
+        Kinds: ``missing_mask``, ``jpeg_mask``, ``ambiguous_mask``, ``missing_other_input``.
+        """
+        issues = [
+            (img, "missing_mask", "No corresponding segmentation found for image (no PNG/BMP mask with its base name)")
+            for img in self.images_without_mask
+        ]
+        issues += [
+            (mask, "jpeg_mask", "JPEG masks are not supported (lossy compression changes class ids); save it as PNG")
             for mask in self.jpeg_masks
         ]
-        lines += [f"{', '.join(group)}: several masks share one base name (ambiguous)" for group in self.ambiguous_masks]
-        lines += [f"{img}: no matching image in extra input folder {folder}" for img, folder in self.missing_other_inputs]
-        return lines
+        issues += [
+            (group[0], "ambiguous_mask", f"several masks share one base name: {', '.join(group)}")
+            for group in self.ambiguous_masks
+        ]
+        issues += [
+            (img, "missing_other_input", f"no image with its base name in extra input folder {folder}")
+            for img, folder in self.missing_other_inputs
+        ]
+        return issues
+
+    def errors(self):
+        """One line per problem that stops training, each naming the file."""
+        return [f"{path}: {message}" for path, _, message in self.issues()]
 
     def warnings(self):
         """One line per suspicious but harmless finding."""

@@ -1,0 +1,120 @@
+"""``verify_dataset`` and ``visualize_dataset`` subcommands.
+
+Example:
+    $ keras_segmentation verify_dataset --images_path imgs/ --segs_path masks/ --n_classes 12
+    $ keras_segmentation visualize_dataset --images_path imgs/ --segs_path masks/ \\
+          --class_names classes.txt --out_dir preview --do_augment
+"""
+
+import argparse
+
+from .options import add_class_names_option, add_colormap_option
+
+
+def register(subparsers):
+    """Add the dataset subcommands to ``subparsers``."""
+    verify = subparsers.add_parser(
+        "verify_dataset",
+        help="check images and masks; print one report of every problem (exit 1 when there are problems)",
+        description="Check every image/mask pair and print one report: pairing problems, unreadable files, "
+        "size mismatches, mask values >= n_classes, per-class pixel counts, image sizes and modes. "
+        "Exit status: 0 clean, 1 problems found, 2 bad arguments.",
+    )
+    _add_data_arguments(verify)
+    verify.add_argument("--other_inputs_paths", nargs="+", help="folders of extra input images (multi-input)")
+    verify.add_argument("--ignore_index", type=int, help="a mask value allowed besides 0..n_classes-1 (e.g. 255)")
+    verify.add_argument(
+        "--quick", action="store_true",
+        help="read only image headers (sizes, modes): faster, but truncated or corrupt images go unnoticed",
+    )
+    verify.add_argument(
+        "--max_problems", type=int, default=30, help="problems listed one by one (0: all; default 30)"
+    )
+    verify.set_defaults(run=run_verify)
+
+    show = subparsers.add_parser(
+        "visualize_dataset",
+        help="write image | coloured mask | overlay previews of a dataset to --out_dir",
+        description="Write one PNG per pair (image | coloured mask | overlay, with a legend when class "
+        "names are given) to --out_dir; --show also opens a window when a display exists.",
+    )
+    _add_data_arguments(show)
+    show.add_argument("--out_dir", default="dataset_visualization", help="folder for the previews")
+    show.add_argument("--do_augment", action="store_true", help="preview the training augmentation")
+    show.add_argument(
+        "--augmentation_name",
+        default="aug_all",
+        help="aug_all (default), aug_all2, aug_geometric or aug_non_geometric",
+    )
+    show.add_argument("--max_images", type=positive_int, help="only the first N pairs (sorted by name)")
+    show.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
+    show.add_argument("--show", action="store_true", help="also show each preview in a window")
+    show.set_defaults(run=run_visualize)
+
+
+def run_verify(args):
+    """Print the report; 0 when clean, 1 when problems were found."""
+    from ..data.verify import verify_dataset
+
+    report = verify_dataset(
+        args.images_path,
+        args.segs_path,
+        args.n_classes,
+        colour_map=args.colormap,
+        read_image_type=args.read_image_type,
+        other_inputs_paths=args.other_inputs_paths,
+        ignore_index=args.ignore_index,
+        decode_images=not args.quick,
+        workers=args.workers,
+    )
+    print(report.format(class_names=args.class_names, max_problems=args.max_problems or None))
+    return 0 if report else 1
+
+
+def run_visualize(args):
+    """Write the previews and print where they are."""
+    from ..data.visualize import visualize_dataset
+
+    paths = visualize_dataset(
+        args.images_path,
+        args.segs_path,
+        args.n_classes,
+        args.out_dir,
+        class_names=args.class_names,
+        do_augment=args.do_augment,
+        augmentation_name=args.augmentation_name,
+        max_images=args.max_images,
+        show=args.show,
+        seed=args.seed,
+        colour_map=args.colormap,
+        read_image_type=args.read_image_type,
+        workers=args.workers,
+    )
+    print(f"wrote {len(paths)} preview(s) to {args.out_dir}")
+    return 0
+
+
+def _add_data_arguments(parser):
+    parser.add_argument("--images_path", required=True, help="folder of images")
+    parser.add_argument("--segs_path", required=True, help="folder of masks (PNG/BMP, same base names)")
+    parser.add_argument(
+        "--n_classes", type=positive_int, help="number of classes (default: report the classes found)"
+    )
+    add_class_names_option(parser)
+    add_colormap_option(parser)
+    parser.add_argument(
+        "--read_image_type", type=int, default=1, choices=(1, 0, -1),
+        help="how images are read: 1 colour (default), 0 grayscale, -1 unchanged (alpha, 16-bit)",
+    )
+    parser.add_argument("--workers", type=positive_int, help="threads reading files (default: CPU count)")
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value

@@ -1,0 +1,34 @@
+"""Helpers for the dataset tests: tiny files written by the tests themselves (``from datafiles import save``)."""
+
+import os
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def save(path, array):
+    """Write ``array`` (BGR / gray / 16-bit) with OpenCV, by the extension of ``path``; unicode-safe."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    ok, encoded = cv2.imencode(os.path.splitext(path)[1], np.ascontiguousarray(array))
+    assert ok, path
+    encoded.tofile(path)
+    return path
+
+
+def save_palette_png(path, indices, palette_rgb):
+    """Write a palette (mode "P") PNG whose pixels are ``indices`` into ``palette_rgb``."""
+    img = Image.fromarray(np.asarray(indices, np.uint8), mode="P")
+    flat = [v for rgb in palette_rgb for v in rgb]
+    img.putpalette(flat + [0] * (768 - len(flat)))
+    img.save(os.fspath(path))
+    return os.fspath(path)
+
+
+def truncate(path, keep=0.5):
+    """Cut a file to ``keep`` of its size (a broken download)."""
+    data = open(path, "rb").read()
+    with open(path, "wb") as handle:
+        handle.write(data[: int(len(data) * keep)])
+    return path

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import checkpoints as ckpt
 from .checkpoints import find_latest_checkpoint
-from .errors import DataLoaderError, ModelConfigError, TrainingError
+from .errors import ModelConfigError, TrainingError
 
 
 def train(
@@ -227,12 +227,7 @@ def _pairs(images, annotations, other_inputs_paths, verify, n_classes, ignore_in
             read_image_type=read_image_type,
             other_inputs_paths=other_inputs_paths,
         )
-        if not report:
-            first = report.problems[0].message if report.problems else "see the report"
-            raise DataLoaderError(
-                f"dataset check failed for {os.fspath(images)}: {len(report.problems)} problem(s), first: {first} "
-                "(run `keras_segmentation verify_dataset` for the full report, or pass verify_dataset=False)"
-            )
+        report.raise_for_problems()
     return get_pairs_from_paths(images, annotations, other_inputs_paths=other_inputs_paths)
 
 

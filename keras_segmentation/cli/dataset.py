@@ -6,9 +6,7 @@ Example:
           --class_names classes.txt --out_dir preview --do_augment
 """
 
-import argparse
-
-from .options import add_class_names_option, add_colormap_option
+from .options import add_class_names_option, add_colormap_option, positive_int
 
 
 def register(subparsers):
@@ -107,14 +105,3 @@ def _add_data_arguments(parser):
         help="how images are read: 1 colour (default), 0 grayscale, -1 unchanged (alpha, 16-bit)",
     )
     parser.add_argument("--workers", type=positive_int, help="threads reading files (default: CPU count)")
-
-
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value

@@ -24,22 +24,24 @@ def add_colormap_option(parser):
 
 def class_names_arg(value):
     """``--class_names`` value -> list of names (file or comma list)."""
-    if os.path.isfile(value):
-        names = {}
-        with open(value, encoding="utf-8") as handle:
-            for number, line in enumerate(handle):
-                line = line.rstrip("\n")
-                if not line.strip():
-                    continue
-                head, sep, tail = line.partition("\t")
-                if sep and head.strip().isdigit():
-                    names[int(head)] = tail.strip()
-                else:
-                    names[len(names)] = line.strip()
-        return [names.get(i, str(i)) for i in range(max(names) + 1)] if names else []
-    if "," in value or not os.path.splitext(value)[1]:
-        return [name.strip() for name in value.split(",")]
-    raise argparse.ArgumentTypeError(f"{value}: class names file not found")
+    from ..data.class_names import load_class_names
+    from ..errors import SegmentationError
+
+    try:
+        return load_class_names(value)
+    except SegmentationError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def colour_map_arg(value):

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from ..errors import MaskValueError, SizeMismatchError
+from .augmentation import derive_seed
 from .images import READ_COLOR, normalize_image, read_image_for_model, read_mask
 
 
@@ -131,7 +132,7 @@ class SegmentationDataset(keras.utils.PyDataset):
         index = self._order(epoch_pass)[k]
         images, mask = self._read(index)
         if self.augmenter is not None:
-            seed = _sample_seed(self.seed, epoch_pass, k)
+            seed = derive_seed(self.seed, epoch_pass, k)
             first, mask, others = self.augmenter(images[0], mask, images[1:] or None, seed=seed)
             images = [first, *(others or [])]
         inputs = []
@@ -196,11 +197,6 @@ class SegmentationDataset(keras.utils.PyDataset):
         if not self.shuffle:
             return np.arange(n)
         return np.random.default_rng([self.seed, epoch_pass]).permutation(n)
-
-
-def _sample_seed(seed, epoch_pass, offset):
-    """A 32-bit seed that depends only on (seed, pass, offset)."""
-    return int(np.random.SeedSequence([seed, epoch_pass, offset]).generate_state(1)[0])
 
 
 def _default_workers():

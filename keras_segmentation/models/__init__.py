@@ -1,0 +1,47 @@
+"""The model zoo: encoders x decoders, the original 22 model names, saving and loading.
+
+* :func:`build_model` puts any decoder (FCN-8, FCN-32, SegNet, U-Net, PSPNet,
+  DeepLabV3+) on any encoder of :func:`list_encoders` (vanilla CNN, VGG,
+  ResNet/ResNetV2, MobileNet v1/v2/v3, EfficientNet/V2, ConvNeXt, DenseNet,
+  Xception), with ImageNet weights adapted to any channel count.
+* The original names (``keras_segmentation.models.unet.vgg_unet`` ...) and
+  ``all_models.model_from_name`` build the original graphs.
+* :func:`rebuild_model` rebuilds any model from its ``build_config``;
+  :func:`load_model` loads a ``model.save("m.keras")`` file.
+
+Example:
+    >>> from keras_segmentation.models import build_model, list_models
+    >>> model = build_model("unet", "mobilenetv3small", 12, encoder_weights=None)
+    >>> model.normalization
+    'none'
+    >>> len([row for row in list_models() if row["builder"] == "legacy"])
+    22
+"""
+
+from .encoders import build_encoder_model, list_encoders, register_encoder
+from .flops import count_flops
+from .layers import AdaptiveAveragePooling2D, ResizeLike
+from .model_utils import get_segmentation_model, transfer_weights
+from .registry import LEGACY_MODELS, build_model, count_model, list_models, load_model, model_from_name, rebuild_model
+from .segmentation_model import SegmentationModel
+from .weights import DEFAULT_ENCODER_WEIGHTS
+
+__all__ = [
+    "SegmentationModel",
+    "build_model",
+    "list_models",
+    "list_encoders",
+    "register_encoder",
+    "build_encoder_model",
+    "rebuild_model",
+    "load_model",
+    "count_model",
+    "count_flops",
+    "get_segmentation_model",
+    "transfer_weights",
+    "model_from_name",
+    "LEGACY_MODELS",
+    "DEFAULT_ENCODER_WEIGHTS",
+    "ResizeLike",
+    "AdaptiveAveragePooling2D",
+]

@@ -1,0 +1,63 @@
+"""The decoder registry: FCN-8, FCN-32, SegNet, U-Net, PSPNet and DeepLabV3+.
+
+Every decoder reads an encoder pyramid (``{"P1": ..., "P5": ...}``) and returns
+a :class:`~keras_segmentation.models.head.DecoderOutput` for the shared head.
+:data:`DECODERS` maps the names accepted by
+:func:`keras_segmentation.models.build_model` to a function
+``decoder(pyramid, inputs, n_classes, strides, full_resolution, **options)``.
+
+Example:
+    >>> from keras_segmentation.models.decoders import DECODERS
+    >>> sorted(DECODERS)
+    ['deeplabv3plus', 'fcn_32', 'fcn_8', 'pspnet', 'segnet', 'unet']
+"""
+
+from .deeplabv3plus import deeplabv3plus_decoder
+from .fcn import fcn_decoder
+from .pspnet import pspnet_decoder
+from .segnet import segnet_decoder
+from .unet import unet_decoder
+
+
+def _fcn8(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return fcn_decoder(pyramid, inputs, n_classes, skips=("P4", "P3"), strides=strides, **options)
+
+
+def _fcn32(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return fcn_decoder(pyramid, inputs, n_classes, skips=(), strides=strides, **options)
+
+
+def _segnet(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return segnet_decoder(pyramid, inputs, full_resolution=full_resolution, **options)
+
+
+def _unet(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return unet_decoder(pyramid, inputs, full_resolution=full_resolution, **options)
+
+
+def _pspnet(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return pspnet_decoder(pyramid, inputs, **options)
+
+
+def _deeplabv3plus(pyramid, inputs, n_classes, strides, full_resolution, **options):
+    return deeplabv3plus_decoder(pyramid, inputs, **options)
+
+
+#: name -> (decoder function, description, native output stride without full_resolution)
+DECODERS = {
+    "fcn_8": (_fcn8, "FCN-8s: fc6/fc7 on P5, fused with P4 and P3 scores, transposed-conv upsampling", 1),
+    "fcn_32": (_fcn32, "FCN-32s: fc6/fc7 on P5, one transposed-conv x32 upsampling", 1),
+    "segnet": (_segnet, "SegNet-style: upsample + 2x Conv-BN-ReLU per level, no skips", 2),
+    "unet": (_unet, "U-Net: upsample, concatenate the skip, 2x Conv-BN-ReLU per level", 2),
+    "pspnet": (_pspnet, "PSPNet: pyramid pooling (1, 2, 3, 6 bins) on P5", 32),
+    "deeplabv3plus": (_deeplabv3plus, "DeepLabV3+: ASPP on P5, fused with a P2 projection", 4),
+}
+
+__all__ = [
+    "DECODERS",
+    "fcn_decoder",
+    "segnet_decoder",
+    "unet_decoder",
+    "pspnet_decoder",
+    "deeplabv3plus_decoder",
+]

@@ -1,0 +1,112 @@
+"""FCN-8s and FCN-32s decoders (Long et al., 2015, https://arxiv.org/abs/1411.4038).
+
+* :func:`fcn_decoder` (``build_model("fcn_8" / "fcn_32", ...)``): fc6 / fc7
+  convolutions on P5 (``fc_filters``, default 512, kernel ``fc_kernel``), a 1x1
+  class scorer, then transposed convolutions with ``"same"`` padding: x2 and add
+  the scored P4 and P3 (FCN-8), and a final xstride upsampling to the input size.
+* :func:`legacy_fcn_decoder` (``fcn_8``, ``fcn_32_vgg``, ...): the original
+  graph: 4096-filter 7x7 and 1x1 convolutions with dropout, ``"valid"``
+  transposed convolutions and the original bottom/right crops, so the output
+  overshoots the input (424x616 for 416x608 with FCN-8); ``seg_feats`` is the
+  last ``Add`` (FCN-8) or the 1x1 scorer (FCN-32).
+
+Example:
+    >>> import keras
+    >>> from keras_segmentation.models.encoders.legacy import build_vanilla
+    >>> image = keras.Input((64, 64, 3))
+    >>> fcn_decoder(build_vanilla(image), image, 4, skips=("P4", "P3")).x.shape
+    (None, 64, 64, 4)
+"""
+
+from keras import layers
+
+from ..head import DecoderOutput
+from ..layers import resize_like
+
+
+def _fc_layers(x, filters, kernel, dropout, legacy):
+    x = layers.Conv2D(filters, (kernel, kernel), activation="relu", padding="same", name=None if legacy else "fc6")(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Conv2D(filters, (1, 1), activation="relu", padding="same", name=None if legacy else "fc7")(x)
+    return layers.Dropout(dropout)(x)
+
+
+def fcn_decoder(
+    pyramid, inputs, n_classes, *, skips=("P4", "P3"), strides=None, fc_filters=512, fc_kernel=3, dropout=0.5
+):
+    """FCN decoder returning class scores at the input's stride-1 resolution.
+
+    Args:
+        pyramid: encoder pyramid.
+        inputs: the image input.
+        n_classes: number of classes.
+        skips: shallower levels fused in (``("P4", "P3")`` for FCN-8, ``()`` for FCN-32).
+        strides: stride of each level (default ``2**k``).
+        fc_filters, fc_kernel, dropout: the fc6/fc7 block.
+    """
+    strides = strides or {f"P{k}": 2**k for k in range(1, 6)}
+    x = _fc_layers(pyramid["P5"], fc_filters, fc_kernel, dropout, legacy=False)
+    x = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal", name="score_P5")(x)
+    level = "P5"
+    for skip in skips:
+        factor = max(1, strides[level] // strides[skip])
+        if factor > 1:
+            x = layers.Conv2DTranspose(
+                n_classes, 2 * factor, strides=factor, padding="same", use_bias=False, name=f"upscore_{skip}"
+            )(x)
+        x = resize_like(x, pyramid[skip])
+        scored = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal", name=f"score_{skip}")(pyramid[skip])
+        x = layers.Add(name="seg_feats" if skip == skips[-1] else f"fuse_{skip}")([x, scored])
+        level = skip
+    factor = strides[level]
+    x = layers.Conv2DTranspose(
+        n_classes, 2 * factor, strides=factor, padding="same", use_bias=False, name="upscore_final"
+    )(x)
+    return DecoderOutput(resize_like(x, inputs), logits=True)
+
+
+def crop(o1, o2, i=None):
+    """The original ``crop``: cut the bottom/right of whichever of ``o1`` / ``o2`` is larger.
+
+    ``i`` (the model input) is accepted for compatibility and unused. With
+    unknown sizes the transposed convolution's overshoot of 2 pixels is assumed.
+    """
+
+    def amount(a, b):
+        return abs(a - b) if a is not None and b is not None else 2
+
+    h1, w1 = o1.shape[1], o1.shape[2]
+    h2, w2 = o2.shape[1], o2.shape[2]
+    cx, cy = amount(w1, w2), amount(h1, h2)
+    o1_wider = w1 > w2 if None not in (w1, w2) else True
+    o1_taller = h1 > h2 if None not in (h1, h2) else True
+    if o1_wider:
+        o1 = layers.Cropping2D(cropping=((0, 0), (0, cx)))(o1)
+    else:
+        o2 = layers.Cropping2D(cropping=((0, 0), (0, cx)))(o2)
+    if o1_taller:
+        o1 = layers.Cropping2D(cropping=((0, cy), (0, 0)))(o1)
+    else:
+        o2 = layers.Cropping2D(cropping=((0, cy), (0, 0)))(o2)
+    return o1, o2
+
+
+def legacy_fcn_decoder(levels, n_classes, *, fcn8=True):
+    """The original FCN-8 (``fcn8=True``) or FCN-32 head on ``levels = [f1, ..., f5]``."""
+    f3, f4, f5 = levels[2], levels[3], levels[4]
+    o = _fc_layers(f5, 4096, 7, 0.5, legacy=True)
+    if not fcn8:
+        o = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal", name="seg_feats")(o)
+        o = layers.Conv2DTranspose(n_classes, kernel_size=(64, 64), strides=(32, 32), use_bias=False)(o)
+        return DecoderOutput(o, logits=True, crop_margin=16)
+    o = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal")(o)
+    o = layers.Conv2DTranspose(n_classes, kernel_size=(4, 4), strides=(2, 2), use_bias=False)(o)
+    o2 = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal")(f4)
+    o, o2 = crop(o, o2)
+    o = layers.Add()([o, o2])
+    o = layers.Conv2DTranspose(n_classes, kernel_size=(4, 4), strides=(2, 2), use_bias=False)(o)
+    o2 = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal")(f3)
+    o2, o = crop(o2, o)
+    o = layers.Add(name="seg_feats")([o2, o])
+    o = layers.Conv2DTranspose(n_classes, kernel_size=(16, 16), strides=(8, 8), use_bias=False)(o)
+    return DecoderOutput(o, logits=True, crop_margin=4)

@@ -1,0 +1,91 @@
+"""PSPNet decoders: pyramid pooling over the deepest features (Zhao et al., 2017, https://arxiv.org/abs/1612.01105).
+
+Three forms:
+
+* :func:`pspnet_decoder` (``build_model("pspnet", ...)``): adaptive average
+  pooling of P5 into 1, 2, 3 and 6 bins, a 1x1 Conv-BN-ReLU per branch,
+  bilinear upsampling back, concatenation, a 3x3 Conv-BN-ReLU and dropout.
+  Works for any input size, fixed or ``None``.
+* :func:`legacy_pspnet_decoder` (``pspnet``, ``vgg_pspnet``, ``resnet50_pspnet``):
+  the original graph (``AveragePooling2D`` with ``round(size / bins)`` windows
+  and "same" padding, bilinear x-window upsampling, 1x1 fusion named
+  ``seg_feats``); the feature map must be divisible by 6, hence inputs that are
+  multiples of 192.
+* :func:`caffe_pspnet_decoder` (``pspnet_50``, ``pspnet_101``): the Caffe
+  PSPNet head with the layer names of the converted weights
+  (``conv5_3_pool{1,2,3,6}_conv``, ``conv5_4``, classifier ``conv6``). Its pooling
+  windows are computed from the feature map (adaptive pooling, identical to the
+  original's fixed windows at 473 and 713 px), so any input size works.
+
+Example:
+    >>> import keras
+    >>> from keras_segmentation.models.encoders.legacy import build_vanilla
+    >>> image = keras.Input((96, 96, 3))
+    >>> pspnet_decoder(build_vanilla(image)).x.shape
+    (None, 3, 3, 512)
+"""
+
+from keras import layers
+
+from ..head import DecoderOutput
+from ..layers import AdaptiveAveragePooling2D, resize_like
+from ..encoders.legacy import caffe_bn
+from .blocks import conv_bn_relu
+
+BINS = (1, 2, 3, 6)
+
+
+def pspnet_decoder(pyramid, inputs=None, *, bins=BINS, pool_filters=512, filters=512, dropout=0.1):
+    """Pyramid pooling module on P5; returns a :class:`DecoderOutput` for a 1x1 classifier."""
+    x = pyramid["P5"]
+    branches = [x]
+    for b in bins:
+        y = AdaptiveAveragePooling2D(b, name=f"ppm_pool{b}")(x)
+        y = conv_bn_relu(y, pool_filters, kernel_size=1, name=f"ppm_branch{b}")
+        branches.append(resize_like(y, x))
+    x = layers.Concatenate(name="ppm_concat")(branches)
+    x = conv_bn_relu(x, filters, kernel_size=3, name="ppm_fuse")
+    x = layers.Dropout(dropout, name="ppm_dropout")(x)
+    return DecoderOutput(x, kernel_size=1)
+
+
+def pool_block(feats, pool_factor):
+    """The original ``pool_block``: average-pool, 1x1 conv, BN, ReLU, upsample back."""
+    h, w = feats.shape[1], feats.shape[2]
+    strides = [int(round(float(h) / pool_factor)), int(round(float(w) / pool_factor))]
+    x = layers.AveragePooling2D(strides, strides=strides, padding="same")(feats)
+    x = layers.Conv2D(512, (1, 1), padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    return layers.UpSampling2D(strides, interpolation="bilinear")(x)
+
+
+def legacy_pspnet_decoder(levels):
+    """The original ``_pspnet`` head on ``levels[4]``; the classifier is 3x3 and the output is upsampled x8."""
+    o = levels[4]
+    pool_outs = [o] + [pool_block(o, p) for p in BINS]
+    o = layers.Concatenate(axis=-1)(pool_outs)
+    o = layers.Conv2D(512, (1, 1), use_bias=False, name="seg_feats")(o)
+    o = layers.BatchNormalization()(o)
+    o = layers.Activation("relu")(o)
+    return DecoderOutput(o, kernel_size=3, upsample=8)
+
+
+def _caffe_branch(x, level):
+    y = AdaptiveAveragePooling2D(level)(x)
+    y = layers.Conv2D(512, (1, 1), name=f"conv5_3_pool{level}_conv", use_bias=False)(y)
+    y = caffe_bn(f"conv5_3_pool{level}_conv_bn")(y)
+    y = layers.Activation("relu")(y)
+    return resize_like(y, x)
+
+
+def caffe_pspnet_decoder(levels):
+    """The Caffe PSPNet head of ``pspnet_50`` / ``pspnet_101`` (classifier ``conv6``)."""
+    res = levels[4]
+    branches = {level: _caffe_branch(res, level) for level in BINS}
+    x = layers.Concatenate()([res, branches[6], branches[3], branches[2], branches[1]])
+    x = layers.Conv2D(512, (3, 3), padding="same", name="conv5_4", use_bias=False)(x)
+    x = caffe_bn("conv5_4_bn")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Dropout(0.1)(x)
+    return DecoderOutput(x, kernel_size=1, classifier_name="conv6")

@@ -1,0 +1,148 @@
+"""The shared model tester (segmentation_models.pytorch style).
+
+A test class subclasses :class:`BaseModelTester` and lists its ``cases``
+(:class:`ModelCase`: how to build the model at a tiny size and what output to
+expect); every test below then runs once per case (``conftest.py``
+parametrises ``case`` from the class attribute, heavy cases carry the ``slow``
+mark). The same tests run on TensorFlow, JAX and PyTorch (``KERAS_BACKEND``).
+"""
+
+import dataclasses
+from typing import Callable, Optional
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_segmentation.models import SegmentationModel, load_model, rebuild_model
+
+BATCH = 2
+
+
+@dataclasses.dataclass
+class ModelCase:
+    """One model to test: ``build(channels)`` returns it; ``output`` is its ``(h, w)``."""
+
+    id: str
+    build: Callable
+    input_size: tuple
+    output: tuple
+    n_classes: int = 3
+    slow: bool = False
+    rebuildable: bool = True
+    expected: Optional[dict] = None
+
+    def __repr__(self):
+        return self.id
+
+
+def flat_sparse_ce(y_true, y_pred):
+    """Sparse CE on ``(N, C)``: flattening avoids torch's "grad_input must be contiguous" on 4-D inputs."""
+    n_classes = ops.shape(y_pred)[-1]
+    y_true = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+    return keras.losses.sparse_categorical_crossentropy(y_true, ops.reshape(y_pred, (-1, n_classes)))
+
+
+def batch_for(case, channels=3, seed=0):
+    """A fixed batch: images in [0, 1) and integer masks at the output size."""
+    rng = np.random.default_rng(seed)
+    height, width = case.input_size
+    x = rng.random((BATCH, height, width, channels), dtype=np.float32)
+    y = rng.integers(0, case.n_classes, (BATCH, *case.output)).astype("int32")
+    return x, y
+
+
+_CACHE = {}
+
+
+def cached_model(case):
+    """The 3-channel model of ``case``, built once per process (tests that mutate weights build their own)."""
+    if case.id not in _CACHE:
+        _CACHE.clear()
+        keras.backend.clear_session()
+        _CACHE[case.id] = case.build(3)
+    return _CACHE[case.id]
+
+
+class BaseModelTester:
+    """Build, forward, train, save/load, rebuild and channel checks for every case."""
+
+    cases = ()
+
+    def test_forward_shape(self, case):
+        model = cached_model(case)
+        assert isinstance(model, SegmentationModel)
+        x, _ = batch_for(case)
+        y = np.asarray(model.predict(x, verbose=0))
+        assert y.shape == (BATCH, *case.output, case.n_classes)
+        assert y.dtype == np.float32
+        np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-4)
+        assert (model.output_height, model.output_width, model.n_classes) == (*case.output, case.n_classes)
+        assert model.normalization
+        for attribute, value in (case.expected or {}).items():
+            assert getattr(model, attribute) == value, attribute
+
+    def test_training_step_decreases_loss(self, case):
+        """One SGD step lowers the training-mode loss on a fixed batch.
+
+        Dropout is switched off so the loss before and after the step is
+        measured the same deterministic way (BatchNorm uses the batch
+        statistics both times); the step length is bounded by gradient clipping.
+        """
+        keras.utils.set_random_seed(1)
+        model = case.build(3)
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = 0.0
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=1e-2, global_clipnorm=1.0),
+            loss=flat_sparse_ce,
+            jit_compile=keras.backend.backend() == "jax",
+        )
+        x, y = batch_for(case)
+
+        def loss():
+            return float(np.mean(np.asarray(flat_sparse_ce(y, model(x, training=True)))))
+
+        before = loss()
+        reported = float(model.train_on_batch(x, y))
+        after = loss()
+        assert np.isfinite([before, reported, after]).all()
+        assert reported == pytest.approx(before, rel=1e-3, abs=1e-4)
+        assert after < before, (before, after)
+
+    def test_save_load_roundtrip(self, case, tmp_path):
+        model = cached_model(case)
+        x, _ = batch_for(case, seed=3)
+        expected = np.asarray(model.predict(x, verbose=0))
+        path = tmp_path / "model.keras"
+        model.save(path)
+        for loaded in (keras.saving.load_model(path), load_model(path)):
+            assert type(loaded) is SegmentationModel
+            np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
+            for attribute in ("model_name", "normalization", "build_config", "n_classes", "output_height"):
+                assert getattr(loaded, attribute) == getattr(model, attribute), attribute
+
+    def test_rebuild_from_build_config(self, case):
+        model = cached_model(case)
+        if not case.rebuildable:
+            assert model.build_config is None
+            return
+        rebuilt = rebuild_model(model.build_config)
+        assert rebuilt.model_name == model.model_name
+        assert rebuilt.count_params() == model.count_params()
+        rebuilt.set_weights(model.get_weights())
+        x, _ = batch_for(case, seed=4)
+        np.testing.assert_allclose(
+            np.asarray(rebuilt.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-6
+        )
+
+    @pytest.mark.parametrize("channels", [1, 4])
+    def test_input_channels(self, case, channels):
+        model = case.build(channels)
+        assert model.channels == channels
+        x, _ = batch_for(case, channels=channels)
+        y = np.asarray(model(x, training=False))
+        assert y.shape == (BATCH, *case.output, case.n_classes)
+        assert np.isfinite(y).all()

@@ -1,4 +1,4 @@
-"""A synthetic segmentation dataset (coloured shapes on textured backgrounds) and the demo run.
+"""A synthetic segmentation dataset: coloured shapes on textured backgrounds.
 
 :func:`make_demo_dataset` writes the original library's folder layout::
 
@@ -17,7 +17,6 @@ Example:
     >>> demo = make_demo_dataset("demo_output/data", n_train=200, n_test=50, seed=0)
     >>> demo.n_classes, demo.class_names[1]
     (5, 'circle')
-    >>> run = run_demo("demo_output")           # data, verification, previews
 """
 
 import os
@@ -50,18 +49,6 @@ class DemoDataset:
     classes_file: str
     n_classes: int
     class_names: list
-
-
-@dataclass
-class DemoRun:
-    """What :func:`run_demo` produced."""
-
-    out_dir: str
-    dataset: DemoDataset
-    train_report: object
-    test_report: object
-    visualize_dir: str
-    visualizations: list
 
 
 def make_demo_dataset(out_dir, n_train=200, n_test=50, height=128, width=128, seed=0, workers=None):
@@ -134,41 +121,6 @@ def make_demo_sample(height=128, width=128, seed=0):
         mask[inside] = class_id
     noise = rng.normal(0.0, 8.0, image.shape)
     return np.clip(image + noise, 0, 255).astype(np.uint8), mask
-
-
-def run_demo(out_dir="demo_output", *, seed=0, n_train=200, n_test=50, height=128, width=128, log=None):
-    """Generate the demo data in ``<out_dir>/data``, verify it and write previews to ``<out_dir>/visualize``.
-
-    Args:
-        log: optional callable receiving one progress line per step (the CLI passes ``print``).
-
-    Returns:
-        :class:`DemoRun`.
-
-    Raises:
-        DataLoaderError: the generated data failed verification (a bug).
-    """
-    from .verify import verify_dataset
-    from .visualize import visualize_dataset
-
-    say = log or (lambda message: None)
-    out_dir = os.fspath(out_dir)
-    say(f"generating {n_train} training and {n_test} test images ({width}x{height}) in {out_dir}/data")
-    dataset = make_demo_dataset(os.path.join(out_dir, "data"), n_train, n_test, height, width, seed)
-    say("verifying the dataset")
-    reports = []
-    for images, masks in ((dataset.train_images, dataset.train_annotations),
-                          (dataset.test_images, dataset.test_annotations)):
-        report = verify_dataset(images, masks, dataset.n_classes)
-        report.raise_for_problems()
-        reports.append(report)
-    visualize_dir = os.path.join(out_dir, "visualize")
-    say(f"writing previews to {visualize_dir}")
-    previews = visualize_dataset(
-        dataset.train_images, dataset.train_annotations, dataset.n_classes, visualize_dir,
-        class_names=dataset.class_names, max_images=8,
-    )
-    return DemoRun(out_dir, dataset, reports[0], reports[1], visualize_dir, previews)
 
 
 # ---------------------------------------------------------------- drawing

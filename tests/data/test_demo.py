@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_segmentation.data.class_names import load_class_names
-from keras_segmentation.data.demo import DEMO_CLASS_NAMES, make_demo_dataset, make_demo_sample, run_demo
+from keras_segmentation.data.demo import DEMO_CLASS_NAMES, make_demo_dataset, make_demo_sample
 from keras_segmentation.data.images import read_image, read_mask
 from keras_segmentation.data.verify import verify_dataset
 from keras_segmentation.errors import DataLoaderError
@@ -58,14 +58,3 @@ def test_samples_have_every_class_in_its_own_hue():
 def test_too_small_images_rejected(tmp_path):
     with pytest.raises(DataLoaderError, match="at least 32 pixels"):
         make_demo_dataset(tmp_path, height=16)
-
-
-def test_run_demo_generates_verifies_and_previews(tmp_path):
-    lines = []
-    run = run_demo(tmp_path / "demo", n_train=4, n_test=2, height=48, width=48, log=lines.append)
-    assert run.train_report and run.test_report and run.train_report.n_pairs == 4
-    assert run.visualize_dir == os.path.join(tmp_path / "demo", "visualize")
-    assert len(run.visualizations) == 4 and all(os.path.isfile(p) for p in run.visualizations)
-    assert run.dataset.root == os.path.join(tmp_path / "demo", "data")
-    assert len(lines) == 3 and "generating 4 training and 2 test images" in lines[0]
-    assert read_mask(os.path.join(run.dataset.test_annotations, "demo_00001.png")).shape == (48, 48)

@@ -1,0 +1,242 @@
+"""Benchmark worker for THIS library (runs in the project's environment, Keras 3 / TF backend).
+
+Started by ``bench/run.py`` as ``python worker_ours.py SPEC.json RESULT.json``.
+Every workload goes through the public API a user calls (``train``,
+``model_from_checkpoint_path``, ``predict_multiple``, ``evaluate``,
+``verify_dataset``); models are built without ImageNet weights (there is no
+network here, and speed does not depend on the values).
+"""
+
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("KERAS_SEGMENTATION_ENCODER_WEIGHTS", "none")
+
+import _common  # noqa: E402  (bench/ is sys.path[0])
+
+
+def _setup_tf(spec):
+    import tensorflow as tf
+
+    threads = _common.pin_threads(tf, spec)
+    if spec.get("seed") is not None:
+        import keras
+
+        keras.utils.set_random_seed(int(spec["seed"]))
+    return tf, threads
+
+
+def _build(name, height, width, n_classes):
+    from keras_segmentation.models import unet
+
+    kwargs = {"input_height": height, "input_width": width}
+    if name != "unet_mini":
+        kwargs["encoder_weights"] = None
+    return getattr(unet, name)(n_classes, **kwargs)
+
+
+def _count_flops(model):
+    """The library's own forward-FLOP count, or ``None`` while it does not exist yet."""
+    try:
+        from keras_segmentation.models.flops import count_flops
+    except ImportError:
+        return None
+    return int(count_flops(model))
+
+
+def _experiment(model, spec):
+    """Profiling-only switches (never set by ``run.py``): XLA for inference."""
+    if spec.get("inference_jit_compile") is not None:
+        model.jit_compile = bool(spec["inference_jit_compile"])
+
+
+# ---------------------------------------------------------------- workloads
+def w_matmul(spec):
+    tf, threads = _setup_tf(spec)
+    result = _common.matmul_peak(tf, spec["sizes"], spec["repeats"], spec["inner"])
+    result.update(threads=threads, tf_version=tf.__version__)
+    return result
+
+
+def w_model_info(spec):
+    """Parameters, output size and FLOPs (library count + TF profiler count) of our model."""
+    tf, _ = _setup_tf(spec)
+    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    return {
+        "params": int(model.count_params()),
+        "output_height": int(model.output_height),
+        "output_width": int(model.output_width),
+        "library_forward_flops": _count_flops(model),
+        "profiler_forward_flops": _common.profiler_flops(tf, model, (spec["height"], spec["width"], 3)),
+        "weight_shapes": [list(w.shape) for w in model.weights],
+    }
+
+
+def w_make_checkpoint(spec):
+    """A checkpoint of a randomly initialised model, in our format, plus its weights as .npz for the original."""
+    import numpy as np
+
+    _setup_tf(spec)
+    from keras_segmentation import checkpoints
+
+    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    checkpoints.write_config(spec["checkpoints_path"], model)
+    checkpoints.save_checkpoint(model, spec["checkpoints_path"], 1)
+    np.savez(spec["npz"], **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
+    return {"checkpoints_path": spec["checkpoints_path"], "npz": spec["npz"]}
+
+
+def w_check_bugs(spec):
+    """Ours must find its own checkpoint and create a missing ``out_dir`` (both broken in 0.3.0)."""
+    _setup_tf(spec)
+    from keras_segmentation.predict import predict_multiple
+
+    inputs = _common.image_list(spec["images"], spec.get("limit"))
+    out_dir = os.path.join(spec["out_dir"], "not", "yet", "there")
+    predict_multiple(checkpoints_path=spec["checkpoints_path"], inps=inputs, out_dir=out_dir, progress=False)
+    written = _common.count_files(out_dir)
+    return {"n_images": len(inputs), "files_written": written, "ok": written == len(inputs)}
+
+
+def w_train(spec):
+    tf, threads = _setup_tf(spec)
+    import keras
+    from keras_segmentation.train import train
+
+    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    timer = _common.make_batch_timer(keras.callbacks.Callback)()
+    steps = spec["warmup_steps"] + spec["steps"]
+    extra = {}
+    if spec.get("jit_compile") is not None:
+        extra["jit_compile"] = spec["jit_compile"]
+    if spec.get("workers") is not None:
+        extra["workers"] = spec["workers"]
+    with _common.Stopwatch() as total:
+        train(
+            model, spec["images"], spec["annotations"],
+            verify_dataset=False, epochs=1, batch_size=spec["batch_size"], steps_per_epoch=steps,
+            optimizer_name=spec["optimizer"], callbacks=[timer], verbose=0, seed=spec.get("seed"), **extra,
+        )
+    result = _common.steady_throughput(timer, spec["warmup_steps"], spec["batch_size"])
+    result.update(total_seconds=total.seconds, threads=threads)
+    return result
+
+
+def w_predict(spec):
+    tf, threads = _setup_tf(spec)
+    from keras_segmentation.predict import model_from_checkpoint_path, predict_multiple
+
+    inputs = _common.image_list(spec["images"], spec.get("limit"))
+    with _common.Stopwatch() as load:
+        model = model_from_checkpoint_path(spec["checkpoints_path"])
+    _experiment(model, spec)
+    # out_dir does not exist yet: predict_multiple must create it.
+    with _common.Stopwatch() as run:
+        predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"], batch_size=spec["predict_batch_size"],
+                         progress=False)
+    written = _common.count_files(spec["out_dir"])
+    if written != len(inputs):
+        raise RuntimeError(f"predict_multiple wrote {written} files for {len(inputs)} images into a fresh out_dir")
+    return {
+        "n_images": len(inputs),
+        "load_seconds": load.seconds,
+        "predict_seconds": run.seconds,
+        "seconds": load.seconds + run.seconds,
+        "images_per_s": len(inputs) / run.seconds,
+        "cpu_seconds_per_image": run.cpu_seconds / len(inputs),
+        "files_written": written,
+        "threads": threads,
+    }
+
+
+def w_evaluate(spec):
+    tf, threads = _setup_tf(spec)
+    from keras_segmentation.predict import evaluate, model_from_checkpoint_path
+
+    inputs = _common.image_list(spec["images"], spec.get("limit"))
+    masks = [os.path.join(spec["annotations"], os.path.splitext(os.path.basename(p))[0] + ".png") for p in inputs]
+    with _common.Stopwatch() as load:
+        model = model_from_checkpoint_path(spec["checkpoints_path"])
+    _experiment(model, spec)
+    with _common.Stopwatch() as run:
+        scores = evaluate(model=model, inp_images=inputs, annotations=masks, batch_size=spec["predict_batch_size"],
+                          progress=False)
+    return {
+        "n_images": len(inputs),
+        "load_seconds": load.seconds,
+        "evaluate_seconds": run.seconds,
+        "seconds": load.seconds + run.seconds,
+        "images_per_s": len(inputs) / run.seconds,
+        "cpu_seconds_per_image": run.cpu_seconds / len(inputs),
+        "mean_IU": float(scores["mean_IU"]),
+        "threads": threads,
+    }
+
+
+def w_verify(spec):
+    with _common.Stopwatch() as import_time:
+        from keras_segmentation.data.verify import verify_dataset
+    with _common.Stopwatch() as run:
+        report = verify_dataset(spec["images"], spec["annotations"], spec["n_classes"])
+    n = len(os.listdir(spec["images"]))
+    return {"ok": bool(report), "n_pairs": n, "seconds": run.seconds, "import_seconds": import_time.seconds,
+            "pairs_per_s": n / run.seconds, "cpu_seconds": run.cpu_seconds}
+
+
+def w_agreement(spec):
+    """Share of pixels where both libraries predicted the same class (ours: id PNGs; original: colour PNGs)."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    # The original's colours: random.seed(0) then randint triples, written in B, G, R order.
+    rng = random.Random(0)
+    colours = [(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)) for _ in range(spec["n_classes"])]
+    lut = {c: i for i, c in enumerate(colours)}
+    same = total = files = 0
+    for name in sorted(os.listdir(spec["original_dir"])):
+        ours_path = os.path.join(spec["ours_dir"], os.path.splitext(name)[0] + ".png")
+        theirs = cv2.imread(os.path.join(spec["original_dir"], name), cv2.IMREAD_COLOR)
+        mine = cv2.imread(ours_path, cv2.IMREAD_UNCHANGED) if os.path.isfile(ours_path) else None
+        if theirs is None or mine is None or theirs.shape[:2] != mine.shape[:2]:
+            continue
+        keys, inverse = np.unique(theirs.reshape(-1, 3), axis=0, return_inverse=True)
+        ids = np.array([lut.get(tuple(int(v) for v in k), -1) for k in keys])[inverse.ravel()]
+        same += int((ids == mine.ravel()).sum())
+        total += ids.size
+        files += 1
+    return {"files": files, "pixel_agreement": same / total if total else None}
+
+
+WORKLOADS = {
+    "matmul": w_matmul,
+    "model_info": w_model_info,
+    "make_checkpoint": w_make_checkpoint,
+    "check_bugs": w_check_bugs,
+    "train": w_train,
+    "predict": w_predict,
+    "evaluate": w_evaluate,
+    "verify": w_verify,
+    "agreement": w_agreement,
+}
+
+
+def main():
+    spec, out = _common.read_spec()
+    start = time.perf_counter()
+    result = WORKLOADS[spec["workload"]](spec)
+    result["worker_seconds"] = time.perf_counter() - start
+    import keras_segmentation
+
+    result["library_file"] = keras_segmentation.__file__
+    result["library_version"] = getattr(keras_segmentation, "__version__", None)
+    _common.write_result(out, result)
+
+
+if __name__ == "__main__":
+    main()

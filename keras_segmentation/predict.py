@@ -83,7 +83,7 @@ class Predictor:
         ...     print(item.index, item.labels.shape)
     """
 
-    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=4, workers=None):
+    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None):
         self.model = model
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
@@ -117,8 +117,6 @@ class Predictor:
         if good:
             batch = [prepared[i][1] for i in good]
             if all(b.shape == batch[0].shape for b in batch):
-                # A full-size batch every time: a smaller last batch would be retraced/recompiled.
-                batch += [np.zeros_like(batch[0])] * (self.batch_size - len(batch))
                 out = np.asarray(self.model.predict_on_batch(np.stack(batch)))
             else:  # free-size model, images of different sizes
                 out = [np.asarray(self.model.predict_on_batch(b[None]))[0] for b in batch]
@@ -211,7 +209,7 @@ def predict_multiple(
     read_image_type=1,
     *,
     colored=None,
-    batch_size=4,
+    batch_size=2,
     workers=None,
     return_probabilities=False,
     preprocessing=None,
@@ -380,7 +378,7 @@ def evaluate(
     ignore_index=None,
     class_names=None,
     colour_map=None,
-    batch_size=4,
+    batch_size=2,
     workers=None,
     preprocessing=None,
     progress=True,

@@ -18,7 +18,7 @@ def register(subparsers):
     predict.add_argument("--output_path", required=True, help="output file (single image) or folder")
     _add_display_options(predict)
     predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
-    predict.add_argument("--batch_size", type=int, default=4)
+    predict.add_argument("--batch_size", type=int, default=2)
     predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     predict.set_defaults(run=run_predict)
 
@@ -39,7 +39,7 @@ def register(subparsers):
     evaluate.add_argument("--segs_path", required=True)
     evaluate.add_argument("--checkpoints_path", required=True)
     evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
-    evaluate.add_argument("--batch_size", type=int, default=4)
+    evaluate.add_argument("--batch_size", type=int, default=2)
     evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     add_class_names_option(evaluate)

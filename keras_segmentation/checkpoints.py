@@ -391,8 +391,8 @@ def model_from_config(config, source="<config>"):
         raise CheckpointError(f"{source}: cannot rebuild model {name!r} ({type(err).__name__}: {err})") from None
     if model.n_classes != config["n_classes"]:
         raise CheckpointError(f"{source}: n_classes={config['n_classes']} but the rebuilt model has {model.n_classes}")
-    if config.get("normalization"):
-        model.normalization = config["normalization"]
+    # Configs written by the original library have no "normalization": it always used "sub_mean".
+    model.normalization = config.get("normalization") or "sub_mean"
     if config.get("class_names"):
         model.class_names = list(config["class_names"])
     return model

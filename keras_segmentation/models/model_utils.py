@@ -56,7 +56,7 @@ def transfer_weights(m1, m2, verbose=True):
     Example:
         >>> from keras_segmentation.models.unet import unet
         >>> transfer_weights(unet(5, 64, 64), unet(3, 64, 64), verbose=False)
-        (13, 1)
+        (16, 1)
     """
     if len(m1.layers) != len(m2.layers):
         raise ModelConfigError(

@@ -15,6 +15,7 @@ Example:
     (None, 48, 48, 3)
 """
 
+from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
 from .compose import build_legacy
 from .decoders.pspnet import caffe_pspnet_decoder, legacy_pspnet_decoder, pool_block
@@ -96,8 +97,12 @@ vgg_pspnet = _named("vgg_pspnet", get_vgg_encoder)
 resnet50_pspnet = _named("resnet50_pspnet", get_resnet50_encoder)
 
 
-def _caffe_pspnet(depth, n_classes, input_height, input_width, channels, full_resolution):
+def _caffe_pspnet(depth, n_classes, input_height, input_width, channels, full_resolution, encoder_weights):
     name = f"pspnet_{depth}"
+    if encoder_weights is not None and encoder_weights is not DEFAULT_ENCODER_WEIGHTS:
+        raise ModelConfigError(
+            f"{name} has no separate encoder weights; load a release with keras_segmentation.pretrained"
+        )
     kwargs = {
         "n_classes": n_classes,
         "input_height": input_height,
@@ -120,26 +125,26 @@ def _caffe_pspnet(depth, n_classes, input_height, input_width, channels, full_re
     )
 
 
-def pspnet_50(n_classes, input_height=473, input_width=473, channels=3, *, full_resolution=True):
+def pspnet_50(n_classes, input_height=473, input_width=473, channels=3, *, encoder_weights=None, full_resolution=True):
     """The Caffe PSPNet with a dilated ResNet-50 (layer names of the converted ADE20K weights).
 
     The output always has the input's size (``full_resolution`` is accepted for
-    a uniform signature). Load the released weights with
+    a uniform signature, and ``encoder_weights`` must be None). Load the released weights with
     :func:`keras_segmentation.pretrained.pspnet_50_ADE_20K`.
 
     Example:
         >>> model = pspnet_50(n_classes=150)  # doctest: +SKIP
     """
-    return _caffe_pspnet(50, n_classes, input_height, input_width, channels, full_resolution)
+    return _caffe_pspnet(50, n_classes, input_height, input_width, channels, full_resolution, encoder_weights)
 
 
-def pspnet_101(n_classes, input_height=473, input_width=473, channels=3, *, full_resolution=True):
+def pspnet_101(n_classes, input_height=473, input_width=473, channels=3, *, encoder_weights=None, full_resolution=True):
     """The Caffe PSPNet with a dilated ResNet-101 (Cityscapes / VOC 2012 releases).
 
     Example:
         >>> model = pspnet_101(n_classes=19, input_height=713, input_width=713)  # doctest: +SKIP
     """
-    return _caffe_pspnet(101, n_classes, input_height, input_width, channels, full_resolution)
+    return _caffe_pspnet(101, n_classes, input_height, input_width, channels, full_resolution, encoder_weights)
 
 
 # the layer the original's distillation code read features from

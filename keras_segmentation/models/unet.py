@@ -36,11 +36,14 @@ __all__ = ["unet_mini", "_unet", "unet", "vgg_unet", "resnet50_unet", "mobilenet
 MERGE_AXIS = -1
 
 
-def unet_mini(n_classes, input_height=360, input_width=480, channels=3, *, full_resolution=False):
+def unet_mini(n_classes, input_height=360, input_width=480, channels=3, *, encoder_weights=None, full_resolution=False):
     """The original small U-Net (32-64-128 filters, dropout 0.2); inputs must be multiples of 4.
 
-    ``full_resolution`` is accepted for a uniform signature; the output is always full size.
+    ``encoder_weights`` (must be None: there is no pretrained encoder) and
+    ``full_resolution`` (the output is always full size) are accepted for a
+    signature uniform with the other constructors.
     """
+    _no_encoder_weights("unet_mini", encoder_weights)
     check_n_classes(n_classes)
     check_channels(channels)
     check_input_size(input_height, input_width, divisor=4, min_size=4, what="unet_mini")
@@ -70,6 +73,11 @@ def unet_mini(n_classes, input_height=360, input_width=480, channels=3, *, full_
         },
     }
     return SegmentationModel(img_input, outputs, model_name="unet_mini", normalization="sub_mean", build_config=config)
+
+
+def _no_encoder_weights(name, encoder_weights):
+    if encoder_weights is not None and encoder_weights is not DEFAULT_ENCODER_WEIGHTS:
+        raise ModelConfigError(f"{name} has no pretrained encoder; pass encoder_weights=None")
 
 
 def _unet(

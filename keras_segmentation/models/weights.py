@@ -227,9 +227,11 @@ def copy_weights(entries, model, name_map=None, what="encoder"):
             used.add(index)
             pairs.append((layer, entries[index]))
     spare = [entry for index, entry in enumerate(entries) if index not in used]
+    # files without layer types (legacy HDF5) pair the leftovers purely in order, when the counts agree
+    by_order = len(spare) == len(leftover)
     for layer in leftover:
         kind = type(layer).__name__
-        match = next((e for e in spare if e[1] == kind or (e[1] is None and len(spare) == len(leftover))), None)
+        match = next((e for e in spare if e[1] == kind or (e[1] is None and by_order)), None)
         if match is None:
             missing = ", ".join(layer.name for layer in leftover[:5])
             raise WeightsError(f"the pretrained weights have no match for {what} layer(s) {missing}")

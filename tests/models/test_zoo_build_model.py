@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from model_tester import BaseModelTester, ModelCase
+from model_tester import BaseModelTester, ModelCase, predict
 
 from keras_segmentation.errors import InputSizeError, ModelConfigError
 from keras_segmentation.models import build_model, list_models, rebuild_model
@@ -26,6 +26,7 @@ def _case(decoder, encoder, size=(64, 64), slow=False, full_resolution=True, out
         output=output or size,
         slow=slow,
         expected={"model_name": f"{encoder}_{decoder}"},
+        learning_rate=1e-2 if decoder.startswith("fcn") else 1e-3,  # FCN scores start nearly flat
     )
 
 
@@ -48,7 +49,7 @@ class TestNativeResolution(BaseModelTester):
 #: one encoder per keras.applications family (and the original encoders), each with one decoder
 FAMILY_CASES = [
     ("unet", "mobilenetv3small", (64, 64), False),
-    ("deeplabv3plus", "efficientnetb0", (64, 64), False),
+    ("deeplabv3plus", "efficientnetb0", (64, 64), True),
     ("fcn_8", "vgg16", (64, 64), True),
     ("segnet", "resnet50", (64, 64), True),
     ("pspnet", "mobilenet", (64, 64), True),
@@ -75,7 +76,7 @@ class TestEncoderFamilies(BaseModelTester):
 def test_decoder_by_encoder_matrix_forward(decoder, encoder):
     size = 96 if encoder == "xception" else 64
     model = build_model(decoder, encoder, 4, size, size + 32, channels=3)
-    y = np.asarray(model(np.random.rand(1, size, size + 32, 3).astype("float32"), training=False))
+    y = predict(model, np.random.rand(1, size, size + 32, 3).astype("float32"))
     assert y.shape == (1, size, size + 32, 4)
     np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-4)
 
@@ -151,3 +152,14 @@ def test_list_models_covers_legacy_names_and_decoders():
     assert sorted(decoders) == DECODER_NAMES
     for row in legacy:
         assert set(row) >= {"name", "encoder", "decoder", "default_input", "output"}
+
+
+def test_models_load_model_reads_saved_files(tmp_path):
+    from keras_segmentation.models import SegmentationModel, load_model
+
+    model = build_model("pspnet", "vanilla", 3, 64, 64)
+    model.save(tmp_path / "psp.keras")
+    loaded = load_model(tmp_path / "psp.keras")
+    assert type(loaded) is SegmentationModel and loaded.build_config == model.build_config
+    x = np.random.rand(1, 64, 64, 3).astype("float32")
+    np.testing.assert_allclose(predict(loaded, x), predict(model, x), rtol=1e-5, atol=1e-6)

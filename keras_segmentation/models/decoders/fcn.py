@@ -65,26 +65,29 @@ def fcn_decoder(
     return DecoderOutput(resize_like(x, inputs), logits=True)
 
 
-def crop(o1, o2, i=None):
+def crop(o1, o2, i=None, larger_if_unknown=0):
     """The original ``crop``: cut the bottom/right of whichever of ``o1`` / ``o2`` is larger.
 
-    ``i`` (the model input) is accepted for compatibility and unused. With
-    unknown sizes the transposed convolution's overshoot of 2 pixels is assumed.
+    ``i`` (the model input) is accepted for compatibility and unused. When the
+    sizes are unknown (``None`` input size), the tensor ``larger_if_unknown``
+    (0: ``o1``, 1: ``o2``, the transposed convolution's output) is cut by the
+    2 pixels a k=4, s=2 transposed convolution overshoots by.
     """
 
     def amount(a, b):
         return abs(a - b) if a is not None and b is not None else 2
 
+    def first_larger(a, b):
+        return a > b if a is not None and b is not None else larger_if_unknown == 0
+
     h1, w1 = o1.shape[1], o1.shape[2]
     h2, w2 = o2.shape[1], o2.shape[2]
     cx, cy = amount(w1, w2), amount(h1, h2)
-    o1_wider = w1 > w2 if None not in (w1, w2) else True
-    o1_taller = h1 > h2 if None not in (h1, h2) else True
-    if o1_wider:
+    if first_larger(w1, w2):
         o1 = layers.Cropping2D(cropping=((0, 0), (0, cx)))(o1)
     else:
         o2 = layers.Cropping2D(cropping=((0, 0), (0, cx)))(o2)
-    if o1_taller:
+    if first_larger(h1, h2):
         o1 = layers.Cropping2D(cropping=((0, cy), (0, 0)))(o1)
     else:
         o2 = layers.Cropping2D(cropping=((0, cy), (0, 0)))(o2)
@@ -106,7 +109,7 @@ def legacy_fcn_decoder(levels, n_classes, *, fcn8=True):
     o = layers.Add()([o, o2])
     o = layers.Conv2DTranspose(n_classes, kernel_size=(4, 4), strides=(2, 2), use_bias=False)(o)
     o2 = layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal")(f3)
-    o2, o = crop(o2, o)
+    o2, o = crop(o2, o, larger_if_unknown=1)
     o = layers.Add(name="seg_feats")([o2, o])
     o = layers.Conv2DTranspose(n_classes, kernel_size=(16, 16), strides=(8, 8), use_bias=False)(o)
     return DecoderOutput(o, logits=True, crop_margin=4)

@@ -218,8 +218,3 @@ def build_application(name, inputs):
 def application_reference(name, weights):
     """A 3-channel ``keras.applications`` model holding ``weights`` ("imagenet" or a file path)."""
     return _construct(APPLICATION_ENCODERS[name], input_shape=(224, 224, 3), weights=weights)
-
-
-def extend_channels(values, channels):
-    """Public form of the constant extension used for 1/4-channel inputs."""
-    return _extend(values, channels)

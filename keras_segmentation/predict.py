@@ -148,13 +148,17 @@ def _finish(index, image, probs, with_probabilities):
     return Prediction(index, image, labels, probs if with_probabilities else None)
 
 
+_RESIZE_MAX_CHANNELS = 128  # OpenCV 5 resizes at most this many channels in one call
+
+
 def upscale_probabilities(probs, size):
-    """Resize ``(h, w, C)`` probabilities to ``size=(height, width)`` bilinearly (OpenCV, ≤ 512 classes)."""
-    if probs.shape[-1] <= 512:
-        out = cv2.resize(probs.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-        return out[:, :, None] if out.ndim == 2 else out
-    parts = [upscale_probabilities(probs[..., i : i + 512], size) for i in range(0, probs.shape[-1], 512)]
-    return np.concatenate(parts, axis=-1)
+    """Resize ``(h, w, C)`` probabilities to ``size=(height, width)`` bilinearly (OpenCV, any C)."""
+    probs = probs.astype(np.float32, copy=False)
+    parts = []
+    for start in range(0, probs.shape[-1], _RESIZE_MAX_CHANNELS):
+        part = cv2.resize(probs[..., start : start + _RESIZE_MAX_CHANNELS], (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+        parts.append(part[:, :, None] if part.ndim == 2 else part)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
 
 # ------------------------------------------------------------------ predict

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataLoaderError, ImageReadError, SegmentationError
-from .images import READ_COLOR, READ_UNCHANGED, ColourMap, decode_mask, mask_to_class_ids, read_image
+from .images import READ_COLOR, READ_GRAYSCALE, READ_UNCHANGED, ColourMap, decode_mask, mask_to_class_ids, read_image
 from .pairing import find_pairs
+from .png import inspect_png, is_png
 
 logger = logging.getLogger(__name__)
 
@@ -302,11 +303,10 @@ class _PairChecker:
     def __call__(self, pair):
         result = _PairResult()
         image_path, mask_path = pair[0], pair[1]
-        result.image_mode = _file_mode(image_path)
         result.mask_mode = _file_mode(mask_path)
         info = self._read(result, image_path, lambda: self._image_info(image_path))
         if info is not None:
-            result.image_size, result.channels, result.dtype = info
+            result.image_size, result.channels, result.dtype, result.image_mode = info
         pixels = self._read(result, mask_path, lambda: decode_mask(mask_path, self.colour_map is not None))
         mask = None
         if pixels is not None:
@@ -339,11 +339,20 @@ class _PairChecker:
         return result
 
     def _image_info(self, path):
-        """``((height, width), channels, dtype)`` as training reads the image (only the size from a header read)."""
-        if self.decode_images:
-            image = read_image(path, self.read_image_type)
-            return image.shape[:2], image.shape[2], str(image.dtype)
-        return _header_size(path), None, None
+        """``((height, width), channels, dtype, mode)`` as training will read the image.
+
+        PNGs are checked chunk by chunk (CRC and ``IEND``) without decoding;
+        other formats are decoded. With ``decode_images=False`` only the header is read.
+        """
+        if not self.decode_images:
+            return _header_size(path), None, None, _file_mode(path)
+        if is_png(path):
+            png = inspect_png(path)
+            as_read = _png_as_read(png, self.read_image_type)
+            if as_read is not None:
+                return (png.height, png.width), as_read[0], as_read[1], png.mode
+        image = read_image(path, self.read_image_type)
+        return image.shape[:2], image.shape[2], str(image.dtype), _file_mode(path)
 
     @staticmethod
     def _read(result, path, read):
@@ -384,6 +393,17 @@ def _is_colour_coded(pixels):
         return False
     blue = pixels[:, :, 0]
     return not (np.array_equal(blue, pixels[:, :, 1]) and np.array_equal(blue, pixels[:, :, 2]))
+
+
+def _png_as_read(png, read_image_type):
+    """``(channels, dtype)`` OpenCV gives for this PNG with ``read_image_type``, or ``None`` if unsure."""
+    if read_image_type == READ_COLOR:
+        return 3, "uint8"
+    if read_image_type == READ_GRAYSCALE:
+        return 1, "uint8"
+    if png.colour_type in (0, 2, 6):  # gray, RGB, RGBA: OpenCV keeps channels and depth
+        return png.channels, "uint16" if png.bit_depth == 16 else "uint8"
+    return None  # palette / gray+alpha: let OpenCV decide
 
 
 def _file_mode(path):

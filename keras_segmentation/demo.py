@@ -5,7 +5,7 @@ it, write previews, train a small model with checkpoints, evaluate it on the tes
 split and write colour overlays of its predictions.
 
 Example:
-    >>> run = run_demo("demo_output", epochs=6)
+    >>> run = run_demo("demo_output", epochs=5)
     >>> round(run.scores["mean_IU"], 2)
     0.9
 """
@@ -31,7 +31,7 @@ class DemoRun:
     seconds: float
 
 
-def run_demo(out_dir="demo_output", *, seed=0, n_train=200, n_test=50, height=128, width=128, epochs=6,
+def run_demo(out_dir="demo_output", *, seed=0, n_train=200, n_test=50, height=128, width=128, epochs=5,
              model_name="unet_mini", train=True, log=None):
     """Run the demo; returns a :class:`DemoRun` (``scores`` is empty when ``train=False``).
 
@@ -86,7 +86,7 @@ def _train_evaluate_predict(dataset, model_name, height, width, epochs, seed, ch
         checkpoints_path=checkpoints_path,
         epochs=epochs,
         batch_size=8,
-        learning_rate=3e-3,
+        learning_rate=1e-3,
         lr_schedule="cosine",
         loss="ce+dice",
         class_names=dataset.class_names,

@@ -22,7 +22,7 @@ def register(subparsers):
     parser.add_argument("--n_test", type=positive_int, default=50, help="test images (default 50)")
     parser.add_argument("--height", type=positive_int, default=128, help="image height (default 128)")
     parser.add_argument("--width", type=positive_int, default=128, help="image width (default 128)")
-    parser.add_argument("--epochs", type=positive_int, default=6, help="training epochs (default 6)")
+    parser.add_argument("--epochs", type=positive_int, default=5, help="training epochs (default 5)")
     parser.add_argument("--model_name", default="unet_mini", help="registered model to train (default unet_mini)")
     parser.add_argument("--data_only", action="store_true", help="only generate, verify and preview the data")
     parser.set_defaults(run=run)

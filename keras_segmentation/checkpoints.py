@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from . import __version__
-from .errors import CheckpointError
+from .errors import CheckpointError, CheckpointWriteError
 
 FORMAT_VERSION = 2
 _WEIGHTS_RE = r"\.(\d+)\.weights\.h5"
@@ -55,6 +55,10 @@ def atomic_write(path, write):
     The temporary file is in the same folder (so the rename is atomic) and keeps
     ``path``'s suffix (Keras checks it). On any error it is removed and the
     error re-raised; an existing ``path`` is untouched.
+
+    Raises:
+        CheckpointWriteError: (an ``OSError``) the file could not be written
+            (full disk, no permission), naming ``path``.
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
@@ -64,11 +68,51 @@ def atomic_write(path, write):
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(temp):
             os.remove(temp)
+        if isinstance(err, OSError) and not isinstance(err, CheckpointError):
+            error = CheckpointWriteError(
+                f"{path}: cannot write ({err.strerror or err}); nothing was replaced, earlier checkpoints are "
+                "intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
+            )
+            error.errno = err.errno
+            raise error from err
         raise
     _fsync_folder(folder or ".")
+
+
+def remove_stale_temp_files(checkpoints_path):
+    """Delete temporary files that a killed process left next to ``checkpoints_path``; returns them.
+
+    A file counts as stale when the process id in its name (``.tmp-<pid>-...``) no longer runs.
+    """
+    folder, stem = os.path.split(os.fspath(checkpoints_path))
+    pattern = re.compile(r"\.tmp-(\d+)-" + re.escape(stem) + r"[._]")
+    removed = []
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if match and not _process_alive(int(match.group(1))):
+            path = os.path.join(folder, name)
+            os.remove(path)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _fsync_folder(folder):
@@ -132,45 +176,104 @@ def read_config(checkpoints_path):
     """
     path = config_path(checkpoints_path)
     if not os.path.isfile(path):
-        raise CheckpointError(f"{path}: checkpoint config not found (was the model trained with checkpoints_path=?)")
+        raise CheckpointError(_config_not_found(checkpoints_path, path))
     try:
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from None
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot be read ({err.strerror or err})") from None
     _validate_config(config, path)
     return config
 
 
+def _config_not_found(checkpoints_path, path):
+    """Why ``path`` is missing, with the ``checkpoints_path`` values that would work."""
+    prefix = os.fspath(checkpoints_path)
+    is_folder = os.path.isdir(prefix)
+    folder = prefix if is_folder else (os.path.dirname(prefix) or ".")
+    try:
+        found = sorted(n for n in os.listdir(folder) if n.endswith("_config.json"))
+    except OSError:
+        found = []
+    message = f"{path}: checkpoint config not found"
+    if is_folder:
+        message += f"; {prefix} is a folder, but checkpoints_path is the prefix given to train (a folder and a name)"
+    else:
+        message += " (was the model trained with checkpoints_path=?)"
+    if found:
+        prefixes = [os.path.join(folder, n[: -len("_config.json")]) for n in found[:3]]
+        message += f"; checkpoints here: {', '.join(prefixes)}" + (", ..." if len(found) > 3 else "")
+    return message
+
+
+#: Allowed JSON types of the config keys (unknown keys are kept and ignored).
+_CONFIG_TYPES = {
+    "model_class": (str,),
+    "n_classes": (int,),
+    "input_height": (int, type(None)),
+    "input_width": (int, type(None)),
+    "output_height": (int, type(None)),
+    "output_width": (int, type(None)),
+    "channels": (int,),
+    "normalization": (str, type(None)),
+    "class_names": (list, type(None)),
+    "build_config": (dict, type(None)),
+    "architecture": (dict,),
+    "format_version": (int,),
+    "library_version": (str,),
+    "seed": (int, type(None)),
+    "ignore_index": (int, type(None)),
+    "read_image_type": (int,),
+}
+#: build_config arguments that would make the config choose files to read; paths never come from a config.
+_PATH_ARGUMENTS = ("encoder_weights", "weights", "weights_path", "filepath")
+
+
 def _validate_config(config, path):
+    """Check ``config`` against the schema; every field is plain data, and none is used as a file path."""
+
+    def fail(problem):
+        raise CheckpointError(f"{path}: {problem}")
+
     if not isinstance(config, dict):
-        raise CheckpointError(f"{path}: expected a JSON object, got {type(config).__name__}")
+        fail(f"expected a JSON object, got {type(config).__name__}")
     missing = [key for key in _ORIGINAL_KEYS if key not in config]
     if missing:
-        raise CheckpointError(f"{path}: missing key(s) {', '.join(missing)}")
-    expected = {
-        "model_class": (str,),
-        "n_classes": (int,),
-        "input_height": (int, type(None)),
-        "input_width": (int, type(None)),
-        "output_height": (int, type(None)),
-        "output_width": (int, type(None)),
-        "channels": (int,),
-        "normalization": (str,),
-        "class_names": (list, type(None)),
-        "build_config": (dict, type(None)),
-        "architecture": (dict,),
-        "format_version": (int,),
-    }
-    for key, types in expected.items():
+        fail(f"missing key(s) {', '.join(missing)}")
+    for key, types in _CONFIG_TYPES.items():
         if key in config and (not isinstance(config[key], types) or isinstance(config[key], bool)):
-            raise CheckpointError(f"{path}: key {key!r} has the wrong type ({type(config[key]).__name__})")
+            fail(f"key {key!r} has the wrong type ({type(config[key]).__name__})")
     if config["n_classes"] < 1:
-        raise CheckpointError(f"{path}: n_classes must be positive, got {config['n_classes']}")
+        fail(f"n_classes must be positive, got {config['n_classes']}")
+    for key in ("input_height", "input_width", "output_height", "output_width", "channels"):
+        if config.get(key) is not None and config[key] < 1:
+            fail(f"{key} must be positive, got {config[key]}")
+    if config.get("normalization") is not None:
+        from .data.images import NORMALIZATIONS
+
+        if config["normalization"] not in NORMALIZATIONS:
+            fail(f"unknown normalization {config['normalization']!r}; expected one of {', '.join(NORMALIZATIONS)}")
+    if config.get("class_names") is not None and not all(isinstance(n, str) for n in config["class_names"]):
+        fail("class_names must be a list of strings")
+    if config.get("build_config") is not None:
+        _validate_build_config(config["build_config"], fail)
     if config.get("format_version", 1) > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: written by a newer keras-segmentation (format {config['format_version']}); upgrade to read it"
-        )
+        fail(f"written by a newer keras-segmentation (format {config['format_version']}); upgrade to read it")
+
+
+def _validate_build_config(build_config, fail):
+    from .models.registry import model_from_name
+
+    builder, kwargs = build_config.get("builder"), build_config.get("kwargs", {})
+    if builder != "build_model" and builder not in model_from_name:
+        fail(f"build_config names unknown builder {builder!r}; expected 'build_model' or a registered model name")
+    if not isinstance(kwargs, dict):
+        fail(f"build_config kwargs must be a JSON object, got {type(kwargs).__name__}")
+    named_files = [key for key in _PATH_ARGUMENTS if key in kwargs]
+    if named_files:
+        fail(f"build_config may not set {', '.join(named_files)}: weights files are never taken from a config")
 
 
 # --------------------------------------------------------------------- weights
@@ -277,7 +380,10 @@ def load_training_weights(model, path):
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built:
         optimizer.build(model.trainable_variables)
-    model.load_weights(path)
+    with warnings.catch_warnings():
+        if optimizer is None:  # inference: the saved optimizer state is not wanted
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(path)
     with h5py.File(path, "r") as handle:
         if _RNG_GROUP not in handle:
             return
@@ -303,20 +409,71 @@ def _to_numpy(variable):
     return np.asarray(keras.ops.convert_to_numpy(variable))
 
 
-def restore_latest(model, checkpoints_path):
+def restore_latest(model, checkpoints_path, skipped=None):
     """Load the newest checkpoint that loads cleanly (with optimizer state); return its epoch (0 if none).
 
     A corrupt or partial newest file is skipped with a warning and the one
     before it is tried.
+
+    Args:
+        skipped: a list that receives ``"<file>: <why>"`` for each file skipped.
     """
     for epoch, path in reversed(list_checkpoints(checkpoints_path)):
         try:
             load_training_weights(model, path)
         except Exception as err:  # noqa: BLE001 - any failure means "unusable file"
-            warnings.warn(f"{path}: skipping unreadable checkpoint ({type(err).__name__}: {err})", stacklevel=2)
+            why = load_error_message(err)
+            warnings.warn(f"{path}: skipping unreadable checkpoint ({why})", stacklevel=2)
+            if skipped is not None:
+                skipped.append(f"{path}: {why}")
             continue
         return epoch
     return 0
+
+
+def load_error_message(err, limit=300):
+    """One line saying why Keras or h5py could not load a file; Keras safe-mode refusals are spelled out.
+
+    Example:
+        >>> load_error_message(ValueError("Requested the deserialization of a `Lambda` layer ... safe_mode=False"))[:24]
+        'refused by Keras safe mo'
+    """
+    text = " ".join(str(err).split())
+    if "safe_mode" in text or "unsafe_deserialization" in text:
+        what = text.split(". ")[0].rstrip(".")
+        return (
+            f"refused by Keras safe mode ({what}: code that would run on loading); rebuild the model in code and "
+            "load only its weights with model.load_weights, or, if you trust the file, load it yourself with "
+            "keras.saving.load_model(path, safe_mode=False)"
+        )
+    text = f"{type(err).__name__}: {text}" if not isinstance(err, (CheckpointError, OSError)) else text
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_resumable(config, model, source, checkpoints_path):
+    """Raise :class:`CheckpointError` when the checkpoints a config describes cannot belong to ``model``.
+
+    Resuming must never overwrite another model's checkpoints; this compares the
+    settings that decide the weights' shapes before anything is written.
+    """
+    if not (list_checkpoints(checkpoints_path) or read_interrupted(checkpoints_path)):
+        return  # nothing to lose
+    current = {
+        "model_class": model.model_name,
+        "n_classes": int(model.n_classes),
+        "channels": int(model.channels),
+        "input_height": model.input_height,
+        "input_width": model.input_width,
+    }
+    saved = dict(config, channels=config.get("channels", 3))
+    differ = [
+        f"{key}={saved.get(key)!r} (the model has {value!r})" for key, value in current.items() if saved.get(key) != value
+    ]
+    if differ:
+        raise CheckpointError(
+            f"{source}: the checkpoints under {os.fspath(checkpoints_path)} are for another model: "
+            f"{', '.join(differ)}; resume with the model that wrote them, or choose a new checkpoints_path"
+        )
 
 
 # ----------------------------------------------------------------- rebuilding
@@ -333,34 +490,55 @@ def load_model_from_checkpoint(checkpoints_path, weights=None):
     config = read_config(checkpoints_path)
     model = model_from_config(config, config_path(checkpoints_path))
     if weights is not None:
-        _load_weights(model, weights)
+        load_weights_file(model, weights)
         return model
     found = list_checkpoints(checkpoints_path)
     if not found:
         final = final_model_path(checkpoints_path)
         if os.path.isfile(final):
-            _load_weights(model, final)
+            load_weights_file(model, final)
             return model
         raise CheckpointError(
             f"{os.fspath(checkpoints_path)}: config found but no weights file "
             f"({os.path.basename(weights_path(checkpoints_path, 1))}, ...); train first or pass weights="
         )
-    if restore_latest(model, checkpoints_path) == 0:
-        raise CheckpointError(f"{os.fspath(checkpoints_path)}: every weights file is unreadable")
+    skipped = []
+    with warnings.catch_warnings():  # inference: the optimizer state in the file is not needed
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        epoch = restore_latest(model, checkpoints_path, skipped)
+    if epoch == 0:
+        raise CheckpointError(
+            f"{os.fspath(checkpoints_path)}: none of the {len(found)} weights file(s) loads into the model "
+            f"the config describes (newest: {skipped[0]})"
+        )
     return model
 
 
-def _load_weights(model, path):
-    try:
-        if os.fspath(path).endswith(".keras"):
-            import keras
+def load_weights_file(model, path):
+    """Load a weights file, or the weights of a ``.keras`` model file (in safe mode), into ``model``.
 
-            saved = keras.saving.load_model(path, compile=False, safe_mode=True)
+    Raises:
+        CheckpointError: the file is missing, unreadable, refused by safe mode or does not fit ``model``.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: weights file not found")
+    try:
+        if path.endswith(".keras"):
+            from .models.registry import load_model
+
+            saved = load_model(path, compile=False)
             model.set_weights(saved.get_weights())
         else:
-            model.load_weights(path)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(path)
+    except CheckpointError:
+        raise
     except (ValueError, OSError, KeyError) as err:
-        raise CheckpointError(f"{os.fspath(path)}: cannot load weights into {model.model_name or 'the model'} ({err})") from None
+        raise CheckpointError(
+            f"{path}: cannot load weights into {model.model_name or 'the model'} ({load_error_message(err)})"
+        ) from None
 
 
 def model_from_config(config, source="<config>"):
@@ -388,7 +566,7 @@ def model_from_config(config, source="<config>"):
     except CheckpointError:
         raise
     except Exception as err:  # noqa: BLE001 - a config that cannot be rebuilt is a checkpoint problem
-        raise CheckpointError(f"{source}: cannot rebuild model {name!r} ({type(err).__name__}: {err})") from None
+        raise CheckpointError(f"{source}: cannot rebuild model {name!r} ({load_error_message(err)})") from None
     if model.n_classes != config["n_classes"]:
         raise CheckpointError(f"{source}: n_classes={config['n_classes']} but the rebuilt model has {model.n_classes}")
     # Configs written by the original library have no "normalization": it always used "sub_mean".

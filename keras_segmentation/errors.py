@@ -69,5 +69,39 @@ class CheckpointError(SegmentationError):
     """A checkpoint or its ``_config.json`` is missing, malformed or does not fit."""
 
 
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint file could not be written (full disk, no permission); the previous one is intact."""
+
+
 class TrainingError(SegmentationError):
     """Training cannot go on (for example the loss became NaN)."""
+
+
+#: The exception class for each kind of dataset problem that
+#: :func:`~keras_segmentation.data.verify.verify_dataset` and
+#: :func:`~keras_segmentation.data.pairing.find_pairs` report.
+PROBLEM_ERRORS = {
+    "missing_mask": PairingError,
+    "ambiguous_mask": PairingError,
+    "missing_other_input": PairingError,
+    "jpeg_mask": MaskFormatError,
+    "mask_format": MaskFormatError,
+    "colour_mask": MaskFormatError,
+    "unreadable": ImageReadError,
+    "size_mismatch": SizeMismatchError,
+    "mask_values": MaskValueError,
+    "channels": ChannelMismatchError,
+}
+
+
+def problem_error(kinds, mixed=DataLoaderError):
+    """The class for problems of the given kinds: the kind's own class when all agree, else ``mixed``.
+
+    Example:
+        >>> problem_error(["mask_values", "mask_values"]).__name__
+        'MaskValueError'
+        >>> problem_error(["mask_values", "unreadable"]).__name__
+        'DataLoaderError'
+    """
+    classes = {PROBLEM_ERRORS.get(kind, mixed) for kind in kinds}
+    return classes.pop() if len(classes) == 1 else mixed

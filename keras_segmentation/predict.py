@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from . import checkpoints as ckpt
-from .data.images import IMAGE_EXTENSIONS, normalize_image, read_image_for_model, read_mask
+from .data.images import check_mask_values, normalize_image, read_image_for_model, read_mask
 from .data.visualize import (
     class_colors,
     concat_lenends,
@@ -142,13 +142,47 @@ class Prediction:
 
 def _finish(index, image, probs, with_probabilities):
     height, width = image.shape[:2]
-    if probs.shape[:2] != (height, width):
+    n_classes = probs.shape[-1]
+    if probs.shape[:2] == (height, width):
+        labels = probs.argmax(-1)
+    elif with_probabilities:
         probs = upscale_probabilities(probs, (height, width))
-    labels = probs.argmax(-1).astype(np.uint8 if probs.shape[-1] <= 256 else np.uint16)
+        labels = probs.argmax(-1)
+    else:
+        labels = upscale_labels(probs, (height, width))
+    labels = labels.astype(np.uint8 if n_classes <= 256 else np.uint16)
     return Prediction(index, image, labels, probs if with_probabilities else None)
 
 
 _RESIZE_MAX_CHANNELS = 128  # OpenCV 5 resizes at most this many channels in one call
+#: Bytes of resized probabilities held at once by :func:`upscale_labels`.
+_LABELS_CHUNK_BYTES = 128 * 2**20
+
+
+def upscale_labels(probs, size):
+    """The arg-max of ``probs`` resized bilinearly to ``size=(height, width)``, in bounded memory.
+
+    Equal to ``upscale_probabilities(probs, size).argmax(-1)``, but the classes
+    are resized a few at a time, so a 12-megapixel photo with 150 classes needs
+    about 128 MiB instead of 7 GiB.
+    """
+    height, width = size
+    n_classes = probs.shape[-1]
+    step = max(1, min(_RESIZE_MAX_CHANNELS, _LABELS_CHUNK_BYTES // (4 * height * width)))
+    if step >= n_classes:
+        return upscale_probabilities(probs, size).argmax(-1)
+    best = labels = None
+    for start in range(0, n_classes, step):
+        part = upscale_probabilities(probs[..., start : start + step], size)
+        index = part.argmax(-1)
+        value = np.take_along_axis(part, index[..., None], -1)[..., 0]
+        if best is None:
+            best, labels = value, index
+        else:
+            better = value > best  # ties keep the lower class id, as argmax does
+            best = np.where(better, value, best)
+            labels = np.where(better, index + start, labels)
+    return labels
 
 
 def upscale_probabilities(probs, size):
@@ -192,6 +226,7 @@ def predict(
     if result.error is not None:
         raise result.error
     if out_fname is not None:
+        _refuse_overwrite(out_fname, inp)
         _write_output(
             out_fname, result, model, colored, overlay_img, class_names, show_legends, colors, prediction_width, prediction_height
         )
@@ -229,9 +264,9 @@ def predict_multiple(
     if inps is None:
         if inp_dir is None:
             raise ModelConfigError("predict_multiple needs inps= (a list) or inp_dir= (a folder)")
-        from .data.pairing import list_files
+        from .data.pairing import list_images
 
-        inps = list_files(inp_dir, IMAGE_EXTENSIONS, "inp_dir")
+        inps = list_images(inp_dir, "inp_dir")
     inps = list(inps)
     if colored is None:
         colored = bool(overlay_img or show_legends)
@@ -268,11 +303,20 @@ def _output_paths(inps, out_dir):
         path = os.path.join(out_dir, name + ".png")
         if path in used:
             path = os.path.join(out_dir, f"{name}_{i}.png")
-        if not isinstance(source, np.ndarray) and os.path.abspath(path) == os.path.abspath(os.fspath(source)):
-            raise ModelConfigError(f"{path}: writing the prediction would overwrite this input image; choose another out_dir")
+        _refuse_overwrite(path, source, "out_dir")
         used.add(path)
         paths.append(path)
     return paths
+
+
+def _refuse_overwrite(path, source, argument="out_fname"):
+    """Raise when writing ``path`` would replace the input image ``source``."""
+    if isinstance(source, np.ndarray):
+        return
+    if os.path.abspath(os.fspath(path)) == os.path.abspath(os.fspath(source)):
+        raise ModelConfigError(
+            f"{os.fspath(path)}: writing the prediction would overwrite this input image; choose another {argument}"
+        )
 
 
 def _write_output(path, result, model, colored, overlay_img, class_names, show_legends, colors, width, height):
@@ -307,7 +351,8 @@ def _progress(iterable, total, enabled):
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, unit="img", leave=False)
+    # disable=None: no bar when stderr is not a terminal (logs, pipes, CI).
+    return tqdm(iterable, total=total, unit="img", leave=False, disable=None)
 
 
 # -------------------------------------------------------------------- video
@@ -414,7 +459,8 @@ def evaluate(
     for result in _progress(predictor.run(list(inp_images)), len(inp_images), progress):
         if result.error is not None:
             raise result.error
-        truth = read_mask(annotations[result.index], colour_map)
+        truth = read_mask(annotations[result.index], colour_map, strict=True)
+        check_mask_values(truth, model.n_classes, ignore_index, annotations[result.index])
         if truth.shape != result.labels.shape:
             raise SizeMismatchError(
                 f"{annotations[result.index]}: mask is {truth.shape[1]}x{truth.shape[0]} but the image is "

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import checkpoints as ckpt
 from .checkpoints import find_latest_checkpoint
-from .errors import ModelConfigError, TrainingError
+from .errors import CheckpointError, ModelConfigError, TrainingError
 
 
 def train(
@@ -94,6 +94,10 @@ def train(
     """
     model = _resolve_model(model, n_classes, input_height, input_width)
     ignore_index = _resolve_ignore_index(ignore_index, ignore_zero_class)
+    for name, value in (("batch_size", batch_size), ("val_batch_size", val_batch_size),
+                        ("steps_per_epoch", steps_per_epoch), ("val_steps_per_epoch", val_steps_per_epoch)):
+        if value is not None and int(value) < 1:
+            raise ModelConfigError(f"{name}={value}: must be at least 1")
     n_classes = model.n_classes
     if class_names is not None:
         model.class_names = list(class_names)
@@ -104,7 +108,9 @@ def train(
 
     resume_seed = None
     if checkpoints_path is not None and auto_resume_checkpoint and os.path.isfile(ckpt.config_path(checkpoints_path)):
-        resume_seed = ckpt.read_config(checkpoints_path).get("seed")
+        config = ckpt.read_config(checkpoints_path)
+        ckpt.check_resumable(config, model, ckpt.config_path(checkpoints_path), checkpoints_path)
+        resume_seed = config.get("seed")
     seed = _resolve_seed(seed if seed is not None else resume_seed)
 
     train_pairs = _pairs(train_images, train_annotations, other_inputs_paths, verify_dataset, n_classes, ignore_index, colour_map, read_image_type)
@@ -136,13 +142,15 @@ def train(
         raise ModelConfigError("optimizer_name=None means the model is already compiled, but it is not: call model.compile first")
 
     if load_weights is not None:
-        model.load_weights(load_weights)
+        ckpt.load_weights_file(model, load_weights)
 
     initial_epoch, resume_step = 0, 0
     if checkpoints_path is not None:
-        ckpt.write_config(checkpoints_path, model, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
         if auto_resume_checkpoint:
             initial_epoch, resume_step = _resume(model, checkpoints_path)
+        else:
+            _warn_if_earlier_run(checkpoints_path)
+        ckpt.write_config(checkpoints_path, model, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
 
     interrupt = _Interrupt(train_data)
     default_callbacks = [_StopOnNaN(checkpoints_path), interrupt]
@@ -228,17 +236,22 @@ def _pairs(images, annotations, other_inputs_paths, verify, n_classes, ignore_in
             other_inputs_paths=other_inputs_paths,
         )
         report.raise_for_problems()
+        if report.warnings:
+            shown = "; ".join(str(w) for w in report.warnings[:3])
+            more = f" and {len(report.warnings) - 3} more" if len(report.warnings) > 3 else ""
+            warnings.warn(f"dataset {os.fspath(images)}: {len(report.warnings)} warning(s): {shown}{more}", stacklevel=3)
     return get_pairs_from_paths(images, annotations, other_inputs_paths=other_inputs_paths)
 
 
 def _io_sizes(model, pairs, read_image_type):
-    """(input, output) ``(height, width)``; models with free sizes take the first image's size."""
-    height, width = model.input_height, model.input_width
-    if height is None or width is None:
-        from .data.images import read_image
+    """(input, output) ``(height, width)``; models with free sizes take the first image's size.
 
-        image = read_image(pairs[0][0], read_image_type)
-        height, width = height or image.shape[0], width or image.shape[1]
+    Reading the first image also stops a channel mismatch before anything is compiled or written.
+    """
+    from .data.images import read_image_for_model
+
+    image = read_image_for_model(pairs[0][0], model.channels, read_image_type)
+    height, width = model.input_height or image.shape[0], model.input_width or image.shape[1]
     shape = model.compute_output_shape(tuple([None, height, width, model.channels]))
     shape = shape[0] if isinstance(shape, list) else shape
     return (height, width), (shape[1], shape[2])
@@ -348,18 +361,42 @@ def _is_keras_schedule(value):
 
 # ------------------------------------------------------------------- resume
 def _resume(model, checkpoints_path):
-    """Load the newest usable checkpoint; returns ``(epochs done, batches done in the next epoch)``."""
-    epoch = ckpt.restore_latest(model, checkpoints_path)
+    """Load the newest usable checkpoint; returns ``(epochs done, batches done in the next epoch)``.
+
+    Raises:
+        CheckpointError: there are checkpoints but none loads into ``model``
+            (starting over would overwrite them).
+    """
+    ckpt.remove_stale_temp_files(checkpoints_path)
+    skipped = []
+    epoch = ckpt.restore_latest(model, checkpoints_path, skipped)
     interrupted = ckpt.read_interrupted(checkpoints_path)
     if interrupted is not None and interrupted[0] >= epoch:
         weights_file = ckpt.interrupted_paths(checkpoints_path)[0]
         try:
             ckpt.load_training_weights(model, weights_file)
+            return interrupted
         except Exception as err:  # noqa: BLE001
             warnings.warn(f"{weights_file}: skipping unreadable interrupted checkpoint ({err})", stacklevel=3)
-            return epoch, 0
-        return interrupted
+            skipped.append(f"{weights_file}: {ckpt.load_error_message(err)}")
+    if epoch == 0 and skipped:
+        raise CheckpointError(
+            f"{os.fspath(checkpoints_path)}: cannot resume, none of the {len(skipped)} checkpoint(s) loads into "
+            f"this model (newest: {skipped[0]}); resume with the model that wrote them, "
+            "or choose a new checkpoints_path"
+        )
     return epoch, 0
+
+
+def _warn_if_earlier_run(checkpoints_path):
+    found = ckpt.list_checkpoints(checkpoints_path)
+    if found:
+        warnings.warn(
+            f"{os.fspath(checkpoints_path)}: holds checkpoints of an earlier run (up to epoch {found[-1][0]}); "
+            "this run replaces them epoch by epoch and later epochs stay behind: pass auto_resume_checkpoint=True "
+            "to continue that run, or use a new checkpoints_path",
+            stacklevel=3,
+        )
 
 
 # ---------------------------------------------------------------- callbacks

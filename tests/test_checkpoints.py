@@ -138,3 +138,19 @@ def test_unknown_model_class_is_refused(tmp_path):
     (tmp_path / "run.00001.weights.h5").write_bytes(b"x")
     with pytest.raises(CheckpointError, match="unknown model_class 'no_such_net'"):
         ckpt.load_model_from_checkpoint(tmp_path / "run")
+
+
+def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    (tmp_path / f".tmp-{dead_pid}-run.00003.weights.h5").write_bytes(b"half")
+    (tmp_path / f".tmp-{os.getpid()}-run.00004.weights.h5").write_bytes(b"in progress")
+    (tmp_path / f".tmp-{dead_pid}-other.00001.weights.h5").write_bytes(b"another prefix")
+    removed = ckpt.remove_stale_temp_files(tmp_path / "run")
+    assert [os.path.basename(p) for p in removed] == [f".tmp-{dead_pid}-run.00003.weights.h5"]
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [f".tmp-{os.getpid()}-run.00004.weights.h5", f".tmp-{dead_pid}-other.00001.weights.h5"]
+    )

@@ -7,7 +7,8 @@ only when a command needs a model.
 
 Errors the library raises on purpose (:class:`~keras_segmentation.errors.SegmentationError`)
 and bad arguments print one line on stderr and exit with status 2; ``--debug``
-shows the traceback instead.
+(before or after the command) shows the traceback instead. Warnings are one
+``warning: ...`` line each.
 
 Example:
     $ python -m keras_segmentation verify_dataset --images_path imgs/ --segs_path masks/ --n_classes 12
@@ -17,6 +18,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from .. import __version__
 
@@ -44,6 +46,8 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    for command in subparsers.choices.values():
+        command.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     return parser
 
 
@@ -57,16 +61,27 @@ def main(argv=None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        status = args.run(args)
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _show_warning
+            status = args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
         if debug or not _is_user_error(err):
             raise
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     return 0 if status is None else int(status)
+
+
+def _one_line(message):
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {_one_line(message)}", file=sys.stderr)
 
 
 def _is_user_error(err):

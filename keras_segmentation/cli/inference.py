@@ -3,7 +3,7 @@
 import json
 import os
 
-from .options import add_class_names_option
+from .options import add_class_names_option, add_colormap_option
 
 
 def register(subparsers):
@@ -11,7 +11,8 @@ def register(subparsers):
         "predict",
         help="predict one image or every image in a folder",
         description="A folder --input_path writes <output_path>/<name>.png label maps (class ids; --colored for colour); "
-        "a single image writes a colour image to --output_path.",
+        "a single image writes a colour image to --output_path. Unreadable images in a folder are skipped and "
+        "listed (exit status 1).",
     )
     predict.add_argument("--checkpoints_path", required=True)
     predict.add_argument("--input_path", required=True, help="an image file or a folder of images")
@@ -43,6 +44,7 @@ def register(subparsers):
     evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     add_class_names_option(evaluate)
+    add_colormap_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
 
@@ -76,6 +78,8 @@ def run_predict(args):
         )
         written = sum(r is not None for r in results)
         print(f"wrote {written} prediction(s) to {args.output_path}")
+        if written < len(results):
+            return 1  # the skipped files were listed in a warning
     else:
         predict(model, inp=args.input_path, out_fname=args.output_path, **display)
         print(f"wrote {args.output_path}")
@@ -112,6 +116,7 @@ def run_evaluate(args):
         class_names=args.class_names,
         batch_size=args.batch_size,
         read_image_type=args.read_image_type,
+        colour_map=args.colormap,
     )
     print(format_scores(scores, class_names=args.class_names))
     if args.json_path:

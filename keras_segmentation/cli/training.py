@@ -52,7 +52,7 @@ def run(args):
     from ..train import train
 
     model = args.model_name
-    if args.encoder or args.channels != 3:
+    if args.encoder:
         from ..models import build_model
 
         model = build_model(
@@ -63,6 +63,14 @@ def run(args):
             input_width=args.input_width,
             channels=args.channels,
         )
+    elif args.channels != 3:  # a registered name with another channel count
+        from ..errors import ModelConfigError
+        from ..models import model_from_name
+
+        if model not in model_from_name:
+            raise ModelConfigError(f"unknown model name {model!r}; known: {', '.join(sorted(model_from_name))}")
+        sizes = {k: v for k, v in (("input_height", args.input_height), ("input_width", args.input_width)) if v}
+        model = model_from_name[model](args.n_classes, channels=args.channels, **sizes)
     train(
         model,
         args.train_images,

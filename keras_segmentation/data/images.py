@@ -21,7 +21,7 @@ import os
 import cv2
 import numpy as np
 
-from ..errors import ChannelMismatchError, ImageReadError, MaskFormatError
+from ..errors import ChannelMismatchError, ImageReadError, MaskFormatError, MaskValueError
 
 #: Extensions (lower case; matching is case-insensitive) accepted for images and masks.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -62,7 +62,7 @@ def read_image(source, read_image_type=READ_COLOR):
     return image
 
 
-def read_mask(source, colour_map=None):
+def read_mask(source, colour_map=None, *, strict=False):
     """Read a mask as a 2-D array of class ids.
 
     Rules, in order:
@@ -80,9 +80,12 @@ def read_mask(source, colour_map=None):
         source: a path, or a 2-D / 3-D array (3-D arrays are BGR).
         colour_map: optional :class:`ColourMap` (or ``{(r, g, b): class_id}``) for
             colour-coded RGB masks.
+        strict: refuse colour-coded masks (R, G and B differ) read without a
+            ``colour_map`` instead of taking their blue channel.
 
     Raises:
-        MaskFormatError: JPEG mask, or a colour not in ``colour_map``.
+        MaskFormatError: JPEG mask, a colour not in ``colour_map``, or (``strict``)
+            a colour-coded mask without ``colour_map``.
         ImageReadError: the file is missing, empty or corrupt.
 
     Example:
@@ -90,9 +93,9 @@ def read_mask(source, colour_map=None):
         >>> read_mask("labels/a.png", ColourMap.from_csv("colours.csv"))
     """
     if isinstance(source, np.ndarray):
-        return mask_to_class_ids(source, colour_map)
+        return mask_to_class_ids(source, colour_map, strict=strict)
     path = os.fspath(source)
-    return mask_to_class_ids(decode_mask(path, palette_colours=colour_map is not None), colour_map, path)
+    return mask_to_class_ids(decode_mask(path, palette_colours=colour_map is not None), colour_map, path, strict=strict)
 
 
 def decode_mask(path, palette_colours=False):
@@ -117,11 +120,12 @@ def decode_mask(path, palette_colours=False):
     return _decode(path, READ_UNCHANGED)
 
 
-def mask_to_class_ids(pixels, colour_map=None, name="<array>"):
+def mask_to_class_ids(pixels, colour_map=None, name="<array>", *, strict=False):
     """Class ids ``(H, W)`` from decoded mask pixels (2-D, or 3-D in BGR(A) order).
 
     Single-channel pixels are the ids; colour pixels are looked up in
-    ``colour_map`` when given, otherwise their blue channel is used.
+    ``colour_map`` when given, otherwise their blue channel is used (``strict``:
+    refused with :class:`MaskFormatError` when the channels differ).
     """
     if pixels.ndim == 2:
         return pixels
@@ -131,7 +135,64 @@ def mask_to_class_ids(pixels, colour_map=None, name="<array>"):
         if not isinstance(colour_map, ColourMap):
             colour_map = ColourMap(colour_map)
         return colour_map.encode(pixels[:, :, 2::-1], name)
+    if strict and is_colour_coded(pixels):
+        raise MaskFormatError(f"{name}: {COLOUR_MASK_PROBLEM}")
     return pixels[:, :, 0]
+
+
+#: Why a colour-coded mask read without a colour map is refused (shared by every reader).
+COLOUR_MASK_PROBLEM = (
+    "mask is colour-coded (its R, G and B differ), so the blue-channel class ids are wrong; "
+    "give a colour map (colour_map= or --colormap, an r,g,b,class CSV) or save single-channel class ids"
+)
+
+
+def is_colour_coded(pixels):
+    """True for colour mask pixels whose channels differ somewhere (gray masks saved as RGB have B = G = R)."""
+    if pixels.ndim != 3 or pixels.shape[2] < 3:
+        return False
+    blue = pixels[:, :, 0]
+    return not (np.array_equal(blue, pixels[:, :, 1]) and np.array_equal(blue, pixels[:, :, 2]))
+
+
+def mask_values_problem(values, n_classes, ignore_index=None, pixels=None):
+    """What is wrong with mask ``values`` outside ``[0, n_classes)``, with the likely fix; ``None`` if nothing.
+
+    The one wording every reader uses (verify, the training loader, evaluate).
+
+    Args:
+        values: the distinct values present in a mask.
+        pixels: how many pixels hold the bad values (shown when given).
+
+    Example:
+        >>> mask_values_problem([0, 255], 2).split(";")[0]
+        'values [255] >= n_classes=2'
+    """
+    values = sorted({int(v) for v in values})
+    bad = [v for v in values if v >= n_classes and v != ignore_index]
+    if not bad:
+        return None
+    shown = str(bad) if len(bad) <= 10 else f"[{', '.join(map(str, bad[:10]))}, ... ({len(bad)} values)]"
+    message = f"values {shown} >= n_classes={n_classes}" + (f" ({pixels:,} pixels)" if pixels is not None else "")
+    if set(values) <= {0, 255}:
+        return message + (
+            "; this is a binary mask saved as 0/255: divide it by 255 (e.g. cv2.imwrite(path, mask // 255)) "
+            "to get classes 0/1 with n_classes=2 (n_classes=256 would be wrong)"
+        )
+    if bad == [255]:
+        return message + "; if 255 marks void/unlabelled pixels, pass ignore_index=255"
+    return message + f"; set n_classes to at least {bad[-1] + 1} if these are real classes, or fix the masks"
+
+
+def check_mask_values(mask, n_classes, ignore_index=None, name="<array>"):
+    """Raise :class:`MaskValueError` (naming ``name``) when ``mask`` holds ids outside ``[0, n_classes)``."""
+    if int(mask.max(initial=0)) < n_classes:
+        return
+    values, counts = np.unique(mask, return_counts=True)
+    pixels = int(sum(int(c) for v, c in zip(values, counts) if v >= n_classes and v != ignore_index))
+    problem = mask_values_problem(values, n_classes, ignore_index, pixels)
+    if problem:
+        raise MaskValueError(f"{name}: {problem}")
 
 
 class ColourMap:

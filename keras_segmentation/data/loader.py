@@ -22,9 +22,9 @@ import cv2
 import keras
 import numpy as np
 
-from ..errors import MaskValueError, SizeMismatchError
+from ..errors import SizeMismatchError
 from .augmentation import derive_seed
-from .images import READ_COLOR, normalize_image, read_image_for_model, read_mask
+from .images import READ_COLOR, check_mask_values, normalize_image, read_image_for_model, read_mask
 
 
 class SegmentationDataset(keras.utils.PyDataset):
@@ -166,17 +166,7 @@ class SegmentationDataset(keras.utils.PyDataset):
                 f"{pair[1]}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {os.path.basename(pair[0])} "
                 f"is {image.shape[1]}x{image.shape[0]} (width x height)"
             )
-        top = int(mask.max(initial=0))
-        if top < self.n_classes:
-            return
-        values = np.unique(mask)
-        bad = [int(v) for v in values if v >= self.n_classes and v != self.ignore_index]
-        if bad:
-            hint = " (a 0/255 binary mask: divide it by 255)" if set(values.tolist()) <= {0, 255} else ""
-            raise MaskValueError(
-                f"{pair[1]}: mask values {bad[:8]} are >= n_classes={self.n_classes}{hint}; "
-                "fix the mask, raise n_classes or set ignore_index"
-            )
+        check_mask_values(mask, self.n_classes, self.ignore_index, pair[1])
 
     # -------------------------------------------------------------------- order
     def _positions(self, index):

@@ -17,7 +17,7 @@ Example:
 import os
 from dataclasses import dataclass, field
 
-from ..errors import PairingError
+from ..errors import PairingError, problem_error
 from .images import IMAGE_EXTENSIONS, LOSSY_EXTENSIONS, MASK_EXTENSIONS
 
 
@@ -99,6 +99,28 @@ def list_files(folder, extensions, role="images_path"):
     return [os.path.join(folder, name) for name in names if os.path.isfile(os.path.join(folder, name))]
 
 
+def list_images(folder, role="images_path"):
+    """Sorted image paths in ``folder``, like :func:`list_files`, but an empty result is an error.
+
+    Raises:
+        PairingError: ``folder`` is missing, not a folder, or holds no image file; the
+            message names the files it skipped (e.g. ``.webp``), if any.
+    """
+    images = list_files(folder, IMAGE_EXTENSIONS, role)
+    if images:
+        return images
+    folder = os.fspath(folder)
+    others = sorted(
+        name for name in os.listdir(folder)
+        if not name.startswith(".") and os.path.isfile(os.path.join(folder, name))
+    )
+    skipped = ""
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        skipped = f"; skipped {len(others)} file(s) of other types ({shown}): convert them to PNG"
+    raise PairingError(f"{role} {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) found{skipped}")
+
+
 def base_name(path):
     """File name without folder and extension: ``"a/b/0001.png"`` -> ``"0001"``."""
     return os.path.splitext(os.path.basename(path))[0]
@@ -110,11 +132,7 @@ def find_pairs(images_path, segs_path, other_inputs_paths=None):
     Raises:
         PairingError: a folder is missing, or ``images_path`` holds no image files.
     """
-    images = list_files(images_path, IMAGE_EXTENSIONS, "images_path")
-    if not images:
-        raise PairingError(
-            f"images_path {os.fspath(images_path)}: no image files ({', '.join(IMAGE_EXTENSIONS)}) found"
-        )
+    images = list_images(images_path, "images_path")
     masks_by_base = _group_by_base(list_files(segs_path, MASK_EXTENSIONS + LOSSY_EXTENSIONS, "segs_path"))
     others_by_base = [
         (os.fspath(folder), _group_by_base(list_files(folder, IMAGE_EXTENSIONS, "other_inputs_paths")))
@@ -166,16 +184,28 @@ def get_pairs_from_paths(images_path, segs_path, ignore_non_matching=False, othe
         ignore_non_matching: skip images without a mask instead of raising.
 
     Raises:
-        PairingError: (a :class:`DataLoaderError`) listing every problem found.
+        PairingError: (a :class:`DataLoaderError`) listing every problem found;
+            :class:`MaskFormatError` when the only problem is JPEG masks.
     """
     result = find_pairs(images_path, segs_path, other_inputs_paths)
     if ignore_non_matching:
         result.images_without_mask = []
-    errors = result.errors()
-    if errors:
+    issues = result.issues()
+    if issues:
+        errors = result.errors()
         shown = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
-        raise PairingError(f"{len(errors)} pairing problem(s): {shown}")
+        hint = orphan_masks_hint(result.masks_without_image) if result.images_without_mask else ""
+        error = problem_error((kind for _, kind, _ in issues), PairingError)
+        raise error(f"{len(errors)} pairing problem(s): {shown}{hint}")
     return result.pairs
+
+
+def orphan_masks_hint(masks):
+    """``"; 2 mask(s) have no image (m/a_mask.png, ...): ..."``, the likely cause of images without masks."""
+    if not masks:
+        return ""
+    shown = ", ".join(masks[:2]) + (", ..." if len(masks) > 2 else "")
+    return f"; {len(masks)} mask(s) have no image ({shown}): an image and its mask need the same base name"
 
 
 def _group_by_base(paths):

@@ -68,10 +68,10 @@ def inspect_png(path):
         length, kind = struct.unpack_from(">I4s", data, offset)
         end = offset + 12 + length
         if end > len(data):
-            raise ImageReadError(f"{path}: truncated PNG ({kind.decode('latin-1')} chunk cut short)")
+            raise ImageReadError(f"{path}: truncated PNG ({_chunk_name(kind)} chunk cut short)")
         (crc,) = struct.unpack_from(">I", data, end - 4)
         if zlib.crc32(view[offset + 4 : end - 4]) != crc:
-            raise ImageReadError(f"{path}: corrupt PNG (bad checksum in {kind.decode('latin-1')} chunk)")
+            raise ImageReadError(f"{path}: corrupt PNG (bad checksum in {_chunk_name(kind)} chunk)")
         if kind == b"IHDR":
             info = _header(path, data[offset + 8 : offset + 8 + length])
         elif kind == b"IDAT":
@@ -82,6 +82,11 @@ def inspect_png(path):
     if info is None or not seen_data:
         raise ImageReadError(f"{path}: not a valid PNG (no {'IHDR' if info is None else 'IDAT'} chunk)")
     return info
+
+
+def _chunk_name(kind):
+    """A printable chunk type (a corrupt file may hold any bytes there)."""
+    return kind.decode("ascii") if kind.isalpha() else repr(kind)
 
 
 def _header(path, chunk):

@@ -29,9 +29,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataLoaderError, ImageReadError, SegmentationError
-from .images import READ_COLOR, READ_GRAYSCALE, READ_UNCHANGED, ColourMap, decode_mask, mask_to_class_ids, read_image
-from .pairing import find_pairs
+from ..errors import DataLoaderError, ImageReadError, SegmentationError, problem_error
+from .images import (
+    COLOUR_MASK_PROBLEM,
+    READ_COLOR,
+    READ_GRAYSCALE,
+    READ_UNCHANGED,
+    ColourMap,
+    decode_mask,
+    is_colour_coded,
+    mask_to_class_ids,
+    mask_values_problem,
+    read_image,
+)
+from .pairing import find_pairs, orphan_masks_hint
 from .png import inspect_png, is_png
 
 logger = logging.getLogger(__name__)
@@ -105,7 +116,11 @@ class VerifyReport:
         return sorted(self.class_pixel_counts)
 
     def raise_for_problems(self):
-        """Raise :class:`DataLoaderError` summarising the problems, if any.
+        """Raise a :class:`DataLoaderError` summarising the problems, if any.
+
+        The class is the specific one when every problem is of one sort
+        (:class:`MaskValueError` for mask values, :class:`ImageReadError` for
+        unreadable files, ...; see :data:`keras_segmentation.errors.PROBLEM_ERRORS`).
 
         Example:
             >>> verify_dataset("imgs", "masks", 2).raise_for_problems()
@@ -113,8 +128,11 @@ class VerifyReport:
         if self.problems:
             first = "; ".join(str(p) for p in self.problems[:3])
             more = f" and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
-            raise DataLoaderError(
-                f"dataset {self.images_path}: {len(self.problems)} problem(s): {first}{more} "
+            hint = ""
+            if any(p.kind == "missing_mask" for p in self.problems):
+                hint = orphan_masks_hint([w.path for w in self.warnings if w.kind == "mask_without_image"])
+            raise problem_error(p.kind for p in self.problems)(
+                f"dataset {self.images_path}: {len(self.problems)} problem(s): {first}{more}{hint} "
                 "(run `keras_segmentation verify_dataset` for the full report)"
             )
 
@@ -310,13 +328,8 @@ class _PairChecker:
         pixels = self._read(result, mask_path, lambda: decode_mask(mask_path, self.colour_map is not None))
         mask = None
         if pixels is not None:
-            if self.colour_map is None and _is_colour_coded(pixels):
-                result.problems.append(Problem(
-                    mask_path, "colour_mask",
-                    "mask is colour-coded (its R, G and B differ), so the blue-channel class ids are wrong; "
-                    "give a colour map (colour_map= or --colormap, an r,g,b,class CSV) or save single-channel "
-                    "class ids",
-                ))
+            if self.colour_map is None and is_colour_coded(pixels):
+                result.problems.append(Problem(mask_path, "colour_mask", COLOUR_MASK_PROBLEM))
             else:
                 mask = self._read(result, mask_path, lambda: mask_to_class_ids(pixels, self.colour_map, mask_path))
         if mask is not None:
@@ -370,29 +383,9 @@ class _PairChecker:
             return
         present = np.flatnonzero(counts)
         bad = [int(v) for v in present if v >= self.n_classes and v != self.ignore_index]
-        if not bad:
-            return
-        pixels = int(sum(counts[v] for v in bad))
-        message = f"values {_short(bad)} >= n_classes={self.n_classes} ({pixels:,} pixels)"
-        values = set(present.tolist())
-        if values <= {0, 255}:
-            message += (
-                "; this is a binary mask saved as 0/255: divide it by 255 (e.g. cv2.imwrite(path, mask // 255)) "
-                "to get classes 0/1 with n_classes=2 (n_classes=256 would be wrong)"
-            )
-        elif bad == [255]:
-            message += "; if 255 marks void/unlabelled pixels, pass ignore_index=255"
-        else:
-            message += f"; set n_classes to at least {max(bad) + 1} if these are real classes, or fix the masks"
-        result.problems.append(Problem(mask_path, "mask_values", message))
-
-
-def _is_colour_coded(pixels):
-    """True for a colour mask whose channels differ somewhere (gray masks saved as RGB have B = G = R)."""
-    if pixels.ndim != 3 or pixels.shape[2] < 3:
-        return False
-    blue = pixels[:, :, 0]
-    return not (np.array_equal(blue, pixels[:, :, 1]) and np.array_equal(blue, pixels[:, :, 2]))
+        message = mask_values_problem(present, self.n_classes, self.ignore_index, int(sum(counts[v] for v in bad)))
+        if message:
+            result.problems.append(Problem(mask_path, "mask_values", message))
 
 
 def _png_as_read(png, read_image_type):

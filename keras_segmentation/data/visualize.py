@@ -250,7 +250,9 @@ def visualize_dataset(
 
     Raises:
         PairingError, ImageReadError, MaskFormatError, SizeMismatchError: bad data
-        (run :func:`~keras_segmentation.data.verify.verify_dataset` for a full report).
+        (run :func:`~keras_segmentation.data.verify.verify_dataset` for a full report);
+        colour-coded masks need ``colour_map``. Mask values ``>= n_classes`` are
+        drawn black, with a warning naming the masks.
 
     Example:
         >>> paths = visualize_dataset("imgs", "masks", out_dir="preview", class_names=["bg", "cat"])
@@ -271,8 +273,12 @@ def visualize_dataset(
     names = _output_names([pair[0] for pair in pairs])
     colors = class_colors if colors is None else colors
 
+    out_of_range = []
+
     def render(index):
         image, mask = _load_pair(pairs[index], read_image_type, colour_map, size, augmenter, seed, index)
+        if n_classes is not None and int(mask.max(initial=0)) >= n_classes:
+            out_of_range.append(f"{pairs[index][1]} {[int(v) for v in np.unique(mask) if v >= n_classes][:5]}")
         panel = render_pair(image, mask, n_classes, colors, class_names)
         path = os.path.join(out_dir, names[index])
         ok, encoded = cv2.imencode(".png", panel)
@@ -283,6 +289,14 @@ def visualize_dataset(
 
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
         paths = list(pool.map(render, range(len(pairs))))
+    if out_of_range:
+        out_of_range.sort()
+        shown = "; ".join(out_of_range[:3]) + (f"; and {len(out_of_range) - 3} more" if len(out_of_range) > 3 else "")
+        warnings.warn(
+            f"{len(out_of_range)} mask(s) hold values >= n_classes={n_classes}, drawn black: {shown} "
+            "(run verify_dataset for the fix)",
+            stacklevel=2,
+        )
     if show and display_available():
         _show_files(paths)
     return paths
@@ -371,7 +385,7 @@ def display_available():
 # ------------------------------------------------------------------ helpers
 def _load_pair(pair, read_image_type, colour_map, size, augmenter, seed, index):
     image = read_image(pair[0], read_image_type)
-    mask = read_mask(pair[1], colour_map)
+    mask = read_mask(pair[1], colour_map, strict=True)
     if image.shape[:2] != mask.shape[:2]:
         raise SizeMismatchError(
             f"{pair[1]}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {os.path.basename(pair[0])} "

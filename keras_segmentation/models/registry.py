@@ -304,12 +304,28 @@ def rebuild_model(build_config, encoder_weights=None):
 def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_model
     """Load a ``.keras`` file saved from any library model (safe mode, no custom_objects needed).
 
+    Safe mode means no code stored in the file runs: a model with a ``Lambda``
+    layer (or any other layer that carries Python code) is refused.
+
+    Raises:
+        CheckpointError: the file is missing, not a Keras model file, or refused by safe mode.
+
     Example:
         >>> model = load_model("checkpoints/vgg_unet.keras")  # doctest: +SKIP
     """
+    import os
+
+    from ..checkpoints import load_error_message
+    from ..errors import CheckpointError
     from . import layers, segmentation_model  # noqa: F401 - registers the library's serializable classes
 
-    return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: model file not found")
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
+        raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
 
 
 def encoder_names():

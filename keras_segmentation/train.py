@@ -152,8 +152,8 @@ def train(
             _warn_if_earlier_run(checkpoints_path)
         ckpt.write_config(checkpoints_path, model, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
 
-    interrupt = _Interrupt(train_data)
-    default_callbacks = [_StopOnNaN(checkpoints_path), interrupt]
+    interrupt, stop_on_nan = _Interrupt(train_data), _StopOnNaN(checkpoints_path)
+    default_callbacks = [stop_on_nan, interrupt]
     if checkpoints_path is not None:
         default_callbacks.insert(0, CheckpointsCallback(checkpoints_path, interrupt))
     if callable(lr_schedule) and not _is_keras_schedule(lr_schedule):
@@ -175,9 +175,7 @@ def train(
             train_data.epoch = initial_epoch
             history = model.fit(train_data, initial_epoch=initial_epoch, epochs=epochs, **fit_args)
 
-    for callback in default_callbacks:
-        if isinstance(callback, _StopOnNaN):
-            callback.raise_if_failed()
+    stop_on_nan.raise_if_failed()
     if interrupt.requested:
         if checkpoints_path is not None:
             interrupt.save(model, checkpoints_path)

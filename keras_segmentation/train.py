@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 from . import checkpoints as ckpt
-from .checkpoints import find_latest_checkpoint
+from .checkpoints import find_latest_checkpoint  # noqa: F401 - the original API lived here
 from .errors import CheckpointError, ModelConfigError, TrainingError
 
 

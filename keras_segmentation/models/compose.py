@@ -19,7 +19,7 @@ from ..errors import ModelConfigError
 from .encoders import LEVELS, build_encoder, check_input_size, get_encoder
 from .head import apply_head
 from .segmentation_model import SegmentationModel
-from .weights import resolve_encoder_weights
+from .weights import DEFAULT_ENCODER_WEIGHTS, resolve_encoder_weights
 
 
 def check_n_classes(n_classes):
@@ -172,3 +172,37 @@ def build_legacy(
         allow_none=allow_none,
         what=model_name or None,
     )
+
+
+def legacy_constructor(name, assemble, encoder, default_size, summary, *, with_encoder_level=False):
+    """One of the original's per-encoder names (``vgg_unet``, ``fcn_8_mobilenet``, ...) as a function.
+
+    The function has the original signature ``(n_classes, input_height, input_width,
+    [encoder_level,] channels)`` plus keyword-only ``encoder_weights`` and
+    ``full_resolution``, and calls ``assemble(n_classes, encoder, ..., model_name=name)``.
+    """
+    height, width = default_size
+    if with_encoder_level:
+
+        def constructor(n_classes, input_height=height, input_width=width, encoder_level=3, channels=3, *,
+                        encoder_weights=DEFAULT_ENCODER_WEIGHTS, full_resolution=False):
+            return assemble(n_classes, encoder, input_height=input_height, input_width=input_width,
+                            encoder_level=encoder_level, channels=channels, encoder_weights=encoder_weights,
+                            full_resolution=full_resolution, model_name=name)
+
+    else:
+
+        def constructor(n_classes, input_height=height, input_width=width, channels=3, *,
+                        encoder_weights=DEFAULT_ENCODER_WEIGHTS, full_resolution=False):
+            return assemble(n_classes, encoder, input_height=input_height, input_width=input_width,
+                            channels=channels, encoder_weights=encoder_weights,
+                            full_resolution=full_resolution, model_name=name)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = (
+        f"{summary.format(encoder=encoder.registry_name)}\n\n"
+        "    Example:\n"
+        f"        >>> model = {name}(n_classes=12, encoder_weights=None)  # doctest: +SKIP\n"
+    )
+    return constructor
+

@@ -13,8 +13,10 @@ Example:
     (None, 72, 72, 3)
 """
 
+import functools
+
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, legacy_encoder_name
+from .compose import build_legacy, legacy_constructor, legacy_encoder_name
 from .decoders.fcn import crop, legacy_fcn_decoder
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 
-def _fcn(fcn8, model_name, n_classes, encoder, input_height, input_width, channels, encoder_weights, full_resolution):
+def _fcn(n_classes, encoder, *, fcn8, input_height, input_width, channels, encoder_weights, full_resolution, model_name):
     kwargs = {
         "n_classes": n_classes,
         "input_height": input_height,
@@ -79,7 +81,10 @@ def fcn_8(
             weights), ``None`` or a weights file path.
         full_resolution: centre-crop the output to the input size.
     """
-    return _fcn(True, "fcn_8", n_classes, encoder, input_height, input_width, channels, encoder_weights, full_resolution)
+    return _fcn(
+        n_classes, encoder, fcn8=True, input_height=input_height, input_width=input_width, channels=channels,
+        encoder_weights=encoder_weights, full_resolution=full_resolution, model_name="fcn_8",
+    )
 
 
 def fcn_32(
@@ -93,31 +98,16 @@ def fcn_32(
     full_resolution=False,
 ):
     """FCN-32s on ``encoder`` (see :func:`fcn_8`)."""
-    return _fcn(False, "fcn_32", n_classes, encoder, input_height, input_width, channels, encoder_weights, full_resolution)
+    return _fcn(
+        n_classes, encoder, fcn8=False, input_height=input_height, input_width=input_width, channels=channels,
+        encoder_weights=encoder_weights, full_resolution=full_resolution, model_name="fcn_32",
+    )
 
 
 def _named(fcn8, name, encoder, default_size):
-    height, width = default_size
-
-    def constructor(
-        n_classes,
-        input_height=height,
-        input_width=width,
-        channels=3,
-        *,
-        encoder_weights=DEFAULT_ENCODER_WEIGHTS,
-        full_resolution=False,
-    ):
-        return _fcn(fcn8, name, n_classes, encoder, input_height, input_width, channels, encoder_weights, full_resolution)
-
     kind = "FCN-8s" if fcn8 else "FCN-32s"
-    constructor.__name__ = constructor.__qualname__ = name
-    constructor.__doc__ = (
-        f"{kind} on the {encoder.registry_name} encoder (ImageNet weights by default); input a multiple of 32.\n\n"
-        f"    Example:\n"
-        f"        >>> model = {name}(n_classes=12, encoder_weights=None)  # doctest: +SKIP\n"
-    )
-    return constructor
+    summary = kind + " on the {encoder} encoder (ImageNet weights by default); input a multiple of 32."
+    return legacy_constructor(name, functools.partial(_fcn, fcn8=fcn8), encoder, default_size, summary)
 
 
 fcn_8_vgg = _named(True, "fcn_8_vgg", get_vgg_encoder, (416, 608))

@@ -17,7 +17,7 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy
+from .compose import build_legacy, legacy_constructor
 from .decoders.pspnet import caffe_pspnet_decoder, legacy_pspnet_decoder, pool_block
 from .resnet50 import get_resnet50_encoder
 from .vgg16 import get_vgg_encoder
@@ -61,35 +61,11 @@ def _pspnet(
     )
 
 
-def _named(name, encoder):
-    def constructor(
-        n_classes,
-        input_height=384,
-        input_width=576,
-        channels=3,
-        *,
-        encoder_weights=DEFAULT_ENCODER_WEIGHTS,
-        full_resolution=False,
-    ):
-        return _pspnet(
-            n_classes,
-            encoder,
-            input_height=input_height,
-            input_width=input_width,
-            channels=channels,
-            encoder_weights=encoder_weights,
-            full_resolution=full_resolution,
-            model_name=name,
-        )
+_SUMMARY = "PSPNet on the {encoder} encoder; inputs multiple of 192, output a quarter of the input size unless full_resolution."
 
-    constructor.__name__ = constructor.__qualname__ = name
-    constructor.__doc__ = (
-        f"PSPNet on the {encoder.registry_name} encoder; inputs multiple of 192, output a quarter of the input\n"
-        "    size unless full_resolution.\n\n"
-        "    Example:\n"
-        f"        >>> model = {name}(n_classes=12, encoder_weights=None)  # doctest: +SKIP\n"
-    )
-    return constructor
+
+def _named(name, encoder):
+    return legacy_constructor(name, _pspnet, encoder, (384, 576), _SUMMARY)
 
 
 pspnet = _named("pspnet", vanilla_encoder)

@@ -13,7 +13,7 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy
+from .compose import build_legacy, legacy_constructor
 from .decoders.segnet import legacy_segnet_decoder
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder
@@ -69,45 +69,11 @@ def _segnet(
     )
 
 
+_SUMMARY = "SegNet-style model on the {encoder} encoder; output at half the input size unless full_resolution."
+
+
 def _named(name, encoder, default_size):
-    height, width = default_size
-
-    def constructor(
-        n_classes,
-        input_height=height,
-        input_width=width,
-        encoder_level=3,
-        channels=3,
-        *,
-        encoder_weights=DEFAULT_ENCODER_WEIGHTS,
-        full_resolution=False,
-    ):
-        return _segnet(
-            n_classes,
-            encoder,
-            input_height=input_height,
-            input_width=input_width,
-            encoder_level=encoder_level,
-            channels=channels,
-            encoder_weights=encoder_weights,
-            full_resolution=full_resolution,
-            model_name=name,
-        )
-
-    constructor.__name__ = constructor.__qualname__ = name
-    constructor.__doc__ = (
-        f"SegNet-style model on the {encoder.registry_name} encoder; output at half the input size by default.\n\n"
-        "    Args:\n"
-        "        n_classes: number of classes.\n"
-        "        input_height, input_width: input size (None for any size).\n"
-        "        encoder_level: encoder level fed to the decoder (0-4; 3 = f4).\n"
-        "        channels: input channels.\n"
-        "        encoder_weights: 'imagenet' (default where available), None or a weights file path.\n"
-        "        full_resolution: resize the output to the input size.\n\n"
-        "    Example:\n"
-        f"        >>> model = {name}(n_classes=12, encoder_weights=None)  # doctest: +SKIP\n"
-    )
-    return constructor
+    return legacy_constructor(name, _segnet, encoder, default_size, _SUMMARY, with_encoder_level=True)
 
 
 segnet = _named("segnet", vanilla_encoder, (416, 608))

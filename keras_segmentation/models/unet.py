@@ -21,7 +21,7 @@ from keras import layers
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, check_channels, check_n_classes
+from .compose import build_legacy, legacy_constructor, check_channels, check_n_classes
 from .decoders.unet import legacy_unet_decoder
 from .encoders import check_input_size
 from .head import segmentation_head
@@ -119,45 +119,11 @@ def _unet(
     )
 
 
+_SUMMARY = "U-Net on the {encoder} encoder; output at half the input size unless full_resolution."
+
+
 def _named(name, encoder, default_size):
-    height, width = default_size
-
-    def constructor(
-        n_classes,
-        input_height=height,
-        input_width=width,
-        encoder_level=3,
-        channels=3,
-        *,
-        encoder_weights=DEFAULT_ENCODER_WEIGHTS,
-        full_resolution=False,
-    ):
-        return _unet(
-            n_classes,
-            encoder,
-            input_height=input_height,
-            input_width=input_width,
-            channels=channels,
-            encoder_level=encoder_level,
-            encoder_weights=encoder_weights,
-            full_resolution=full_resolution,
-            model_name=name,
-        )
-
-    constructor.__name__ = constructor.__qualname__ = name
-    constructor.__doc__ = (
-        f"U-Net on the {encoder.registry_name} encoder; output at half the input size unless full_resolution.\n\n"
-        "    Args:\n"
-        "        n_classes: number of classes.\n"
-        "        input_height, input_width: input size (None for any size).\n"
-        "        encoder_level: deepest encoder level used, 1-4 (3 = f4, the original graph).\n"
-        "        channels: input channels (pretrained first-layer weights are adapted).\n"
-        "        encoder_weights: 'imagenet' (default where available), None or a weights file path.\n"
-        "        full_resolution: upsample the output to the input size.\n\n"
-        "    Example:\n"
-        f"        >>> model = {name}(n_classes=12, encoder_weights=None)  # doctest: +SKIP\n"
-    )
-    return constructor
+    return legacy_constructor(name, _unet, encoder, default_size, _SUMMARY, with_encoder_level=True)
 
 
 unet = _named("unet", vanilla_encoder, (416, 608))

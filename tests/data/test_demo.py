@@ -8,7 +8,7 @@ import pytest
 
 from keras_segmentation.data.class_names import load_class_names
 from keras_segmentation.data.demo import DEMO_CLASS_NAMES, make_demo_dataset, make_demo_sample
-from keras_segmentation.data.images import read_image, read_mask
+from keras_segmentation.data.images import read_image
 from keras_segmentation.data.verify import verify_dataset
 from keras_segmentation.errors import DataLoaderError
 

@@ -20,6 +20,8 @@ import _common  # noqa: E402  (bench/ is sys.path[0])
 
 
 def _setup_tf(spec):
+    # Imported first, as a user's program would: the package sets its TensorFlow defaults (oneDNN).
+    import keras_segmentation  # noqa: F401
     import tensorflow as tf
 
     threads = _common.pin_threads(tf, spec)

@@ -47,7 +47,9 @@ def _stat(stats, digits=3):
 
 def _onednn(setting):
     if setting == "default":
-        return "unset (TensorFlow's default: oneDNN off on CPUs without AVX-512 VNNI/BF16/AMX, e.g. this one)"
+        return ("not set by the harness, so each library runs with its own default: ours turns oneDNN on at import "
+                "(`os.environ.setdefault` in `keras_segmentation/__init__.py`), the original keeps TensorFlow's default "
+                "(oneDNN off on CPUs without AVX-512 VNNI/BF16/AMX, e.g. this one)")
     return "=1 (oneDNN on)" if setting == "on" else "=0 (oneDNN off)"
 
 

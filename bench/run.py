@@ -609,6 +609,22 @@ def summarise(results):
         w["summary"] = summary
 
 
+def relative_paths(value, root=ROOT):
+    """``value`` with this machine's absolute paths written relative to the repository root (``.``, ``../shared``).
+
+    The published results name no machine paths: the repository and its sibling
+    ``shared`` folder are the only places they point to.
+    """
+    if isinstance(value, dict):
+        return {key: relative_paths(item, root) for key, item in value.items()}
+    if isinstance(value, list):
+        return [relative_paths(item, root) for item in value]
+    if isinstance(value, str):
+        parent = os.path.dirname(root)
+        return value.replace(root + os.sep, "./").replace(root, ".").replace(parent + os.sep, "../")
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, images and repetitions (< 10 minutes)")
@@ -632,7 +648,7 @@ def main(argv=None):
     parser.add_argument("--ours-python", help="python of the environment for ours (default: bench/.envs/ours, a clean install)")
     args = parser.parse_args(argv)
 
-    results = run(args, sys.argv[1:] if argv is None else argv)
+    results = relative_paths(run(args, sys.argv[1:] if argv is None else argv))
     import report
 
     json_path = os.path.join(results["workdir"], "benchmarks.json") if args.no_docs else args.json

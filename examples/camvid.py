@@ -1,0 +1,283 @@
+"""CamVid (the original tutorial's "dataset1"): train, evaluate at full resolution, within a time budget.
+
+Trains on ``images_prepped_train`` (367 images), validates on ``images_prepped_test``
+(101 images) after every epoch, and reports on ``images_prepped_test`` with
+:func:`keras_segmentation.predict.evaluate` at the images' full 480x360 resolution,
+with the void label (11) ignored: mIoU over the 11 classes, per-class IoU, global pixel
+accuracy and mean class accuracy. Training stops by the rule of ``examples/time_budget.py``
+(45 minutes of wall-clock training by default). No ImageNet weights are used: every
+model trains from scratch (this machine has no network; the legacy ``unet``'s encoder
+has no pretrained weights anyway).
+
+Presets (``--preset``; every setting can be overridden by its flag):
+
+* ``same-arch`` (default): the legacy ``unet`` (the tutorial's U-Net decoder on the
+  original's small CNN encoder; 13.5 GFLOPs per image at 192x256), the architecture
+  used for the comparison with the original library (``bench/camvid_original.py``),
+  trained with this library's good choices: void ignored, median-frequency class
+  weights, cross-entropy + Dice, flips + scale augmentation, a cosine learning rate.
+* ``original-settings``: the same model with the original tutorial's settings
+  (12 classes with void as a class, cross-entropy, no class weights, no augmentation,
+  Adam 1e-3 constant, batch 2): an ablation that isolates the recipe from the library.
+
+Usage::
+
+    python examples/camvid.py                                   # preset same-arch, 45 min
+    python examples/camvid.py --budget-min 5 --tag pilot        # a short pilot
+    python examples/camvid.py --data /data/camvid --work /tmp/cv --results examples/results/camvid_ours.json
+
+The data path comes from ``--data``, else ``KERAS_SEGMENTATION_CAMVID``, else
+``../shared/datasets/camvid`` from the repository root. Checkpoints and predictions go
+to ``--work`` (default under ``/tmp``), never into the repository; the scores and the
+per-epoch history go to ``--results`` (a small JSON file).
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from time_budget import make_time_budget  # noqa: E402
+
+#: SegNet's CamVid colours (RGB), class 11 = void (black).
+CAMVID_COLOURS = [
+    (128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
+    (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192), (0, 0, 0),
+]
+VOID = 11
+N_CLASSES = 12  # 11 classes + void: the model keeps 12 outputs in both libraries (same architecture)
+
+PRESETS = {
+    "same-arch": dict(
+        model="unet", decoder=None, encoder=None, height=192, width=256, batch_size=4, lr=2e-3, schedule="cosine",
+        loss="ce+dice", class_weights="median_frequency", ignore_void=True, augment="flip_scale",
+    ),
+    "original-settings": dict(
+        model="unet", decoder=None, encoder=None, height=192, width=256, batch_size=2, lr=1e-3, schedule="constant",
+        loss="ce", class_weights="none", ignore_void=False, augment="none",
+    ),
+}
+
+
+def default_data_path():
+    return os.environ.get("KERAS_SEGMENTATION_CAMVID") or os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "camvid"))
+
+
+def class_names(data):
+    """The 12 names of ``classes.txt`` (``id<TAB>name`` lines), short forms."""
+    path = os.path.join(data, "classes.txt")
+    names = []
+    with open(path) as handle:
+        for line in handle:
+            if line.strip():
+                names.append(line.split("\t", 1)[1].split(" (")[0].strip())
+    return names
+
+
+def camvid_augmentation(void=VOID):
+    """Horizontal flips, random scale (zoom 0.8-1.4) with small shifts, mild brightness/contrast.
+
+    CamVid is street scenes seen from a car: no vertical flips, no large rotations.
+    Pixels moved in from outside the image are ``void`` in the mask (ignored by the loss).
+    """
+    import albumentations as A
+
+    return A.Compose([
+        A.HorizontalFlip(p=0.5),
+        A.Affine(scale=(0.8, 1.4), translate_percent={"x": (-0.1, 0.1), "y": (-0.1, 0.1)}, rotate=(-5, 5),
+                 fill=0, fill_mask=void, p=0.8),
+        A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5),
+    ])
+
+
+def build(args):
+    if args.model:
+        from keras_segmentation.models.all_models import model_from_name
+
+        kwargs = {"input_height": args.height, "input_width": args.width}
+        if args.full_resolution:
+            kwargs["full_resolution"] = True
+        return model_from_name[args.model](N_CLASSES, encoder_weights=None, **kwargs) if _takes_weights(args.model) \
+            else model_from_name[args.model](N_CLASSES, **kwargs)
+    from keras_segmentation.models import build_model
+
+    return build_model(args.decoder, args.encoder, N_CLASSES, args.height, args.width, encoder_weights=None,
+                       full_resolution=True)
+
+
+def _takes_weights(name):
+    import inspect
+
+    from keras_segmentation.models.all_models import model_from_name
+
+    return "encoder_weights" in inspect.signature(model_from_name[name]).parameters
+
+
+def scores_summary(scores, names, n_real=VOID):
+    """The figures reported: means over the 11 real classes (void excluded even if predicted)."""
+    import numpy as np
+
+    iou = np.asarray(scores["class_wise_IU"], dtype=float)[:n_real]
+    acc = np.asarray(scores["class_wise_accuracy"], dtype=float)[:n_real]
+    return {
+        "mIoU_11": float(np.nanmean(iou)),
+        "pixel_accuracy": float(scores["pixel_accuracy"]),
+        "mean_class_accuracy_11": float(np.nanmean(acc)),
+        "fwIoU": float(scores["frequency_weighted_IU"]),
+        "class_IoU": {names[c]: float(iou[c]) for c in range(n_real)},
+        "class_accuracy": {names[c]: float(acc[c]) for c in range(n_real)},
+        "library_mean_IU": float(scores["mean_IU"]),
+        "n_pixels": int(scores["n_pixels"]),
+        "void_predicted_pixels": int(np.asarray(scores["confusion_matrix"])[:, VOID].sum()),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="same-arch")
+    parser.add_argument("--data", default=default_data_path(), help="CamVid folder (images_prepped_train, ...)")
+    parser.add_argument("--work", default=None, help="checkpoints and predictions (default /tmp/keras_segmentation_camvid/TAG)")
+    parser.add_argument("--results", default=None, help="JSON with scores and history (default examples/results/camvid_TAG.json)")
+    parser.add_argument("--tag", default=None, help="run name (default: the preset)")
+    parser.add_argument("--budget-min", type=float, default=45.0, help="training budget in minutes (wall clock)")
+    parser.add_argument("--max-epochs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=None, help="a legacy model name (unet, segnet, vgg_unet, ...)")
+    parser.add_argument("--decoder", default=None, help="build_model decoder (with --encoder) instead of --model")
+    parser.add_argument("--encoder", default=None)
+    parser.add_argument("--full-resolution", action="store_true", help="legacy model with output at the input size")
+    parser.add_argument("--height", type=int)
+    parser.add_argument("--width", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--schedule", choices=["cosine", "constant"])
+    parser.add_argument("--loss")
+    parser.add_argument("--class-weights", help="median_frequency, balanced or none")
+    parser.add_argument("--ignore-void", type=int, choices=[0, 1], help="1: ignore_index=11 in training")
+    parser.add_argument("--augment", choices=["none", "flip_scale"])
+    parser.add_argument("--n-figure", type=int, default=4, help="test images whose label maps are kept for the figure")
+    args = parser.parse_args(argv)
+
+    for key, value in PRESETS[args.preset].items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    if args.decoder:
+        args.model = None
+    tag = args.tag or args.preset
+    work = args.work or os.path.join("/tmp", "keras_segmentation_camvid", tag)
+    results_path = args.results or os.path.join(HERE, "results", f"camvid_{tag}.json")
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(results_path)), exist_ok=True)
+
+    import keras
+    import numpy as np
+
+    from keras_segmentation.predict import evaluate, predict
+    from keras_segmentation.train import train
+
+    keras.utils.set_random_seed(args.seed)
+    names = class_names(args.data)
+    folders = {k: os.path.join(args.data, k) for k in
+               ("images_prepped_train", "annotations_prepped_train", "images_prepped_test", "annotations_prepped_test")}
+
+    model = build(args)
+    print(f"model {model.model_name}: input {model.input_height}x{model.input_width}, output "
+          f"{model.output_height}x{model.output_width}, {model.count_params():,} parameters", flush=True)
+
+    budget = make_time_budget(
+        keras.callbacks.Callback, args.budget_min * 60.0, lr=args.lr if args.schedule == "cosine" else None,
+        log_path=os.path.join(work, "history.json"),
+    )
+    wall_start = time.perf_counter()
+    train(
+        model,
+        train_images=folders["images_prepped_train"],
+        train_annotations=folders["annotations_prepped_train"],
+        val_images=folders["images_prepped_test"],
+        val_annotations=folders["annotations_prepped_test"],
+        checkpoints_path=os.path.join(work, "ckpt", model.model_name or "model"),
+        epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        val_batch_size=4,
+        learning_rate=args.lr,
+        loss=args.loss,
+        class_weights=None if args.class_weights == "none" else args.class_weights,
+        ignore_index=VOID if args.ignore_void else None,
+        custom_augmentation=camvid_augmentation() if args.augment == "flip_scale" else None,
+        seed=args.seed,
+        class_names=names,
+        callbacks=[budget],
+        verbose=2,
+    )
+    setup_seconds = time.perf_counter() - wall_start - budget.summary()["train_seconds"]
+
+    # Full-resolution evaluation on the 101 test images (probabilities resized bilinearly to 480x360).
+    t0 = time.perf_counter()
+    scores = evaluate(
+        model=model, inp_images_dir=folders["images_prepped_test"], annotations_dir=folders["annotations_prepped_test"],
+        ignore_index=VOID, class_names=names, batch_size=4, progress=False,
+    )
+    eval_seconds = time.perf_counter() - t0
+    summary = scores_summary(scores, names)
+
+    # A few label maps for the figure (full resolution).
+    pred_dir = os.path.join(work, "pred")
+    os.makedirs(pred_dir, exist_ok=True)
+    test_images = sorted(os.listdir(folders["images_prepped_test"]))
+    import cv2
+
+    for name in figure_images(test_images, args.n_figure):
+        labels = predict(model=model, inp=os.path.join(folders["images_prepped_test"], name))
+        cv2.imwrite(os.path.join(pred_dir, os.path.splitext(name)[0] + ".png"), labels.astype(np.uint8))
+
+    result = {
+        "library": "keras-segmentation (this repository)",
+        "tag": tag,
+        "preset": args.preset,
+        "command": "python examples/camvid.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "settings": {k: getattr(args, k) for k in ("model", "decoder", "encoder", "full_resolution", "height", "width",
+                                                   "batch_size", "lr", "schedule", "loss", "class_weights",
+                                                   "ignore_void", "augment", "seed", "budget_min")},
+        "model": {"name": model.model_name, "parameters": int(model.count_params()),
+                  "input": [model.input_height, model.input_width], "output": [model.output_height, model.output_width],
+                  "normalization": model.normalization},
+        "environment": {"keras": keras.__version__, "backend": keras.backend.backend(), "python": platform.python_version(),
+                        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"), "cpus": os.cpu_count()},
+        "training": budget.summary(),
+        "setup_seconds": round(setup_seconds, 1),
+        "evaluate_seconds": round(eval_seconds, 1),
+        "evaluation": "keras_segmentation.predict.evaluate(ignore_index=11) on the 101 test images at 480x360; "
+                      "probabilities resized bilinearly; means over the 11 classes",
+        "scores": summary,
+        "confusion_matrix": np.asarray(scores["confusion_matrix"]).tolist(),
+        "work": work,
+    }
+    with open(results_path, "w") as handle:
+        json.dump(result, handle, indent=1)
+        handle.write("\n")
+    from keras_segmentation.metrics import format_scores
+
+    print(format_scores(scores))
+    print(f"mIoU (11 classes): {100 * summary['mIoU_11']:.2f}  pixel accuracy: {100 * summary['pixel_accuracy']:.2f}  "
+          f"mean class accuracy: {100 * summary['mean_class_accuracy_11']:.2f}")
+    print(f"training {result['training']['train_seconds']:.0f} s over {result['training']['epochs']} epochs; "
+          f"evaluation {eval_seconds:.0f} s; results in {results_path}")
+    return result
+
+
+def figure_images(names, n):
+    """``n`` test images spread over the (sorted) test set, the same for every run."""
+    if n <= 0:
+        return []
+    step = max(1, len(names) // n)
+    return [names[i * step + step // 2] for i in range(n) if i * step + step // 2 < len(names)]
+
+
+if __name__ == "__main__":
+    main()

@@ -175,6 +175,7 @@ def main(argv=None):
     os.makedirs(work, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(results_path)), exist_ok=True)
 
+    import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
     import keras
     import numpy as np
 

@@ -4,7 +4,8 @@ Runs in the dev environment after ``examples/camvid.py`` (ours) and ``bench/camv
 (the original, which saved its full-resolution label maps)::
 
     python examples/camvid_report.py --original /tmp/camvid_original \\
-        --ours examples/results/camvid_same-arch.json [--best examples/results/camvid_best.json]
+        --ours examples/results/camvid_same-arch.json [--best examples/results/camvid_best.json] \\
+        [--ablation examples/results/camvid_same-arch-onednn-off.json]
 
 Writes ``examples/results/camvid_original.json`` (the original's scores by
 ``keras_segmentation.metrics`` with ``ignore_index=11``, means over the 11 classes, for
@@ -133,6 +134,7 @@ def main(argv=None):
     parser.add_argument("--original", required=True, help="bench/camvid_original.py's --out folder")
     parser.add_argument("--ours", default=os.path.join(HERE, "results", "camvid_same-arch.json"))
     parser.add_argument("--best", default=None, help="results JSON of our best recipe, when it is another run")
+    parser.add_argument("--ablation", action="append", default=[], help="results JSON of another run of ours (a table row)")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "camvid_original.json"))
     parser.add_argument("--figures", default=os.path.join(REPO, "docs", "figures"))
     parser.add_argument("--n-samples", type=int, default=4)
@@ -166,6 +168,11 @@ def main(argv=None):
         rows.append(("ours, best recipe", best["scores"], best))
         runs.insert(1, ("ours, best", os.path.join(best["work"], "pred")))
         curves.insert(1, ("ours (best)", best["training"]["history"]))
+
+    for path in args.ablation:
+        with open(path) as handle:
+            other = json.load(handle)
+        rows.append((f"ours, {other['tag']}", other["scores"], other))
 
     os.makedirs(args.figures, exist_ok=True)
     draw_samples(os.path.join(args.figures, "camvid_samples.png"), args.data, runs, args.n_samples)

@@ -163,8 +163,9 @@ def main(argv=None):
         "confusion_matrix": scores["confusion_matrix"].tolist(),
     }
     with open(results_path, "w") as handle:
-        json.dump(result, handle, indent=1)
-        handle.write("\n")
+        # no machine paths in the repository: the repository root is ".", its parent ".."
+        text = json.dumps(result, indent=1).replace(REPO + os.sep, "./").replace(os.path.dirname(REPO) + os.sep, "../")
+        handle.write(text + "\n")
     print(f"membrane IoU {100 * summary['membrane_IoU']:.2f}, Dice {100 * summary['membrane_Dice']:.2f}; "
           f"mIoU {100 * summary['mIoU']:.2f}; pixel accuracy {100 * summary['pixel_accuracy']:.2f}; "
           f"trained {result['training']['train_seconds']:.0f} s ({result['training']['epochs']} epochs); {results_path}")

@@ -1,7 +1,8 @@
 """Score the original library's CamVid predictions with this library's metrics; draw the figures; print the tables.
 
-Runs in the dev environment after ``examples/camvid.py`` (ours) and ``bench/camvid_original.py``
-(the original, which saved its full-resolution label maps)::
+Runs in the dev environment (with ``pip install .[examples]`` for matplotlib) after
+``examples/camvid.py`` (ours) and ``bench/camvid_original.py`` (the original, which saved its
+full-resolution label maps)::
 
     python examples/camvid_report.py --original /tmp/camvid_original \\
         --ours examples/results/camvid_same-arch.json [--best examples/results/camvid_best.json] \\

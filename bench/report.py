@@ -142,9 +142,9 @@ def render(results):
         f"`TF_ENABLE_ONEDNN_OPTS` {_onednn(results['settings'].get('onednn', 'default'))}, "
         f"float32, batch {results['settings']['batch_size']}, optimizer {results['settings']['optimizer']}, "
         f"{results['settings']['n_classes']} classes, CamVid at `{results['settings']['camvid']}`.",
-        "* Duration: `--quick` under 10 minutes on this 2-core machine; the full run about an hour (W1 ≈ 40 min, "
-        "W2 + W3 ≈ 16 min, the rest ≈ 5 min). Run the full one on a quiet machine: other jobs move the wall-time figures "
-        "by up to 2× (the CPU-time columns much less).",
+        f"* Duration of this run: {results['total_seconds'] / 60:.0f} min (`--quick`: under 10 minutes on this 2-core "
+        "machine). Run the full one on a quiet machine: other jobs move the wall-time figures by up to 2× (the CPU-time "
+        "columns much less).",
         "* Peak RSS is the maximum resident set of each workload's own process, taken by GNU `time -f %M` around it "
         "(Linux carries `ru_maxrss` across `exec`, so a child started straight from the harness's Python would report at "
         "least the harness's own RSS). CPU time is the process's user + system time over the measured span.",

@@ -55,7 +55,7 @@ MODES = {
     "full": {
         "reps": 3,
         "warmup_reps": 1,
-        "train": {"unet_mini": {"warmup_steps": 3, "steps": 20}, "vgg_unet": {"warmup_steps": 2, "steps": 8}},
+        "train": {"unet_mini": {"warmup_steps": 2, "steps": 10}, "vgg_unet": {"warmup_steps": 1, "steps": 4}},
         "predict_limit": None,
         "startup_reps": 10,
         "matmul": {"sizes": [2048, 4096], "repeats": 6, "inner": 1},

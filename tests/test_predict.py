@@ -1,6 +1,8 @@
 """Prediction and evaluation: full resolution, batching, outputs on disk, bad inputs, metrics."""
 
 import os
+import subprocess
+import sys
 
 import cv2
 import keras
@@ -74,6 +76,42 @@ def test_batched_prediction_equals_one_by_one(tmp_path):
     single = [predict(model, inp=p) for p in paths]
     for a, b in zip(batched, single):
         np.testing.assert_array_equal(a, b)
+
+
+ONEDNN_CHILD = """
+import os, sys
+import numpy as np
+import keras_segmentation
+from keras_segmentation.models import load_model
+from keras_segmentation.predict import predict
+labels, probs = predict(load_model(sys.argv[1]), inp=sys.argv[2], return_probabilities=True)
+np.savez(sys.argv[3], labels=labels, probs=probs, flag=np.array(os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")))
+"""
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="oneDNN is a TensorFlow option")
+def test_the_onednn_default_keeps_predictions_the_same(tmp_path):
+    """Importing the package turns TensorFlow's oneDNN kernels on (unless set); results must not change."""
+    model_path = str(tmp_path / "m.keras")
+    half_res_net(seed=3).save(model_path)
+    image = str(write_image(tmp_path / "a.png", 64, 96, seed=4))
+    runs = {}
+    for setting in (None, "0"):
+        env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+        if setting is not None:
+            env["TF_ENABLE_ONEDNN_OPTS"] = setting
+        out = str(tmp_path / f"out_{setting}.npz")
+        subprocess.run([sys.executable, "-c", ONEDNN_CHILD, model_path, image, out], env=env, check=True,
+                       capture_output=True, timeout=300)
+        runs[setting] = np.load(out)
+    assert str(runs[None]["flag"]) == "1", "the package's default"
+    assert str(runs["0"]["flag"]) == "0", "the user's setting wins"
+    on, off = runs[None], runs["0"]
+    np.testing.assert_allclose(on["probs"], off["probs"], atol=1e-5)
+    top2 = np.sort(off["probs"], axis=-1)[..., -2:]
+    decided = top2[..., 1] - top2[..., 0] > 1e-4
+    assert decided.mean() > 0.99
+    np.testing.assert_array_equal(on["labels"][decided], off["labels"][decided])
 
 
 def test_predict_multiple_reads_every_extension_writes_lossless_png_and_creates_out_dir(tmp_path):

@@ -24,7 +24,7 @@ What it does, in the original's own code path:
   ``CheckpointsCallback``, batch 2, ``steps_per_epoch=184`` (one pass over the 367
   images), validation on the 101 test images each epoch (``val_steps_per_epoch=51``).
   The optimizer is Adam at Keras' default rate (1e-3): 0.3.0's ``train()`` defaults to
-  Adadelta, which at Keras 2.15's default rate (1e-3) barely moves in 45 minutes;
+  Adadelta, to which Keras 2.15 gives a rate of 1e-3 (a thousandth of Adadelta's usual 1.0);
 * stops by the time-budget rule of ``examples/time_budget.py`` (the same callback class as
   ours; 0.3.0's ``train()`` has no ``callbacks`` argument, so it is added to the
   ``fit_generator`` call of this model instance only);

@@ -56,3 +56,19 @@ def write_tiny_dataset(root, n_images=6, height=32, width=48, n_classes=3, seed=
 def tiny_dataset(tmp_path):
     """``(images_dir, masks_dir)`` of 6 tiny 32x48 pairs with 3 classes."""
     return write_tiny_dataset(tmp_path / "data")
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """``run_cli(*argv)`` -> ``(exit code, stdout, stderr)``; the CLI runs in this process (no TensorFlow start-up)."""
+    from keras_segmentation import cli
+
+    def call(*argv):
+        try:
+            code = cli.main([str(a) for a in argv])
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call

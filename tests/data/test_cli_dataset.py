@@ -14,19 +14,10 @@ from keras_segmentation import cli
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
+def run(monkeypatch, run_cli):
     """Run the CLI in-process with only the dataset commands; returns (exit code, stdout, stderr)."""
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("dataset", "demo"))
-
-    def call(*argv):
-        try:
-            code = cli.main([str(a) for a in argv])
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
+    return run_cli
 
 
 @pytest.fixture

@@ -1,24 +1,7 @@
-"""Fixtures of the robustness tests: the CLI run in-process, a tiny checkpoint, a tiny model."""
+"""Fixtures of the robustness tests: a tiny checkpoint, a tiny model (``run_cli`` is in tests/conftest.py)."""
 
 import pytest
 from badfiles import tiny_model, write_checkpoint
-
-from keras_segmentation import cli
-
-
-@pytest.fixture
-def run_cli(capsys):
-    """``run_cli(*argv)`` -> ``(exit code, stdout, stderr)``; the CLI runs in this process (no TensorFlow start-up)."""
-
-    def call(*argv):
-        try:
-            code = cli.main([str(a) for a in argv])
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
 
 
 @pytest.fixture(scope="module")

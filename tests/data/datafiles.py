@@ -27,8 +27,8 @@ def save_palette_png(path, indices, palette_rgb):
 
 
 def truncate(path, keep=0.5):
-    """Cut a file to ``keep`` of its size (a broken download)."""
+    """Cut a file to ``keep`` of its size (a broken download); returns the path as a string."""
     data = open(path, "rb").read()
     with open(path, "wb") as handle:
         handle.write(data[: int(len(data) * keep)])
-    return path
+    return os.fspath(path)

@@ -10,25 +10,20 @@ import builtins
 import json
 import os
 import pathlib
+import sys
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from keras_segmentation import checkpoints as ckpt
 
+# The dataset tests' file writers serve these tests too; tests/data is not on sys.path when only
+# tests/robustness runs, or when troubleshooting.py runs as a script.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "data"))
+from datafiles import save, truncate  # noqa: E402, F401  (re-exported to the robustness tests)
+
 N_CLASSES = 3
 SIZE = 32
-
-
-def save(path, array):
-    """Write ``array`` by the extension of ``path`` (unicode-safe); returns the path as a string."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    ok, encoded = cv2.imencode(os.path.splitext(path)[1], np.ascontiguousarray(array))
-    assert ok, path
-    encoded.tofile(path)
-    return path
 
 
 def good_image(seed=0, size=SIZE, channels=3, dtype=np.uint8):
@@ -51,12 +46,6 @@ def good_dataset(root, n=2):
         save(images / f"{i}.png", good_image(i))
         save(masks / f"{i}.png", good_mask())
     return images, masks
-
-
-def truncate(path, keep=0.5):
-    data = pathlib.Path(path).read_bytes()
-    pathlib.Path(path).write_bytes(data[: int(len(data) * keep)])
-    return os.fspath(path)
 
 
 def make_unreadable(path, monkeypatch):

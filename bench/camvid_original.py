@@ -32,7 +32,12 @@ What it does, in the original's own code path:
   two full-resolution (480x360) label maps per image: ``pred_nearest/`` (its
   ``predict()`` label map at the model's output size, upsampled nearest-neighbour) and
   ``pred_bilinear/`` (its softmax probabilities resized bilinearly, then arg-maxed: what
-  our ``predict`` does).
+  our ``predict`` does), plus ``pred_bilinear_flip/``: the same with each image's
+  probabilities averaged with its mirror's (what our ``flip_tta=True`` does), so the
+  comparison can also be made with test-time flips on both sides.
+
+``--predict-only`` skips training and rewrites the predictions from the newest checkpoint
+of an earlier run in ``--out`` (its ``result.json`` keeps the training record).
 """
 
 import argparse
@@ -65,14 +70,13 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--predict-only", action="store_true", help="load the newest checkpoint in --out; no training")
     args = parser.parse_args()
 
     if os.path.realpath(os.getcwd()).startswith(os.path.realpath(REPO)):
         raise SystemExit("run from a folder outside the repository (else this repository's keras_segmentation is imported)")
     os.makedirs(args.out, exist_ok=True)
 
-    import cv2
-    import numpy as np
     import tensorflow as tf
 
     import keras_segmentation
@@ -83,15 +87,25 @@ def main():
     tf.keras.utils.set_random_seed(args.seed)
     import keras
 
-    from keras_segmentation.data_utils.data_loader import get_image_array
-    from keras_segmentation.models.config import IMAGE_ORDERING
-
     model = worker_original._build(args.model, args.height, args.width, 12)
     print(f"original {args.model}: input {model.input_height}x{model.input_width}, output "
           f"{model.output_height}x{model.output_width}, {model.count_params():,} parameters", flush=True)
 
     folders = {k: os.path.join(args.data, k) for k in
                ("images_prepped_train", "annotations_prepped_train", "images_prepped_test", "annotations_prepped_test")}
+    if args.predict_only:
+        with open(os.path.join(args.out, "result.json")) as handle:
+            result = json.load(handle)
+        checkpoint = tf.train.latest_checkpoint(os.path.join(args.out, "ckpt"))
+        model.load_weights(checkpoint)
+        result["predict_seconds"], n_test = write_predictions(model, folders["images_prepped_test"], args.out)
+        result["predictions"] = {kind: os.path.join(args.out, "pred_" + kind) for kind in PREDICTION_KINDS}
+        result["predicted_from"] = checkpoint
+        with open(os.path.join(args.out, "result.json"), "w") as handle:
+            json.dump(result, handle, indent=1)
+        print(f"predicted {n_test} test images from {checkpoint} in {result['predict_seconds']:.0f} s", flush=True)
+        return
+
     n_train = len(os.listdir(folders["images_prepped_train"]))
     n_test = len(os.listdir(folders["images_prepped_test"]))
 
@@ -125,24 +139,7 @@ def main():
     )
     total = time.perf_counter() - wall
 
-    # Predictions on the test images, at full resolution, two ways.
-    t0 = time.perf_counter()
-    names = sorted(n for n in os.listdir(folders["images_prepped_test"]) if n.lower().endswith((".png", ".jpg", ".bmp")))
-    for sub in ("pred_nearest", "pred_bilinear"):
-        os.makedirs(os.path.join(args.out, sub), exist_ok=True)
-    for start in range(0, len(names), 4):
-        chunk = names[start:start + 4]
-        images = [cv2.imread(os.path.join(folders["images_prepped_test"], n), 1) for n in chunk]
-        x = np.array([get_image_array(im, model.input_width, model.input_height, ordering=IMAGE_ORDERING) for im in images])
-        probs = model.predict(x, verbose=0).reshape((len(chunk), model.output_height, model.output_width, model.n_classes))
-        for name, image, p in zip(chunk, images, probs):
-            h, w = image.shape[:2]
-            stem = os.path.splitext(name)[0] + ".png"
-            nearest = cv2.resize(p.argmax(-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-            bilinear = cv2.resize(p.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR).argmax(-1).astype(np.uint8)
-            cv2.imwrite(os.path.join(args.out, "pred_nearest", stem), nearest)
-            cv2.imwrite(os.path.join(args.out, "pred_bilinear", stem), bilinear)
-    predict_seconds = time.perf_counter() - t0
+    predict_seconds, n_predicted = write_predictions(model, folders["images_prepped_test"], args.out)
 
     result = {
         "library": "keras_segmentation 0.3.0 (original)",
@@ -159,12 +156,46 @@ def main():
         "training": budget.summary(),
         "setup_seconds": round(total - budget.summary()["train_seconds"], 1),
         "predict_seconds": round(predict_seconds, 1),
-        "predictions": {"nearest": os.path.join(args.out, "pred_nearest"), "bilinear": os.path.join(args.out, "pred_bilinear")},
+        "predictions": {kind: os.path.join(args.out, "pred_" + kind) for kind in PREDICTION_KINDS},
     }
     with open(os.path.join(args.out, "result.json"), "w") as handle:
         json.dump(result, handle, indent=1)
     print(f"trained {result['training']['train_seconds']:.0f} s over {result['training']['epochs']} epochs; "
-          f"predicted {len(names)} test images in {predict_seconds:.0f} s; {args.out}/result.json", flush=True)
+          f"predicted {n_predicted} test images in {predict_seconds:.0f} s; {args.out}/result.json", flush=True)
+
+
+PREDICTION_KINDS = ("nearest", "bilinear", "bilinear_flip")
+
+
+def write_predictions(model, image_dir, out):
+    """Full-resolution label maps of every image in ``image_dir`` under ``out/pred_<kind>``; returns (seconds, count)."""
+    import cv2
+    import numpy as np
+
+    from keras_segmentation.data_utils.data_loader import get_image_array
+    from keras_segmentation.models.config import IMAGE_ORDERING
+
+    start = time.perf_counter()
+    names = sorted(n for n in os.listdir(image_dir) if n.lower().endswith((".png", ".jpg", ".bmp")))
+    for kind in PREDICTION_KINDS:
+        os.makedirs(os.path.join(out, "pred_" + kind), exist_ok=True)
+    shape = (model.output_height, model.output_width, model.n_classes)
+    for first in range(0, len(names), 4):
+        chunk = names[first:first + 4]
+        images = [cv2.imread(os.path.join(image_dir, n), 1) for n in chunk]
+        x = np.array([get_image_array(im, model.input_width, model.input_height, ordering=IMAGE_ORDERING) for im in images])
+        probs = model.predict(x, verbose=0).reshape((len(chunk), *shape))
+        mirrored = model.predict(np.ascontiguousarray(x[:, :, ::-1]), verbose=0).reshape((len(chunk), *shape))[:, :, ::-1]
+        for name, image, p, m in zip(chunk, images, probs, mirrored):
+            size = image.shape[1::-1]
+            labels = {
+                "nearest": cv2.resize(p.argmax(-1).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
+                "bilinear": cv2.resize(p.astype(np.float32), size, interpolation=cv2.INTER_LINEAR).argmax(-1),
+                "bilinear_flip": cv2.resize(((p + m) / 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR).argmax(-1),
+            }
+            for kind, label_map in labels.items():
+                cv2.imwrite(os.path.join(out, "pred_" + kind, os.path.splitext(name)[0] + ".png"), label_map.astype(np.uint8))
+    return time.perf_counter() - start, len(names)
 
 
 if __name__ == "__main__":

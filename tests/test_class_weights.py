@@ -43,6 +43,15 @@ def test_balanced_matches_scikit_learn():
     np.testing.assert_allclose(compute_class_weights(MASKS, 3, method="balanced", ignore_index=255), expected)
 
 
+def test_enet_by_hand_and_bounded():
+    # p_c = count_c / all counted pixels = [7, 2, 6] / 15; weight = 1 / ln(1.02 + p_c).
+    expected = 1 / np.log(1.02 + np.array([7, 2, 6]) / 15)
+    np.testing.assert_allclose(compute_class_weights(MASKS, 3, method="enet", ignore_index=255), expected)
+    one_pixel = np.zeros((100, 100), np.uint8)
+    one_pixel[0, 0] = 1
+    assert compute_class_weights([one_pixel], 2, method="enet")[1] < 1 / np.log(1.02)
+
+
 def test_absent_class_gets_zero_with_a_warning_but_not_the_ignored_class():
     with pytest.warns(UserWarning, match=r"classes \[3\] have no pixels"):
         weights = compute_class_weights(MASKS, 4, ignore_index=255)

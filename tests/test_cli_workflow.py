@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from keras_segmentation.cli import main
-from keras_segmentation.predict import model_from_checkpoint_path, predict_video
+from keras_segmentation.predict import evaluate, model_from_checkpoint_path, predict_multiple, predict_video
 
 
 def test_train_predict_evaluate_from_the_command_line(tmp_path, tiny_dataset, capsys):
@@ -35,6 +35,20 @@ def test_train_predict_evaluate_from_the_command_line(tmp_path, tiny_dataset, ca
     scores = json.loads(report.read_text())
     assert "mIoU" in printed and "| b " in printed.replace("|b", "| b")
     assert 0 <= scores["mean_IU"] <= 1 and len(scores["class_wise_IU"]) == 3
+
+    # --flip_tta reaches the library: same confusion matrix / label maps as the API with flip_tta=True.
+    flipped = tmp_path / "flipped.json"
+    assert main(["evaluate_model", "--checkpoints_path", ckpt, "--images_path", images, "--segs_path", masks,
+                 "--flip_tta", "--json", str(flipped)]) == 0
+    expected = evaluate(checkpoints_path=ckpt, inp_images_dir=images, annotations_dir=masks, flip_tta=True, progress=False)
+    assert json.loads(flipped.read_text())["confusion_matrix"] == np.asarray(expected["confusion_matrix"]).tolist()
+    flipped_dir = tmp_path / "flipped"
+    assert main(["predict", "--checkpoints_path", ckpt, "--input_path", images, "--output_path", str(flipped_dir),
+                 "--flip_tta"]) == 0
+    names = sorted(os.listdir(images))
+    api = predict_multiple(checkpoints_path=ckpt, inps=[os.path.join(images, n) for n in names], flip_tta=True, progress=False)
+    for name, labels in zip(names, api):
+        np.testing.assert_array_equal(cv2.imread(str(flipped_dir / name), cv2.IMREAD_UNCHANGED), labels)
 
 
 def test_decoder_on_an_encoder_trains_and_reloads_from_its_checkpoint(tmp_path, tiny_dataset):

@@ -43,6 +43,24 @@ def test_labels_come_back_at_the_image_resolution(tmp_path):
     np.testing.assert_array_equal(labels, expected)
 
 
+def test_flip_tta_averages_the_image_and_its_mirror(tmp_path):
+    model = half_res_net()
+    path = write_image(tmp_path / "a.png", 32, 48)
+    image = cv2.imread(str(path))
+    x = image.astype(np.float32)[None, :, :, ::-1] / 255.0
+    out, mirrored = model.predict(x, verbose=0)[0], model.predict(x[:, :, ::-1], verbose=0)[0, :, ::-1]
+    expected = cv2.resize((out + mirrored) / 2, (48, 32), interpolation=cv2.INTER_LINEAR)
+    _, probs = predict(model, inp=str(path), return_probabilities=True, flip_tta=True)
+    np.testing.assert_allclose(probs, expected, atol=1e-6)
+    _, plain = predict(model, inp=str(path), return_probabilities=True)
+    assert np.abs(plain - expected).max() > 1e-3, "this random net is not mirror-symmetric: TTA must change it"
+    # Batched prediction gives the same labels as one image at a time.
+    paths = [str(path), str(write_image(tmp_path / "b.png", 40, 60, seed=1))]
+    batched = predict_multiple(model, inps=paths, batch_size=2, progress=False, flip_tta=True)
+    for p, labels in zip(paths, batched):
+        np.testing.assert_array_equal(labels, predict(model, inp=p, flip_tta=True))
+
+
 def test_upscale_handles_hundreds_of_classes():
     probs = np.random.default_rng(0).random((4, 5, 600)).astype(np.float32)
     up = upscale_probabilities(probs, (8, 10))

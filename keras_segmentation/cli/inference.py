@@ -20,6 +20,7 @@ def register(subparsers):
     _add_display_options(predict)
     predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
     predict.add_argument("--batch_size", type=int, default=2)
+    _add_flip_tta_option(predict)
     predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     predict.set_defaults(run=run_predict)
 
@@ -41,11 +42,18 @@ def register(subparsers):
     evaluate.add_argument("--checkpoints_path", required=True)
     evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
     evaluate.add_argument("--batch_size", type=int, default=2)
+    _add_flip_tta_option(evaluate)
     evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     add_class_names_option(evaluate)
     add_colormap_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
+
+
+def _add_flip_tta_option(parser):
+    parser.add_argument(
+        "--flip_tta", action="store_true", help="average each image's prediction with its mirror's (2 forward passes)"
+    )
 
 
 def _add_display_options(parser, overlay_default=False):
@@ -70,6 +78,7 @@ def run_predict(args):
         prediction_width=args.prediction_width,
         prediction_height=args.prediction_height,
         read_image_type=args.read_image_type,
+        flip_tta=args.flip_tta,
     )
     if os.path.isdir(args.input_path):
         results = predict_multiple(
@@ -117,6 +126,7 @@ def run_evaluate(args):
         batch_size=args.batch_size,
         read_image_type=args.read_image_type,
         colour_map=args.colormap,
+        flip_tta=args.flip_tta,
     )
     print(format_scores(scores, class_names=args.class_names))
     if args.json_path:

@@ -59,11 +59,13 @@ def colour_map_arg(value):
 
 def class_weights_arg(value):
     """``--class_weights``: a method name, or comma-separated floats."""
-    if value is None or value in ("median_frequency", "balanced"):
+    from ..class_weights import METHODS
+
+    if value is None or value in METHODS:
         return value
     try:
         return [float(v) for v in value.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--class_weights {value!r}: use median_frequency, balanced or comma-separated numbers"
+            f"--class_weights {value!r}: use {', '.join(METHODS)} or comma-separated numbers"
         ) from None

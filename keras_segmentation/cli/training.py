@@ -34,7 +34,7 @@ def register(subparsers):
     parser.add_argument("--learning_rate", type=float, default=None)
     parser.add_argument("--lr_schedule", choices=("cosine", "poly"), default=None)
     parser.add_argument("--loss", default="categorical_crossentropy", help="ce, dice, focal, jaccard, tversky, lovasz or sums like ce+dice")
-    parser.add_argument("--class_weights", type=class_weights_arg, default=None, help="median_frequency, balanced, or comma-separated weights")
+    parser.add_argument("--class_weights", type=class_weights_arg, default=None, help="median_frequency, balanced, enet, or comma-separated weights")
     parser.add_argument("--ignore_index", type=int, default=None, help="label value ignored by loss and metrics")
     parser.add_argument("--ignore_zero_class", action="store_true")
     parser.add_argument("--do_augment", action="store_true")

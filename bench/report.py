@@ -142,6 +142,8 @@ def render(results):
         f"`TF_ENABLE_ONEDNN_OPTS` {_onednn(results['settings'].get('onednn', 'default'))}, "
         f"float32, batch {results['settings']['batch_size']}, optimizer {results['settings']['optimizer']}, "
         f"{results['settings']['n_classes']} classes, CamVid at `{results['settings']['camvid']}`.",
+        "* W1 calls each library's `train()` with its defaults otherwise: ours compiles the training step with XLA on a "
+        "CPU (`jit_compile=\"auto\"`, see `bench/analysis.md`), the original does not use XLA.",
         f"* Duration of this run: {results['total_seconds'] / 60:.0f} min (`--quick`: under 10 minutes on this 2-core "
         "machine). Run the full one on a quiet machine: other jobs move the wall-time figures by up to 2× (the CPU-time "
         "columns much less).",

@@ -72,6 +72,8 @@ MODES = {
 
 TRAIN_MODELS = {"unet_mini": (360, 480), "vgg_unet": (416, 608)}
 PREDICT_MODEL = ("unet_mini", 360, 480)
+#: W2/W3 batch size for ours: the default of ``predict_multiple`` / ``evaluate`` (the original predicts one image per call).
+PREDICT_BATCH_SIZE_OURS = 2
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 TIME_BIN = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
@@ -362,7 +364,7 @@ def run(args, argv_used=()):
             "reps": reps, "warmup_reps": warmup_reps, "threads": args.threads, "n_classes": N_CLASSES,
             "onednn": args.onednn,
             "batch_size": 2, "optimizer": "adam", "camvid": camvid, **{k: settings[k] for k in ("train", "predict_limit", "startup_reps", "matmul")},
-            "predict_batch_size_ours": 4,
+            "predict_batch_size_ours": PREDICT_BATCH_SIZE_OURS,
         },
         "machine": machine_description(),
         "load_average_start": load_average(),
@@ -435,7 +437,7 @@ def run(args, argv_used=()):
             out_dir = os.path.join(workdir, "out", f"predict_{lib}_{rep}")
             spec = {"workload": "predict", **base, "images": data["test_images"], "limit": limit, "out_dir": out_dir}
             if lib == "ours":
-                spec.update(checkpoints_path=ckpt, predict_batch_size=4)
+                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS)
             else:
                 spec.update(weights=original_weights)
             return spec
@@ -462,7 +464,7 @@ def run(args, argv_used=()):
             spec = {"workload": "evaluate", **base, "images": data["test_images"],
                     "annotations": data["test_annotations"], "limit": limit}
             if lib == "ours":
-                spec.update(checkpoints_path=ckpt, predict_batch_size=4)
+                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS)
             else:
                 spec.update(weights=original_weights)
             return spec

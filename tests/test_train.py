@@ -178,6 +178,38 @@ def test_user_callbacks_are_added_to_the_defaults(tmp_path, tiny_dataset):
     assert len(ckpt.list_checkpoints(tmp_path / "run")) == 2, "the default checkpoint callback still ran"
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU is the TensorFlow backend's choice")
+def test_training_steps_use_xla_on_a_cpu_and_inference_does_not(tiny_dataset):
+    seen = []
+
+    class RecordJit(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(self.model.jit_compile)
+
+    model = small_net()
+    train(model, *tiny_dataset, epochs=1, verbose=0, seed=0, callbacks=[RecordJit()])
+    assert seen == [True], "jit_compile='auto' trains with XLA on a TensorFlow CPU (Keras alone would not)"
+    assert model.jit_compile is False, "predict after train() runs without XLA, as on a freshly loaded model"
+    train(small_net(), *tiny_dataset, epochs=1, verbose=0, seed=0, callbacks=[RecordJit()], jit_compile=False)
+    assert seen == [True, False]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU is the TensorFlow backend's choice")
+def test_a_model_xla_cannot_compile_trains_without_xla_and_says_so(tiny_dataset):
+    class NearestUpsampling(keras.layers.Layer):
+        def call(self, x):  # TensorFlow's nearest resize: XLA on CPU has no kernel for its gradient
+            return keras.ops.image.resize(x, (32, 48), interpolation="nearest")
+
+    keras.utils.set_random_seed(0)
+    x = keras.Input((32, 48, 3))
+    h = NearestUpsampling()(keras.layers.Conv2D(8, 3, strides=2, padding="same")(x))
+    model = SegmentationModel(x, keras.layers.Softmax()(keras.layers.Conv2D(3, 1)(h)), model_name="", normalization="divide")
+    with pytest.warns(UserWarning, match=r"XLA cannot compile this model's training step \(ResizeNearestNeighborGrad\)"):
+        history = train(model, *tiny_dataset, epochs=2, batch_size=2, verbose=0, seed=0)
+    assert len(history.history["loss"]) == 2 and model.optimizer.iterations.numpy() == 6  # 2 epochs x 6 images / 2
+    assert model.jit_compile is False
+
+
 def test_bad_arguments_raise_specific_errors(tiny_dataset, tmp_path):
     with pytest.raises(ModelConfigError, match="needs both val_images and val_annotations"):
         train(small_net(), *tiny_dataset, validate=True, epochs=1)

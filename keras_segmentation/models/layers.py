@@ -63,12 +63,13 @@ def _pooling_matrix(bins, in_size, dtype):
 
 def resize_images(x, height, width, interpolation="bilinear"):
     """Resize a ``(B, H, W, C)`` tensor to ``(height, width)``; the sizes may be tensors."""
-    if _is_static(height, width):
-        return ops.image.resize(x, (height, width), interpolation=interpolation)
     shape = ops.shape(x)
     if interpolation == "nearest":
+        # Two gathers, not TensorFlow's nearest resize: XLA on CPU cannot compile that op's gradient.
         x = ops.take(x, _nearest_indices(height, shape[1]), axis=1)
         return ops.take(x, _nearest_indices(width, shape[2]), axis=2)
+    if _is_static(height, width):
+        return ops.image.resize(x, (height, width), interpolation=interpolation)
     rows = _interpolation_matrix(height, shape[1], x.dtype)
     cols = _interpolation_matrix(width, shape[2], x.dtype)
     x = ops.einsum("oh,bhwc->bowc", rows, x)

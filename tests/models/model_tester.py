@@ -111,7 +111,8 @@ class BaseModelTester:
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=case.learning_rate, global_clipnorm=1.0),
             loss=flat_sparse_ce,
-            jit_compile=keras.backend.backend() == "jax",
+            # XLA where train() uses it (TensorFlow on CPU) and where Keras always compiles (JAX).
+            jit_compile=keras.backend.backend() in ("jax", "tensorflow"),
         )
         x, y = batch_for(case, normalization=model.normalization)
 

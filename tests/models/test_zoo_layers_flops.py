@@ -24,6 +24,19 @@ def test_dynamic_bilinear_resize_matches_keras(size):
         resize_images(ops.convert_to_tensor(x), ops.convert_to_tensor(size[0]), ops.convert_to_tensor(size[1]), "nearest")
     )
     np.testing.assert_allclose(got, nearest, atol=1e-6)
+    np.testing.assert_array_equal(ops.convert_to_numpy(resize_images(ops.convert_to_tensor(x), *size, "nearest")), nearest)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU through TensorFlow")
+def test_nearest_resize_trains_under_xla():
+    # TensorFlow's nearest resize has no XLA gradient kernel on CPU; train() compiles with XLA there.
+    image = keras.Input((16, 16, 3))
+    coarse = keras.layers.Conv2D(4, 3, strides=2, padding="same")(image)
+    model = keras.Model(image, ResizeLike(interpolation="nearest")([coarse, image]))
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    rng = np.random.default_rng(0)
+    loss = model.train_on_batch(rng.random((2, 16, 16, 3), "float32"), rng.random((2, 16, 16, 4), "float32"))
+    assert np.isfinite(loss)
 
 
 def test_resize_like_with_unknown_sizes_trains_and_predicts():

@@ -220,21 +220,19 @@ def main(argv=None):
     )
     setup_seconds = time.perf_counter() - wall_start - budget.summary()["train_seconds"]
 
-    # Full-resolution evaluation on the 101 test images (probabilities resized bilinearly to 480x360).
-    t0 = time.perf_counter()
-    scores = evaluate(
-        model=model, inp_images_dir=folders["images_prepped_test"], annotations_dir=folders["annotations_prepped_test"],
-        ignore_index=VOID, class_names=names, batch_size=4, progress=False,
-    )
-    eval_seconds = time.perf_counter() - t0
+    # Full-resolution evaluation on the 101 test images (probabilities resized bilinearly to 480x360),
+    # then the same with test-time flips (each image averaged with its mirror): reported beside, not instead.
+    def timed_evaluate(flip_tta):
+        start = time.perf_counter()
+        scores = evaluate(
+            model=model, inp_images_dir=folders["images_prepped_test"], annotations_dir=folders["annotations_prepped_test"],
+            ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=flip_tta,
+        )
+        return scores, time.perf_counter() - start
+
+    scores, eval_seconds = timed_evaluate(flip_tta=False)
+    flip_scores, flip_eval_seconds = timed_evaluate(flip_tta=True)
     summary = scores_summary(scores, names)
-    # The same with test-time flips (each image averaged with its mirror): reported beside, not instead.
-    t0 = time.perf_counter()
-    flip_scores = evaluate(
-        model=model, inp_images_dir=folders["images_prepped_test"], annotations_dir=folders["annotations_prepped_test"],
-        ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=True,
-    )
-    flip_eval_seconds = time.perf_counter() - t0
 
     # A few label maps for the figure (full resolution).
     pred_dir = os.path.join(work, "pred")

@@ -16,7 +16,7 @@ The original library's functions and arguments, with these changes:
 * ``preprocessing=`` (the callable given to ``train``) is applied here too;
 * ``flip_tta=True`` (test-time augmentation) averages the probabilities of each
   image and of its left-right mirror: two forward passes, usually a little
-  better (+0.7 mIoU on CamVid, ``docs/camvid.md``).
+  better for a model trained with flips (+0.45 mIoU on CamVid, ``docs/camvid.md``).
 
 Example:
     >>> from keras_segmentation.predict import predict, predict_multiple, evaluate

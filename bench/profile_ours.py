@@ -90,7 +90,7 @@ def p_step(args):
     import keras
     import numpy as np
 
-    from keras_segmentation.train import _compile
+    from keras_segmentation.training.compile import compile_model as _compile
 
     name = args.model
     variants = args.variants.split(",")
@@ -101,7 +101,7 @@ def p_step(args):
         if kind == "library":  # what train() compiles: our sparse CE, accuracy + mean IoU metrics
             _compile(model, "adam", None, None, "categorical_crossentropy", None, None, 10, 1, jit)
         elif kind == "nometrics":  # our loss, no metrics
-            from keras_segmentation.losses import get_loss
+            from keras_segmentation.training.losses import get_loss
 
             model.compile(optimizer="adam", loss=get_loss("categorical_crossentropy", 12), jit_compile=jit)
         elif kind == "plain":  # Keras' own sparse CE + accuracy (what the original computes, sparse)
@@ -126,7 +126,7 @@ def p_predict(args):
     import numpy as np
 
     from keras_segmentation.data.images import normalize_image, read_image_for_model
-    from keras_segmentation.predict import _finish
+    from keras_segmentation.inference.predictor import _finish
 
     model = build("unet_mini")
     images = [p[0] for p in pairs(args, "test")][: args.n]
@@ -176,7 +176,7 @@ def p_cprofile(args):
     import cProfile
     import pstats
 
-    from keras_segmentation import checkpoints
+    from keras_segmentation.training import checkpoints
     from keras_segmentation.predict import evaluate, predict_multiple
 
     model = build("unet_mini")

@@ -83,7 +83,7 @@ def w_make_checkpoint(spec):
     import numpy as np
 
     _setup_tf(spec)
-    from keras_segmentation import checkpoints
+    from keras_segmentation.training import checkpoints
 
     model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
     checkpoints.write_config(spec["checkpoints_path"], model)

@@ -71,7 +71,8 @@ def _train_evaluate_predict(dataset, model_name, height, width, epochs, seed, ch
     import keras
 
     from .models import registry
-    from .predict import evaluate, predict_multiple
+    from .evaluation.evaluate import evaluate
+    from .inference.predict import predict_multiple
 
     keras.utils.set_random_seed(seed)
     model = registry.model_from_name[model_name](

@@ -7,7 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_segmentation import checkpoints as ckpt
+from keras_segmentation import atomic
+from keras_segmentation.models import saving
+from keras_segmentation.training import checkpoints as ckpt
 from keras_segmentation.errors import CheckpointError
 from keras_segmentation.models.segmentation_model import SegmentationModel
 
@@ -36,21 +38,21 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space"):
-        ckpt.atomic_write(target, failing)
+        atomic.atomic_write(target, failing)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["a.txt"], "the temporary file is cleaned up"
 
 
 def test_find_latest_checkpoint_uses_epoch_numbers_not_string_order(tmp_path):
     prefix = tmp_path / "run"
-    assert ckpt.find_latest_checkpoint(prefix) is None
+    assert saving.find_latest_checkpoint(prefix) is None
     with pytest.raises(ValueError, match="Checkpoint path"):
-        ckpt.find_latest_checkpoint(prefix, fail_safe=False)
+        saving.find_latest_checkpoint(prefix, fail_safe=False)
     for name in ["run.00002.weights.h5", "run.00012.weights.h5", "run.00004.weights.h5", "run_config.json",
                  "run.ABC", ".tmp-1-run.00013.weights.h5", "runner.00099.weights.h5"]:
         (tmp_path / name).write_bytes(b"x")
-    assert ckpt.find_latest_checkpoint(prefix) == str(tmp_path / "run.00012.weights.h5")
-    assert [e for e, _ in ckpt.list_checkpoints(prefix)] == [2, 4, 12]
+    assert saving.find_latest_checkpoint(prefix) == str(tmp_path / "run.00012.weights.h5")
+    assert [e for e, _ in saving.list_checkpoints(prefix)] == [2, 4, 12]
 
 
 def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tmp_path):
@@ -62,7 +64,7 @@ def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tmp_path):
     (tmp_path / "run.00002.weights.h5").write_bytes(b"not an h5 file")
     fresh = tiny_model()
     with pytest.warns(UserWarning, match=r"run\.00002\.weights\.h5.*skipping"):
-        epoch = ckpt.restore_latest(fresh, prefix)
+        epoch = saving.restore_latest(fresh, prefix)
     assert epoch == 1
     for a, b in zip(fresh.get_weights(), good):
         np.testing.assert_array_equal(a, b)
@@ -76,7 +78,7 @@ def test_optimizer_state_round_trips(tmp_path):
     fit_once(model, seed=1)
     ckpt.save_checkpoint(model, prefix, 2)
     fresh = tiny_model()  # compiled, optimizer not built yet
-    assert ckpt.restore_latest(fresh, prefix) == 2
+    assert saving.restore_latest(fresh, prefix) == 2
     assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == 2
     for a, b in zip(fresh.optimizer.variables, model.optimizer.variables):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
@@ -85,11 +87,11 @@ def test_optimizer_state_round_trips(tmp_path):
 def test_interrupted_checkpoint_records_progress(tmp_path):
     model = tiny_model()
     prefix = tmp_path / "run"
-    assert ckpt.read_interrupted(prefix) is None
+    assert saving.read_interrupted(prefix) is None
     ckpt.save_interrupted(model, prefix, epoch=3, step=7)
-    assert ckpt.read_interrupted(prefix) == (3, 7)
+    assert saving.read_interrupted(prefix) == (3, 7)
     ckpt.clear_interrupted(prefix)
-    assert ckpt.read_interrupted(prefix) is None and not list(tmp_path.iterdir())
+    assert saving.read_interrupted(prefix) is None and not list(tmp_path.iterdir())
 
 
 def test_config_round_trip_and_custom_architecture(tmp_path):
@@ -97,11 +99,11 @@ def test_config_round_trip_and_custom_architecture(tmp_path):
     prefix = tmp_path / "sub" / "run"
     config = ckpt.write_config(prefix, model, seed=7)
     assert config["model_class"] == "" and config["channels"] == 3 and "architecture" in config
-    read = ckpt.read_config(prefix)
-    assert read["seed"] == 7 and read["n_classes"] == 2 and read["format_version"] == ckpt.FORMAT_VERSION
+    read = saving.read_config(prefix)
+    assert read["seed"] == 7 and read["n_classes"] == 2 and read["format_version"] == saving.FORMAT_VERSION
     fit_once(model)
     ckpt.save_checkpoint(model, prefix, 1)
-    rebuilt = ckpt.load_model_from_checkpoint(prefix)
+    rebuilt = saving.load_model_from_checkpoint(prefix)
     x = np.random.default_rng(0).random((1, 8, 8, 3), np.float32)
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
@@ -119,16 +121,16 @@ def test_config_round_trip_and_custom_architecture(tmp_path):
 def test_malformed_config_gives_a_checkpoint_error_naming_the_file(tmp_path, content, message):
     (tmp_path / "run_config.json").write_text(content)
     with pytest.raises(CheckpointError, match=message) as info:
-        ckpt.read_config(tmp_path / "run")
+        saving.read_config(tmp_path / "run")
     assert "run_config.json" in str(info.value)
 
 
 def test_missing_config_and_missing_weights(tmp_path):
     with pytest.raises(CheckpointError, match="run_config.json: checkpoint config not found"):
-        ckpt.load_model_from_checkpoint(tmp_path / "run")
+        saving.load_model_from_checkpoint(tmp_path / "run")
     ckpt.write_config(tmp_path / "run", tiny_model())
     with pytest.raises(CheckpointError, match="no weights file"):
-        ckpt.load_model_from_checkpoint(tmp_path / "run")
+        saving.load_model_from_checkpoint(tmp_path / "run")
 
 
 def test_unknown_model_class_is_refused(tmp_path):
@@ -137,7 +139,7 @@ def test_unknown_model_class_is_refused(tmp_path):
     (tmp_path / "run_config.json").write_text(json.dumps(config))
     (tmp_path / "run.00001.weights.h5").write_bytes(b"x")
     with pytest.raises(CheckpointError, match="unknown model_class 'no_such_net'"):
-        ckpt.load_model_from_checkpoint(tmp_path / "run")
+        saving.load_model_from_checkpoint(tmp_path / "run")
 
 
 def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
@@ -149,7 +151,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
     (tmp_path / f".tmp-{dead_pid}-run.00003.weights.h5").write_bytes(b"half")
     (tmp_path / f".tmp-{os.getpid()}-run.00004.weights.h5").write_bytes(b"in progress")
     (tmp_path / f".tmp-{dead_pid}-other.00001.weights.h5").write_bytes(b"another prefix")
-    removed = ckpt.remove_stale_temp_files(tmp_path / "run")
+    removed = atomic.remove_stale_temp_files(tmp_path / "run")
     assert [os.path.basename(p) for p in removed] == [f".tmp-{dead_pid}-run.00003.weights.h5"]
     assert sorted(os.listdir(tmp_path)) == sorted(
         [f".tmp-{os.getpid()}-run.00004.weights.h5", f".tmp-{dead_pid}-other.00001.weights.h5"]

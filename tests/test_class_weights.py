@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_segmentation.class_weights import class_pixel_counts, compute_class_weights
+from keras_segmentation.training.class_weights import class_pixel_counts, compute_class_weights
 from keras_segmentation.errors import MaskValueError
 
 #: SegNet's median-frequency weights for CamVid classes 0-10 (SegNet-Tutorial prototxt).

@@ -151,7 +151,7 @@ def test_keras_iou_metric_matches_numpy_scores(ignore_index):
 def test_keras_iou_metric_during_evaluate_matches_numpy():
     import keras
 
-    from keras_segmentation.losses import CrossEntropyLoss
+    from keras_segmentation.training.losses import CrossEntropyLoss
 
     rng = np.random.default_rng(5)
     x = rng.normal(size=(4, 4, 4, 2)).astype(np.float32)

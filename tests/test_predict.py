@@ -11,7 +11,8 @@ import pytest
 
 from keras_segmentation.errors import ModelConfigError
 from keras_segmentation.models.segmentation_model import SegmentationModel
-from keras_segmentation.predict import evaluate, predict, predict_multiple, upscale_probabilities
+from keras_segmentation.inference.upscale import upscale_probabilities
+from keras_segmentation.predict import evaluate, predict, predict_multiple
 
 
 def half_res_net(n_classes=3, channels=3, seed=0):

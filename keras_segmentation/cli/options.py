@@ -59,7 +59,7 @@ def colour_map_arg(value):
 
 def class_weights_arg(value):
     """``--class_weights``: a method name, or comma-separated floats."""
-    from ..class_weights import METHODS
+    from ..training.class_weights import METHODS
 
     if value is None or value in METHODS:
         return value

@@ -22,19 +22,30 @@ from .encoders import build_encoder_model, list_encoders, register_encoder
 from .flops import count_flops
 from .layers import AdaptiveAveragePooling2D, ResizeLike
 from .model_utils import get_segmentation_model, transfer_weights
-from .registry import LEGACY_MODELS, build_model, count_model, list_models, load_model, model_from_name, rebuild_model
+from .registry import (
+    LEGACY_MODELS,
+    build_model,
+    count_model,
+    list_models,
+    model_from_name,
+    rebuild_model,
+    resolve_model,
+)
+from .saving import load_model, load_model_from_checkpoint
 from .segmentation_model import SegmentationModel
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 __all__ = [
     "SegmentationModel",
     "build_model",
+    "resolve_model",
     "list_models",
     "list_encoders",
     "register_encoder",
     "build_encoder_model",
     "rebuild_model",
     "load_model",
+    "load_model_from_checkpoint",
     "count_model",
     "count_flops",
     "get_segmentation_model",

@@ -13,14 +13,21 @@ Example:
     (None, 96, 96, 21)
 """
 
+import keras
+
 from .encoders.legacy import build_dilated_resnet, caffe_bn
 
-__all__ = ["BN", "ResNet", "_build_pspnet"]
+__all__ = ["BN", "Interp", "ResNet", "_build_pspnet"]
 
 
 def BN(name=""):  # noqa: N802 - the original name
     """BatchNormalization as in the Caffe model (momentum 0.95, epsilon 1e-5)."""
     return caffe_bn(name or None)
+
+
+def Interp(new_size, **kwargs):  # noqa: N802 - the original name
+    """The original's bilinear resize layer to ``new_size=(height, width)``: a ``keras.layers.Resizing``, any backend."""
+    return keras.layers.Resizing(int(new_size[0]), int(new_size[1]), interpolation="bilinear", **kwargs)
 
 
 def ResNet(inp, layers):  # noqa: N802 - the original name

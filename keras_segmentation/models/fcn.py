@@ -16,7 +16,7 @@ Example:
 import functools
 
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, legacy_constructor, legacy_encoder_name
+from .legacy import build_legacy, legacy_constructor, legacy_encoder_name
 from .decoders.fcn import crop, legacy_fcn_decoder
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder

@@ -17,7 +17,7 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, legacy_constructor
+from .legacy import build_legacy, legacy_constructor
 from .decoders.pspnet import caffe_pspnet_decoder, legacy_pspnet_decoder, pool_block
 from .resnet50 import get_resnet50_encoder
 from .vgg16 import get_vgg_encoder

@@ -22,7 +22,7 @@ from .decoders import DECODERS
 from .encoders import ENCODERS, get_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
-__all__ = ["build_model", "list_models", "rebuild_model", "load_model", "LEGACY_MODELS", "model_from_name"]
+__all__ = ["build_model", "resolve_model", "list_models", "rebuild_model", "LEGACY_MODELS", "model_from_name"]
 
 
 # ============================================================ build_model
@@ -90,7 +90,7 @@ def build_model(
     if key not in DECODERS:
         raise ModelConfigError(f"unknown decoder {decoder!r}; choose one of: {', '.join(sorted(DECODERS))}")
     spec = get_encoder(encoder)
-    decode, _, _ = DECODERS[key]
+    decode = DECODERS[key].build
     name = model_name if model_name is not None else f"{spec.name}_{key}"
     strides = {f"P{k}": s for k, s in enumerate(spec.strides, start=1)}
     kwargs = {
@@ -192,6 +192,34 @@ LEGACY_MODELS = _legacy_table()
 model_from_name = {name: entry.constructor for name, entry in LEGACY_MODELS.items()}
 
 
+def resolve_model(name, n_classes, input_height=None, input_width=None, channels=3, encoder=None):
+    """Build a model given by name, as ``train(model="vgg_unet", ...)`` and the CLI's ``--model_name`` do.
+
+    ``name`` is one of the 22 legacy names, or a decoder name when ``encoder`` is
+    given (then :func:`build_model`). Sizes left ``None`` take the model's defaults.
+
+    Raises:
+        ModelConfigError: unknown name, or ``n_classes`` missing.
+
+    Example:
+        >>> resolve_model("unet_mini", 3, 64, 64).output_shape
+        (None, 64, 64, 3)
+    """
+    if n_classes is None:
+        raise ModelConfigError(f"n_classes is required when the model is given by name ({name!r})")
+    if encoder is not None:
+        return build_model(name, encoder, n_classes, input_height, input_width, channels)
+    if name not in model_from_name:
+        raise ModelConfigError(
+            f"unknown model name {name!r}; known: {', '.join(sorted(model_from_name))} "
+            f"(or a decoder {', '.join(sorted(DECODERS))} with an encoder)"
+        )
+    sizes = {k: v for k, v in (("input_height", input_height), ("input_width", input_width)) if v}
+    if channels != 3:
+        sizes["channels"] = channels
+    return model_from_name[name](n_classes, **sizes)
+
+
 def list_models():
     """One dict per model name: the 22 legacy names, then ``build_model`` decoders.
 
@@ -220,7 +248,8 @@ def list_models():
                 "description": f"original keras_segmentation model {name!r}",
             }
         )
-    for decoder, (_, description, stride) in DECODERS.items():
+    for decoder, spec in DECODERS.items():
+        stride = spec.native_stride
         rows.append(
             {
                 "name": f"<encoder>_{decoder}",
@@ -230,7 +259,7 @@ def list_models():
                 "default_input": None,
                 "output": "input" + ("" if stride == 1 else f" (native 1/{stride})"),
                 "native_stride": stride,
-                "description": description,
+                "description": spec.description,
             }
         )
     return rows
@@ -299,35 +328,3 @@ def rebuild_model(build_config, encoder_weights=None):
     if "encoder_weights" in inspect.signature(constructor).parameters:
         kwargs["encoder_weights"] = encoder_weights
     return constructor(**kwargs)
-
-
-def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_model
-    """Load a ``.keras`` file saved from any library model (safe mode, no custom_objects needed).
-
-    Safe mode means no code stored in the file runs: a model with a ``Lambda``
-    layer (or any other layer that carries Python code) is refused.
-
-    Raises:
-        CheckpointError: the file is missing, not a Keras model file, or refused by safe mode.
-
-    Example:
-        >>> model = load_model("checkpoints/vgg_unet.keras")  # doctest: +SKIP
-    """
-    import os
-
-    from ..checkpoints import load_error_message
-    from ..errors import CheckpointError
-    from . import layers, segmentation_model  # noqa: F401 - registers the library's serializable classes
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise CheckpointError(f"{path}: model file not found")
-    try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
-    except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
-        raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
-
-
-def encoder_names():
-    """All registered encoder names."""
-    return sorted(ENCODERS)

@@ -10,11 +10,11 @@ Example:
     [(32, 32), (16, 16), (8, 8), (4, 4), (2, 2)]
 """
 
-from .compose import legacy_encoder
-from .encoders.legacy import one_side_pad
+from .legacy import legacy_encoder
+from .encoders.legacy import conv_block, identity_block, one_side_pad
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
-__all__ = ["get_resnet50_encoder", "one_side_pad", "pretrained_url"]
+__all__ = ["get_resnet50_encoder", "identity_block", "conv_block", "one_side_pad", "pretrained_url"]
 
 #: where the original downloaded its weights (now fetched through keras.applications)
 pretrained_url = (

@@ -97,38 +97,38 @@ class SegmentationModel(keras.Model):
 
     # ------------------------------------------------------- original methods
     def train(self, *args, **kwargs):
-        """Train on folders of images and masks; see :func:`keras_segmentation.train.train`.
+        """Train on folders of images and masks; see :func:`keras_segmentation.training.train`.
 
         On the PyTorch backend Keras also calls ``train()`` / ``train(mode)`` to
         switch ``torch.nn.Module`` modes; those calls are passed through.
         """
         if _is_torch_mode_call(args, kwargs):
             return super().train(*args, **kwargs)
-        from ..train import train
+        from ..training.loop import train
 
         return train(self, *args, **kwargs)
 
     def predict_segmentation(self, *args, **kwargs):
-        """Predict one image; see :func:`keras_segmentation.predict.predict`."""
-        from ..predict import predict
+        """Predict one image; see :func:`keras_segmentation.inference.predict`."""
+        from ..inference.predict import predict
 
         return predict(self, *args, **kwargs)
 
     def predict_multiple(self, *args, **kwargs):
-        """Predict many images; see :func:`keras_segmentation.predict.predict_multiple`."""
-        from ..predict import predict_multiple
+        """Predict many images; see :func:`keras_segmentation.inference.predict_multiple`."""
+        from ..inference.predict import predict_multiple
 
         return predict_multiple(self, *args, **kwargs)
 
     def predict_video(self, *args, **kwargs):
-        """Predict a video; see :func:`keras_segmentation.predict.predict_video`."""
-        from ..predict import predict_video
+        """Predict a video; see :func:`keras_segmentation.inference.predict_video`."""
+        from ..inference.video import predict_video
 
         return predict_video(self, *args, **kwargs)
 
     def evaluate_segmentation(self, *args, **kwargs):
-        """Evaluate on image/mask pairs; see :func:`keras_segmentation.predict.evaluate`."""
-        from ..predict import evaluate
+        """Evaluate on image/mask pairs; see :func:`keras_segmentation.evaluation.evaluate`."""
+        from ..evaluation.evaluate import evaluate
 
         return evaluate(self, *args, **kwargs)
 

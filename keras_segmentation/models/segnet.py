@@ -13,7 +13,7 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, legacy_constructor
+from .legacy import build_legacy, legacy_constructor
 from .decoders.segnet import legacy_segnet_decoder
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder

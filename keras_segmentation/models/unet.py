@@ -21,7 +21,8 @@ from keras import layers
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .compose import build_legacy, legacy_constructor, check_channels, check_n_classes
+from .compose import check_channels, check_n_classes
+from .legacy import build_legacy, legacy_constructor
 from .decoders.unet import legacy_unet_decoder
 from .encoders import check_input_size
 from .head import segmentation_head

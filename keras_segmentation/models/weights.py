@@ -183,9 +183,8 @@ def _file_entries(spec, path):
             return legacy
         if legacy is not None:
             return _model_entries(spec.reference(path))
-        from .encoders import build_encoder_model
-
-        reference = build_encoder_model(spec.name, channels=3)
+        inputs = keras.Input((None, None, 3))
+        reference = keras.Model(inputs, list(spec.build(inputs).values()))
         reference.load_weights(path)
         return _model_entries(reference)
     except WeightsError:

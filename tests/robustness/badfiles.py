@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keras_segmentation import checkpoints as ckpt
+from keras_segmentation.models import saving
+from keras_segmentation.training import checkpoints as ckpt
 
 # The dataset tests' file writers serve these tests too; tests/data is not on sys.path when only
 # tests/robustness runs, or when troubleshooting.py runs as a script.
@@ -287,7 +288,7 @@ def _no_checkpoint_at_all(tmp_path):
 
 def _config_without_weights(tmp_path):
     write_checkpoint(tmp_path / "run")
-    os.remove(ckpt.weights_path(tmp_path / "run", 1))
+    os.remove(saving.weights_path(tmp_path / "run", 1))
     return tmp_path / "run", "config found but no weights file", str(tmp_path / "run")
 
 
@@ -319,7 +320,7 @@ def _lambda_in_final_model(tmp_path):
     from keras_segmentation.models.segmentation_model import SegmentationModel
 
     write_checkpoint(tmp_path / "run")
-    os.remove(ckpt.weights_path(tmp_path / "run", 1))
+    os.remove(saving.weights_path(tmp_path / "run", 1))
     x = keras.Input((32, 32, 3))
     y = keras.layers.Conv2D(3, 1, activation="softmax")(keras.layers.Lambda(lambda t: t * 2.0)(x))
     SegmentationModel(x, y).save(tmp_path / "run.keras")

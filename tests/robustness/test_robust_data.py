@@ -179,12 +179,12 @@ def test_odd_but_valid_files_train_predict_and_evaluate(tmp_path):
 
 def test_large_images_get_labels_in_bounded_memory(monkeypatch, model):
     """Labels for a photo far larger than the model output: classes are resized a few at a time, same result."""
-    import keras_segmentation.predict as predict_module
+    import keras_segmentation.inference.upscale as upscale
 
     big = cv2.resize(good_image(), (1500, 1000))
     assert predict(model, inp=big).shape == (1000, 1500)
 
     probs = np.random.default_rng(0).random((8, 10, 7)).astype(np.float32)
-    full = predict_module.upscale_probabilities(probs, (300, 500)).argmax(-1)
-    monkeypatch.setattr(predict_module, "_LABELS_CHUNK_BYTES", 2 * 4 * 300 * 500)  # 2 classes at a time
-    np.testing.assert_array_equal(predict_module.upscale_labels(probs, (300, 500)), full)
+    full = upscale.upscale_probabilities(probs, (300, 500)).argmax(-1)
+    monkeypatch.setattr(upscale, "_LABELS_CHUNK_BYTES", 2 * 4 * 300 * 500)  # 2 classes at a time
+    np.testing.assert_array_equal(upscale.upscale_labels(probs, (300, 500)), full)

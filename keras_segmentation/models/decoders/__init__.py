@@ -3,14 +3,16 @@
 Every decoder reads an encoder pyramid (``{"P1": ..., "P5": ...}``) and returns
 a :class:`~keras_segmentation.models.head.DecoderOutput` for the shared head.
 :data:`DECODERS` maps the names accepted by
-:func:`keras_segmentation.models.build_model` to a function
-``decoder(pyramid, inputs, n_classes, strides, full_resolution, **options)``.
+:func:`keras_segmentation.models.build_model` to a :class:`DecoderSpec`.
 
 Example:
     >>> from keras_segmentation.models.decoders import DECODERS
     >>> sorted(DECODERS)
     ['deeplabv3plus', 'fcn_32', 'fcn_8', 'pspnet', 'segnet', 'unet']
 """
+
+import dataclasses
+from typing import Callable
 
 from .deeplabv3plus import deeplabv3plus_decoder
 from .fcn import fcn_decoder
@@ -43,18 +45,40 @@ def _deeplabv3plus(pyramid, inputs, n_classes, strides, full_resolution, **optio
     return deeplabv3plus_decoder(pyramid, inputs, **options)
 
 
-#: name -> (decoder function, description, native output stride without full_resolution)
-DECODERS = {
-    "fcn_8": (_fcn8, "FCN-8s: fc6/fc7 on P5, fused with P4 and P3 scores, transposed-conv upsampling", 1),
-    "fcn_32": (_fcn32, "FCN-32s: fc6/fc7 on P5, one transposed-conv x32 upsampling", 1),
-    "segnet": (_segnet, "SegNet-style: upsample + 2x Conv-BN-ReLU per level, no skips", 2),
-    "unet": (_unet, "U-Net: upsample, concatenate the skip, 2x Conv-BN-ReLU per level", 2),
-    "pspnet": (_pspnet, "PSPNet: pyramid pooling (1, 2, 3, 6 bins) on P5", 32),
-    "deeplabv3plus": (_deeplabv3plus, "DeepLabV3+: ASPP on P5, fused with a P2 projection", 4),
-}
+@dataclasses.dataclass(frozen=True)
+class DecoderSpec:
+    """One decoder of :func:`~keras_segmentation.models.build_model`.
+
+    Args:
+        name: registry key.
+        build: ``build(pyramid, inputs, n_classes, strides, full_resolution, **options) -> DecoderOutput``.
+        description: one line for tables.
+        native_stride: the output stride without ``full_resolution`` (1: the input's size).
+    """
+
+    name: str
+    build: Callable
+    description: str
+    native_stride: int
+
+
+def _registry(*specs):
+    return {spec.name: spec for spec in specs}
+
+
+#: name -> :class:`DecoderSpec`
+DECODERS = _registry(
+    DecoderSpec("fcn_8", _fcn8, "FCN-8s: fc6/fc7 on P5, fused with P4 and P3 scores, transposed-conv upsampling", 1),
+    DecoderSpec("fcn_32", _fcn32, "FCN-32s: fc6/fc7 on P5, one transposed-conv x32 upsampling", 1),
+    DecoderSpec("segnet", _segnet, "SegNet-style: upsample + 2x Conv-BN-ReLU per level, no skips", 2),
+    DecoderSpec("unet", _unet, "U-Net: upsample, concatenate the skip, 2x Conv-BN-ReLU per level", 2),
+    DecoderSpec("pspnet", _pspnet, "PSPNet: pyramid pooling (1, 2, 3, 6 bins) on P5", 32),
+    DecoderSpec("deeplabv3plus", _deeplabv3plus, "DeepLabV3+: ASPP on P5, fused with a P2 projection", 4),
+)
 
 __all__ = [
     "DECODERS",
+    "DecoderSpec",
     "fcn_decoder",
     "segnet_decoder",
     "unet_decoder",

@@ -27,6 +27,7 @@ from typing import Callable, Optional
 import keras
 
 from ...errors import InputSizeError, ModelConfigError
+from ..weights import load_encoder_weights
 from . import applications, legacy
 
 __all__ = [
@@ -163,8 +164,6 @@ def build_encoder(name, inputs, weights=None):
         InputSizeError: the input is smaller than the encoder allows.
         WeightsError: the weights cannot be downloaded, read, or do not fit.
     """
-    from ..weights import load_encoder_weights
-
     spec = get_encoder(name)
     height, width = inputs.shape[1], inputs.shape[2]
     check_input_size(height, width, divisor=spec.divisor, min_size=spec.min_size, what=f"encoder {spec.name!r}")

@@ -64,7 +64,8 @@ def build_vgg16(inputs):
 # ======================================================================= ResNet50
 
 
-def _identity_block(x, kernel_size, filters, stage, block):
+def identity_block(x, kernel_size, filters, stage, block):
+    """ResNet-50 bottleneck block with an identity shortcut (the original's layer names ``res{stage}{block}_...``)."""
     filters1, filters2, filters3 = filters
     conv_name, bn_name = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
     shortcut = x
@@ -80,7 +81,8 @@ def _identity_block(x, kernel_size, filters, stage, block):
     return layers.Activation("relu")(x)
 
 
-def _conv_block(x, kernel_size, filters, stage, block, strides=(2, 2)):
+def conv_block(x, kernel_size, filters, stage, block, strides=(2, 2)):
+    """ResNet-50 bottleneck block with a projection shortcut (strided); the original's layer names."""
     filters1, filters2, filters3 = filters
     conv_name, bn_name = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
     inputs = x
@@ -112,24 +114,24 @@ def build_resnet50(inputs):
     x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
 
-    x = _conv_block(x, 3, [64, 64, 256], stage=2, block="a", strides=(1, 1))
+    x = conv_block(x, 3, [64, 64, 256], stage=2, block="a", strides=(1, 1))
     for block in "bc":
-        x = _identity_block(x, 3, [64, 64, 256], stage=2, block=block)
+        x = identity_block(x, 3, [64, 64, 256], stage=2, block=block)
     p2 = one_side_pad(x)
 
-    x = _conv_block(x, 3, [128, 128, 512], stage=3, block="a")
+    x = conv_block(x, 3, [128, 128, 512], stage=3, block="a")
     for block in "bcd":
-        x = _identity_block(x, 3, [128, 128, 512], stage=3, block=block)
+        x = identity_block(x, 3, [128, 128, 512], stage=3, block=block)
     p3 = x
 
-    x = _conv_block(x, 3, [256, 256, 1024], stage=4, block="a")
+    x = conv_block(x, 3, [256, 256, 1024], stage=4, block="a")
     for block in "bcdef":
-        x = _identity_block(x, 3, [256, 256, 1024], stage=4, block=block)
+        x = identity_block(x, 3, [256, 256, 1024], stage=4, block=block)
     p4 = x
 
-    x = _conv_block(x, 3, [512, 512, 2048], stage=5, block="a")
+    x = conv_block(x, 3, [512, 512, 2048], stage=5, block="a")
     for block in "bc":
-        x = _identity_block(x, 3, [512, 512, 2048], stage=5, block=block)
+        x = identity_block(x, 3, [512, 512, 2048], stage=5, block=block)
     return {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": x}
 
 

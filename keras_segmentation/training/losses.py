@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .errors import ModelConfigError
+from ..errors import ModelConfigError
 
 __all__ = [
     "CrossEntropyLoss",

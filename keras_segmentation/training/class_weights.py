@@ -30,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .data.images import read_mask
-from .errors import MaskValueError
+from ..data.images import read_mask
+from ..errors import MaskValueError
 
 __all__ = ["class_pixel_counts", "compute_class_weights", "METHODS"]
 

@@ -1,4 +1,4 @@
-"""Checkpoint files: what training writes under ``checkpoints_path`` and how it is read back.
+"""Reading checkpoints: the files ``train(checkpoints_path=...)`` writes, their schema, rebuilding the model.
 
 For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
 
@@ -11,9 +11,8 @@ For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
   stores the compiled optimizer's state in the same file, which resuming restores;
 * ``ckpt/vgg_unet_1.keras``: the full model, at the end of training.
 
-Every file is written to a temporary name in the same folder and renamed into
-place, so a crash or a full disk never leaves a half-written checkpoint under
-the real name: the previous one stays intact.
+This module reads them (and defines their names and schema); writing them is
+:mod:`keras_segmentation.training.checkpoints`.
 
 Example:
     >>> latest = find_latest_checkpoint("ckpt/vgg_unet_1")   # 'ckpt/vgg_unet_1.00005.weights.h5'
@@ -25,17 +24,21 @@ import os
 import re
 import warnings
 
+import keras
 import numpy as np
 
-from . import __version__
-from .errors import CheckpointError, CheckpointWriteError
+from .. import __version__
+from ..errors import CheckpointError
+from . import layers, registry, segmentation_model  # noqa: F401 - layers, segmentation_model: registers the serializable classes
 
 FORMAT_VERSION = 2
 _WEIGHTS_RE = r"\.(\d+)\.weights\.h5"
 _ORIGINAL_KEYS = ("model_class", "n_classes", "input_height", "input_width", "output_height", "output_width")
+#: HDF5 group of a weights file holding the random-generator states (dropout) Keras leaves out.
+RNG_GROUP = "keras_segmentation_rng_states"
 
 
-
+# ---------------------------------------------------------------------- names
 def config_path(checkpoints_path):
     return f"{os.fspath(checkpoints_path)}_config.json"
 
@@ -48,87 +51,14 @@ def final_model_path(checkpoints_path):
     return f"{os.fspath(checkpoints_path)}.keras"
 
 
-# ------------------------------------------------------------------ atomic I/O
-def atomic_write(path, write):
-    """Call ``write(temp_path)`` then rename the temp file to ``path``.
-
-    The temporary file is in the same folder (so the rename is atomic) and keeps
-    ``path``'s suffix (Keras checks it). On any error it is removed and the
-    error re-raised; an existing ``path`` is untouched.
-
-    Raises:
-        CheckpointWriteError: (an ``OSError``) the file could not be written
-            (full disk, no permission), naming ``path``.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(path)
-    temp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
-    try:
-        write(temp)
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException as err:
-        if os.path.exists(temp):
-            os.remove(temp)
-        if isinstance(err, OSError) and not isinstance(err, CheckpointError):
-            error = CheckpointWriteError(
-                f"{path}: cannot write ({err.strerror or err}); nothing was replaced, earlier checkpoints are "
-                "intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
-            )
-            error.errno = err.errno
-            raise error from err
-        raise
-    _fsync_folder(folder or ".")
+def interrupted_paths(checkpoints_path):
+    """``(weights, progress JSON)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
+    prefix = os.fspath(checkpoints_path)
+    return f"{prefix}.interrupted.weights.h5", f"{prefix}.interrupted.json"
 
 
-def remove_stale_temp_files(checkpoints_path):
-    """Delete temporary files that a killed process left next to ``checkpoints_path``; returns them.
 
-    A file counts as stale when the process id in its name (``.tmp-<pid>-...``) no longer runs.
-    """
-    folder, stem = os.path.split(os.fspath(checkpoints_path))
-    pattern = re.compile(r"\.tmp-(\d+)-" + re.escape(stem) + r"[._]")
-    removed = []
-    try:
-        names = os.listdir(folder or ".")
-    except OSError:
-        return removed
-    for name in names:
-        match = pattern.match(name)
-        if match and not _process_alive(int(match.group(1))):
-            path = os.path.join(folder, name)
-            os.remove(path)
-            removed.append(path)
-    return removed
-
-
-def _process_alive(pid):
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # not supported on this platform/filesystem; the rename is still atomic
-    finally:
-        os.close(fd)
-
-
-# ---------------------------------------------------------------------- config
+# --------------------------------------------------------------------- config
 def model_config(model, **extra):
     """The ``_config.json`` content describing ``model``."""
     config = {
@@ -146,25 +76,8 @@ def model_config(model, **extra):
         "library_version": __version__,
     }
     if model.build_config is None:
-        import keras
-
         config["architecture"] = keras.saving.serialize_keras_object(model)
     config.update(extra)
-    return config
-
-
-def write_config(checkpoints_path, model, **extra):
-    """Write ``<checkpoints_path>_config.json`` atomically (creating the folder); returns the dict."""
-    config = model_config(model, **extra)
-    folder = os.path.dirname(os.fspath(checkpoints_path))
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(config, handle, indent=2)
-
-    atomic_write(config_path(checkpoints_path), write)
     return config
 
 
@@ -227,6 +140,8 @@ _CONFIG_TYPES = {
     "ignore_index": (int, type(None)),
     "read_image_type": (int,),
 }
+
+
 #: build_config arguments that would make the config choose files to read; paths never come from a config.
 _PATH_ARGUMENTS = ("encoder_weights", "weights", "weights_path", "filepath")
 
@@ -251,7 +166,7 @@ def _validate_config(config, path):
         if config.get(key) is not None and config[key] < 1:
             fail(f"{key} must be positive, got {config[key]}")
     if config.get("normalization") is not None:
-        from .data.images import NORMALIZATIONS
+        from ..data.images import NORMALIZATIONS
 
         if config["normalization"] not in NORMALIZATIONS:
             fail(f"unknown normalization {config['normalization']!r}; expected one of {', '.join(NORMALIZATIONS)}")
@@ -264,10 +179,8 @@ def _validate_config(config, path):
 
 
 def _validate_build_config(build_config, fail):
-    from .models.registry import model_from_name
-
     builder, kwargs = build_config.get("builder"), build_config.get("kwargs", {})
-    if builder != "build_model" and builder not in model_from_name:
+    if builder != "build_model" and builder not in registry.model_from_name:
         fail(f"build_config names unknown builder {builder!r}; expected 'build_model' or a registered model name")
     if not isinstance(kwargs, dict):
         fail(f"build_config kwargs must be a JSON object, got {type(kwargs).__name__}")
@@ -276,7 +189,8 @@ def _validate_build_config(build_config, fail):
         fail(f"build_config may not set {', '.join(named_files)}: weights files are never taken from a config")
 
 
-# --------------------------------------------------------------------- weights
+
+# -------------------------------------------------------------------- weights
 def list_checkpoints(checkpoints_path):
     """``[(epoch, weights_path), ...]`` sorted by epoch, for ``<checkpoints_path>.NNNNN.weights.h5`` files."""
     prefix = os.fspath(checkpoints_path)
@@ -313,47 +227,6 @@ class _CheckpointNotFound(CheckpointError, ValueError):
     """No weights file under a checkpoint prefix (ValueError as in the original)."""
 
 
-def save_checkpoint(model, checkpoints_path, epoch):
-    """Write the weights (with the optimizer state) after ``epoch`` (1-based), atomically."""
-    atomic_write(weights_path(checkpoints_path, epoch), lambda temp: save_training_weights(model, temp))
-
-
-def save_training_weights(model, path):
-    """``model.save_weights`` plus the random-generator states (dropout) Keras leaves out.
-
-    They go in an extra HDF5 group that ``model.load_weights`` ignores, so the
-    file stays a plain Keras weights file; :func:`load_training_weights` restores them.
-    """
-    import h5py
-
-    model.save_weights(path)
-    states = _rng_variables(model)
-    if states:
-        with h5py.File(path, "a") as handle:
-            group = handle.create_group(_RNG_GROUP)
-            for i, variable in enumerate(states):
-                group.create_dataset(str(i), data=_to_numpy(variable))
-
-
-def interrupted_paths(checkpoints_path):
-    """``(weights, progress JSON)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
-    prefix = os.fspath(checkpoints_path)
-    return f"{prefix}.interrupted.weights.h5", f"{prefix}.interrupted.json"
-
-
-def save_interrupted(model, checkpoints_path, epoch, step):
-    """Write a mid-epoch checkpoint: ``step`` batches of (0-based) ``epoch`` are done."""
-    weights_file, progress_file = interrupted_paths(checkpoints_path)
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({"epoch": int(epoch), "step": int(step)}, handle)
-
-    atomic_write(progress_file, write)
-    atomic_write(weights_file, lambda temp: save_training_weights(model, temp))
-    return weights_file
-
-
 def read_interrupted(checkpoints_path):
     """``(epoch, step)`` of a complete mid-epoch checkpoint, or ``None``."""
     weights_file, progress_file = interrupted_paths(checkpoints_path)
@@ -365,12 +238,6 @@ def read_interrupted(checkpoints_path):
         return int(progress["epoch"]), int(progress["step"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def clear_interrupted(checkpoints_path):
-    for path in interrupted_paths(checkpoints_path):
-        if os.path.exists(path):
-            os.remove(path)
 
 
 def load_training_weights(model, path):
@@ -385,28 +252,21 @@ def load_training_weights(model, path):
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model.load_weights(path)
     with h5py.File(path, "r") as handle:
-        if _RNG_GROUP not in handle:
+        if RNG_GROUP not in handle:
             return
-        group = handle[_RNG_GROUP]
+        group = handle[RNG_GROUP]
         saved = [group[str(i)][()] for i in range(len(group))]
     # Matched by position: variable names carry per-process counters (seed_generator_3).
-    variables = _rng_variables(model)
+    variables = rng_variables(model)
     if len(variables) == len(saved) and all(tuple(v.shape) == a.shape for v, a in zip(variables, saved)):
         for variable, array in zip(variables, saved):
             variable.assign(array)
 
 
-_RNG_GROUP = "keras_segmentation_rng_states"
 
-
-def _rng_variables(model):
+def rng_variables(model):
+    """The model's random-generator state variables (dropout), in layer order."""
     return [v for v in model.variables if "seed_generator_state" in v.path]
-
-
-def _to_numpy(variable):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(variable))
 
 
 def restore_latest(model, checkpoints_path, skipped=None):
@@ -449,31 +309,6 @@ def load_error_message(err, limit=300):
     text = f"{type(err).__name__}: {text}" if not isinstance(err, (CheckpointError, OSError)) else text
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
-
-def check_resumable(config, model, source, checkpoints_path):
-    """Raise :class:`CheckpointError` when the checkpoints a config describes cannot belong to ``model``.
-
-    Resuming must never overwrite another model's checkpoints; this compares the
-    settings that decide the weights' shapes before anything is written.
-    """
-    if not (list_checkpoints(checkpoints_path) or read_interrupted(checkpoints_path)):
-        return  # nothing to lose
-    current = {
-        "model_class": model.model_name,
-        "n_classes": int(model.n_classes),
-        "channels": int(model.channels),
-        "input_height": model.input_height,
-        "input_width": model.input_width,
-    }
-    saved = dict(config, channels=config.get("channels", 3))
-    differ = [
-        f"{key}={saved.get(key)!r} (the model has {value!r})" for key, value in current.items() if saved.get(key) != value
-    ]
-    if differ:
-        raise CheckpointError(
-            f"{source}: the checkpoints under {os.fspath(checkpoints_path)} are for another model: "
-            f"{', '.join(differ)}; resume with the model that wrote them, or choose a new checkpoints_path"
-        )
 
 
 # ----------------------------------------------------------------- rebuilding
@@ -525,8 +360,6 @@ def load_weights_file(model, path):
         raise CheckpointError(f"{path}: weights file not found")
     try:
         if path.endswith(".keras"):
-            from .models.registry import load_model
-
             saved = load_model(path, compile=False)
             model.set_weights(saved.get_weights())
         else:
@@ -543,15 +376,11 @@ def load_weights_file(model, path):
 
 def model_from_config(config, source="<config>"):
     """Build the (untrained) model a checkpoint config describes."""
-    from .models import registry
-
     name = config["model_class"]
     try:
         if config.get("build_config"):
             model = registry.rebuild_model(config["build_config"])
         elif config.get("architecture"):
-            import keras
-
             model = keras.saving.deserialize_keras_object(config["architecture"], safe_mode=True)
         elif name in registry.model_from_name:
             model = registry.model_from_name[name](
@@ -574,3 +403,26 @@ def model_from_config(config, source="<config>"):
     if config.get("class_names"):
         model.class_names = list(config["class_names"])
     return model
+
+
+
+def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_model
+    """Load a ``.keras`` file saved from any library model (safe mode, no custom_objects needed).
+
+    Safe mode means no code stored in the file runs: a model with a ``Lambda``
+    layer (or any other layer that carries Python code) is refused.
+
+    Raises:
+        CheckpointError: the file is missing, not a Keras model file, or refused by safe mode.
+
+    Example:
+        >>> model = load_model("checkpoints/vgg_unet.keras")  # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: model file not found")
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
+        raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
+

@@ -1,0 +1,97 @@
+"""Atomic file writes: a file appears complete under its real name, or not at all.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a crash or a full disk never leaves a half-written file under the real
+name: the previous one stays intact. Checkpoints, configs and predictions are
+written this way.
+
+Example:
+    >>> def write(temp):
+    ...     with open(temp, "w") as handle:
+    ...         handle.write("done")
+    >>> atomic_write("/tmp/result.txt", write)
+"""
+
+import os
+import re
+
+from .errors import CheckpointError, CheckpointWriteError
+
+
+def atomic_write(path, write):
+    """Call ``write(temp_path)`` then rename the temp file to ``path``.
+
+    The temporary file is in the same folder (so the rename is atomic) and keeps
+    ``path``'s suffix (Keras checks it). On any error it is removed and the
+    error re-raised; an existing ``path`` is untouched.
+
+    Raises:
+        CheckpointWriteError: (an ``OSError``) the file could not be written
+            (full disk, no permission), naming ``path``.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    temp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
+    try:
+        write(temp)
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException as err:
+        if os.path.exists(temp):
+            os.remove(temp)
+        if isinstance(err, OSError) and not isinstance(err, CheckpointError):
+            error = CheckpointWriteError(
+                f"{path}: cannot write ({err.strerror or err}); nothing was replaced, earlier checkpoints are "
+                "intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
+            )
+            error.errno = err.errno
+            raise error from err
+        raise
+    _fsync_folder(folder or ".")
+
+
+def remove_stale_temp_files(prefix):
+    """Delete temporary files that a killed process left for names starting with ``prefix``; returns them.
+
+    A file counts as stale when the process id in its name (``.tmp-<pid>-...``) no longer runs.
+    """
+    folder, stem = os.path.split(os.fspath(prefix))
+    pattern = re.compile(r"\.tmp-(\d+)-" + re.escape(stem) + r"[._]")
+    removed = []
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if match and not _process_alive(int(match.group(1))):
+            path = os.path.join(folder, name)
+            os.remove(path)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _fsync_folder(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # not supported on this platform/filesystem; the rename is still atomic
+    finally:
+        os.close(fd)

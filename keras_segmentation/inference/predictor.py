@@ -1,0 +1,124 @@
+"""The batched predictor: images in, class probabilities and label maps at each image's own resolution out.
+
+Example:
+    >>> predictor = Predictor(model, batch_size=8)
+    >>> for item in predictor.run(["a.png", "b.png"]):
+    ...     print(item.index, item.labels.shape)
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ..data.images import normalize_image, read_image_for_model
+from ..errors import ModelConfigError, SegmentationError
+from ..models.saving import load_model_from_checkpoint
+from .upscale import upscale_labels, upscale_probabilities
+
+
+def model_or_checkpoint(model, checkpoints_path):
+    """``model``, or the model trained under ``checkpoints_path`` (newest weights)."""
+    if model is not None:
+        return model
+    if checkpoints_path is None:
+        raise ModelConfigError("give a model or a checkpoints_path")
+    return load_model_from_checkpoint(checkpoints_path)
+
+
+class Predictor:
+    """Turns images into class probabilities / labels at their own resolution, in batches.
+
+    Images are read in ``workers`` threads while the previous batch is in the model;
+    ``flip_tta`` averages each image's probabilities with its left-right mirror's.
+    """
+
+    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False):
+        self.model = model
+        self.flip_tta = bool(flip_tta)
+        self.read_image_type = read_image_type
+        self.preprocessing = preprocessing
+        self.batch_size = max(1, int(batch_size))
+        self.workers = workers or min(4, os.cpu_count() or 1)
+
+    def run(self, sources, with_probabilities=False):
+        """Yield a :class:`Prediction` per source, in order; unreadable ones carry ``error``."""
+        with ThreadPoolExecutor(self.workers) as pool:
+            chunks = [sources[i : i + self.batch_size] for i in range(0, len(sources), self.batch_size)]
+            futures = [pool.submit(self._prepare, s) for s in chunks[0]] if chunks else []
+            for number in range(len(chunks)):
+                prepared = [future.result() for future in futures]
+                # Read the next chunk while this one is in the model.
+                if number + 1 < len(chunks):
+                    futures = [pool.submit(self._prepare, s) for s in chunks[number + 1]]
+                yield from self._predict_chunk(prepared, number * self.batch_size, pool, with_probabilities)
+
+    def _prepare(self, source):
+        try:
+            image = read_image_for_model(source, self.model.channels, self.read_image_type)
+            raw = self.preprocessing(image) if self.preprocessing is not None else image
+            size = (self.model.input_height or raw.shape[0], self.model.input_width or raw.shape[1])
+            return image, normalize_image(raw, self.model.normalization, size), None
+        except (SegmentationError, OSError) as err:
+            return None, None, err
+
+    def _predict_chunk(self, prepared, offset, pool, with_probabilities):
+        good = [i for i, item in enumerate(prepared) if item[2] is None]
+        probs = {}
+        if good:
+            batch = [prepared[i][1] for i in good]
+            if all(b.shape == batch[0].shape for b in batch):
+                out = self._forward(np.stack(batch))
+            else:  # free-size model, images of different sizes
+                out = [self._forward(b[None])[0] for b in batch]
+            probs = dict(zip(good, out))
+        results = []
+        for i, (image, _, error) in enumerate(prepared):
+            if error is not None:
+                results.append(pool.submit(Prediction, offset + i, None, None, None, error))
+            else:
+                results.append(pool.submit(_finish, offset + i, image, probs[i], with_probabilities))
+        for future in results:
+            yield future.result()
+
+    def _forward(self, batch):
+        """Class probabilities of an (N, H, W, channels) batch; with ``flip_tta``, averaged with the mirror's."""
+        probs = np.asarray(self.model.predict_on_batch(batch))
+        if self.flip_tta:
+            mirrored = np.asarray(self.model.predict_on_batch(np.ascontiguousarray(batch[:, :, ::-1])))
+            probs = (probs + mirrored[:, :, ::-1]) / 2
+        return probs
+
+
+class Prediction:
+    """One image's result: ``labels`` (H, W) at the image's resolution, optional ``probabilities``."""
+
+    __slots__ = ("index", "image", "labels", "probabilities", "error")
+
+    def __init__(self, index, image, labels, probabilities, error=None):
+        self.index, self.image, self.labels, self.probabilities, self.error = index, image, labels, probabilities, error
+
+
+def _finish(index, image, probs, with_probabilities):
+    height, width = image.shape[:2]
+    n_classes = probs.shape[-1]
+    if probs.shape[:2] == (height, width):
+        labels = probs.argmax(-1)
+    elif with_probabilities:
+        probs = upscale_probabilities(probs, (height, width))
+        labels = probs.argmax(-1)
+    else:
+        labels = upscale_labels(probs, (height, width))
+    labels = labels.astype(np.uint8 if n_classes <= 256 else np.uint16)
+    return Prediction(index, image, labels, probs if with_probabilities else None)
+
+
+def progress_bar(iterable, total, enabled):
+    """``iterable`` with a progress bar on a terminal (``enabled``), else as it is."""
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    # disable=None: no bar when stderr is not a terminal (logs, pipes, CI).
+    return tqdm(iterable, total=total, unit="img", leave=False, disable=None)
+

@@ -1,0 +1,67 @@
+"""Writing predictions: output names, never over an input, colour or class-id PNGs.
+
+Example:
+    >>> paths = output_paths(["imgs/a.jpg", "imgs/b.jpg"], "preds/")   # ['preds/a.png', 'preds/b.png']
+"""
+
+import os
+
+import cv2
+import numpy as np
+
+from ..data.visualize import visualize_segmentation
+from ..errors import ModelConfigError, SegmentationError
+
+
+def output_paths(inps, out_dir):
+    """``out_dir/<image name>.png`` for each input (arrays: ``<index>.png``), unique, none an input; creates ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths, used = [], set()
+    for i, source in enumerate(inps):
+        name = f"{os.path.splitext(os.path.basename(os.fspath(source)))[0]}" if not isinstance(source, np.ndarray) else str(i)
+        path = os.path.join(out_dir, name + ".png")
+        if path in used:
+            path = os.path.join(out_dir, f"{name}_{i}.png")
+        refuse_overwrite(path, source, "out_dir")
+        used.add(path)
+        paths.append(path)
+    return paths
+
+
+def refuse_overwrite(path, source, argument="out_fname"):
+    """Raise when writing ``path`` would replace the input image ``source``."""
+    if isinstance(source, np.ndarray):
+        return
+    if os.path.abspath(os.fspath(path)) == os.path.abspath(os.fspath(source)):
+        raise ModelConfigError(
+            f"{os.fspath(path)}: writing the prediction would overwrite this input image; choose another {argument}"
+        )
+
+
+def write_output(path, result, model, colored, overlay_img, class_names, show_legends, colors, width, height):
+    """Write one :class:`~keras_segmentation.inference.predictor.Prediction`: colours (``colored``) or class ids."""
+    if colored:
+        image = visualize_segmentation(
+            result.labels,
+            result.image,
+            n_classes=model.n_classes,
+            colors=colors,
+            class_names=class_names or model.class_names,
+            overlay_img=overlay_img,
+            show_legends=show_legends,
+            prediction_width=width,
+            prediction_height=height,
+        )
+    else:
+        image = result.labels
+        if width and height:
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
+    folder = os.path.dirname(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    extension = os.path.splitext(os.fspath(path))[1] or ".png"
+    ok, encoded = cv2.imencode(extension, np.ascontiguousarray(image))
+    if not ok:
+        raise SegmentationError(f"{path}: cannot encode the prediction as {extension}")
+    encoded.tofile(os.fspath(path))
+

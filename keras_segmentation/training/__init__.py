@@ -1,0 +1,18 @@
+"""Training: ``train()``, its callbacks, compiling (optimizer, schedule, XLA), checkpoints and resume, losses, class weights.
+
+* :mod:`.loop`: :func:`train` (also ``model.train(...)``);
+* :mod:`.datasets`: verified pairs, sizes, augmentation and batches for ``train``;
+* :mod:`.compile`: optimizer, learning-rate schedule, loss and metrics, the XLA fallback;
+* :mod:`.checkpoints`: writing checkpoints and resuming (reading them is :mod:`keras_segmentation.models.saving`);
+* :mod:`.callbacks`: epoch checkpoints, stop on NaN, Ctrl-C;
+* :mod:`.losses`, :mod:`.class_weights`.
+
+Example:
+    >>> from keras_segmentation.training import train
+    >>> train("unet_mini", "imgs/", "masks/", n_classes=3, checkpoints_path="ckpt/run", epochs=2)
+"""
+
+from .callbacks import CheckpointsCallback
+from .loop import train
+
+__all__ = ["train", "CheckpointsCallback"]

@@ -1,0 +1,173 @@
+"""Writing checkpoints during training, and resuming from them.
+
+The file names and their schema are defined in :mod:`keras_segmentation.models.saving`
+(which also reads them); every file here is written with
+:func:`keras_segmentation.atomic.atomic_write`, so a crash or a full disk never
+leaves a half-written checkpoint under the real name.
+
+Example:
+    >>> write_config("ckpt/run", model, seed=0)
+    >>> save_checkpoint(model, "ckpt/run", epoch=1)      # ckpt/run.00001.weights.h5
+    >>> resume(model, "ckpt/run")                        # (1, 0): one epoch done
+"""
+
+import json
+import os
+import warnings
+
+import h5py
+import keras
+import numpy as np
+
+from ..atomic import atomic_write, remove_stale_temp_files
+from ..errors import CheckpointError
+from ..models.saving import (
+    RNG_GROUP,
+    config_path,
+    interrupted_paths,
+    list_checkpoints,
+    load_error_message,
+    load_training_weights,
+    model_config,
+    read_config,
+    read_interrupted,
+    restore_latest,
+    rng_variables,
+    weights_path,
+)
+
+
+def write_config(checkpoints_path, model, **extra):
+    """Write ``<checkpoints_path>_config.json`` atomically (creating the folder); returns the dict."""
+    config = model_config(model, **extra)
+    folder = os.path.dirname(os.fspath(checkpoints_path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(config, handle, indent=2)
+
+    atomic_write(config_path(checkpoints_path), write)
+    return config
+
+
+def save_checkpoint(model, checkpoints_path, epoch):
+    """Write the weights (with the optimizer state) after ``epoch`` (1-based), atomically."""
+    atomic_write(weights_path(checkpoints_path, epoch), lambda temp: save_training_weights(model, temp))
+
+
+def save_training_weights(model, path):
+    """``model.save_weights`` plus the random-generator states (dropout) Keras leaves out.
+
+    They go in an extra HDF5 group that ``model.load_weights`` ignores, so the
+    file stays a plain Keras weights file; :func:`load_training_weights` restores them.
+    """
+    model.save_weights(path)
+    states = rng_variables(model)
+    if states:
+        with h5py.File(path, "a") as handle:
+            group = handle.create_group(RNG_GROUP)
+            for i, variable in enumerate(states):
+                group.create_dataset(str(i), data=np.asarray(keras.ops.convert_to_numpy(variable)))
+
+
+def save_interrupted(model, checkpoints_path, epoch, step):
+    """Write a mid-epoch checkpoint: ``step`` batches of (0-based) ``epoch`` are done."""
+    weights_file, progress_file = interrupted_paths(checkpoints_path)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump({"epoch": int(epoch), "step": int(step)}, handle)
+
+    atomic_write(progress_file, write)
+    atomic_write(weights_file, lambda temp: save_training_weights(model, temp))
+    return weights_file
+
+
+def clear_interrupted(checkpoints_path):
+    for path in interrupted_paths(checkpoints_path):
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def check_resumable(config, model, source, checkpoints_path):
+    """Raise :class:`CheckpointError` when the checkpoints a config describes cannot belong to ``model``.
+
+    Resuming must never overwrite another model's checkpoints; this compares the
+    settings that decide the weights' shapes before anything is written.
+    """
+    if not (list_checkpoints(checkpoints_path) or read_interrupted(checkpoints_path)):
+        return  # nothing to lose
+    current = {
+        "model_class": model.model_name,
+        "n_classes": int(model.n_classes),
+        "channels": int(model.channels),
+        "input_height": model.input_height,
+        "input_width": model.input_width,
+    }
+    saved = dict(config, channels=config.get("channels", 3))
+    differ = [
+        f"{key}={saved.get(key)!r} (the model has {value!r})" for key, value in current.items() if saved.get(key) != value
+    ]
+    if differ:
+        raise CheckpointError(
+            f"{source}: the checkpoints under {os.fspath(checkpoints_path)} are for another model: "
+            f"{', '.join(differ)}; resume with the model that wrote them, or choose a new checkpoints_path"
+        )
+
+
+
+def previous_run(checkpoints_path, model):
+    """The seed of the run whose checkpoints ``checkpoints_path`` holds, after checking they fit ``model``.
+
+    Returns ``None`` when there is no config yet.
+
+    Raises:
+        CheckpointError: the checkpoints belong to another model.
+    """
+    if not os.path.isfile(config_path(checkpoints_path)):
+        return None
+    config = read_config(checkpoints_path)
+    check_resumable(config, model, config_path(checkpoints_path), checkpoints_path)
+    return config.get("seed")
+
+
+def resume(model, checkpoints_path):
+    """Load the newest usable checkpoint; returns ``(epochs done, batches done in the next epoch)``.
+
+    Raises:
+        CheckpointError: there are checkpoints but none loads into ``model``
+            (starting over would overwrite them).
+    """
+    remove_stale_temp_files(checkpoints_path)
+    skipped = []
+    epoch = restore_latest(model, checkpoints_path, skipped)
+    interrupted = read_interrupted(checkpoints_path)
+    if interrupted is not None and interrupted[0] >= epoch:
+        weights_file = interrupted_paths(checkpoints_path)[0]
+        try:
+            load_training_weights(model, weights_file)
+            return interrupted
+        except Exception as err:  # noqa: BLE001
+            warnings.warn(f"{weights_file}: skipping unreadable interrupted checkpoint ({err})", stacklevel=3)
+            skipped.append(f"{weights_file}: {load_error_message(err)}")
+    if epoch == 0 and skipped:
+        raise CheckpointError(
+            f"{os.fspath(checkpoints_path)}: cannot resume, none of the {len(skipped)} checkpoint(s) loads into "
+            f"this model (newest: {skipped[0]}); resume with the model that wrote them, "
+            "or choose a new checkpoints_path"
+        )
+    return epoch, 0
+
+
+def warn_if_earlier_run(checkpoints_path):
+    """Warn that a fresh run at ``checkpoints_path`` will replace an earlier run's checkpoints."""
+    found = list_checkpoints(checkpoints_path)
+    if found:
+        warnings.warn(
+            f"{os.fspath(checkpoints_path)}: holds checkpoints of an earlier run (up to epoch {found[-1][0]}); "
+            "this run replaces them epoch by epoch and later epochs stay behind: pass auto_resume_checkpoint=True "
+            "to continue that run, or use a new checkpoints_path",
+            stacklevel=3,
+        )

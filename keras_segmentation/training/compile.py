@@ -1,0 +1,83 @@
+"""Compiling a model for training: optimizer, learning-rate schedule, loss, metrics, XLA.
+
+Example:
+    >>> compile_model(model, "adam", 1e-3, "cosine", "ce+dice", None, ignore_index=11, steps=100, epochs=5,
+    ...               jit_compile=True)
+"""
+
+import warnings
+
+import keras
+
+from ..errors import ModelConfigError
+from ..evaluation.metrics import iou_metric
+from .losses import get_loss
+
+
+def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weights, ignore_index, steps, epochs, jit_compile):
+    """``model.compile`` with the library's loss (by name), accuracy and mean IoU; ``steps`` per epoch sizes named schedules."""
+    rate = learning_rate if learning_rate is not None else 1e-3
+    if isinstance(lr_schedule, str):
+        rate = _named_schedule(lr_schedule, rate, steps * epochs)
+    elif is_keras_schedule(lr_schedule):
+        rate = lr_schedule
+    if isinstance(optimizer, str):
+        try:
+            optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": rate}})
+        except ValueError:
+            raise ModelConfigError(f"unknown optimizer {optimizer!r} (try 'adam', 'sgd', 'adamw', 'rmsprop')") from None
+    elif learning_rate is not None or isinstance(lr_schedule, str):
+        optimizer.learning_rate = rate
+    model.compile(
+        optimizer=optimizer,
+        loss=get_loss(loss, model.n_classes, class_weights=class_weights, ignore_index=ignore_index),
+        metrics=[
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            iou_metric(model.n_classes, ignore_index=ignore_index),
+        ],
+        jit_compile=jit_compile,
+    )
+
+
+def fit_without_xla_if_it_cannot_compile(model, data, **kwargs):
+    """``model.fit`` with XLA; if XLA cannot compile the step (an op without an XLA kernel), again without it.
+
+    The failure comes when the first step is compiled, before any weight changes, so the
+    retry starts from the same state (anything else is raised as it is).
+    """
+    steps_before = int(model.optimizer.iterations)
+    try:
+        return model.fit(data, **kwargs)
+    except Exception as err:  # TensorFlow raises InvalidArgumentError / UnimplementedError here
+        if not model.jit_compile or "XLA_CPU_JIT" not in str(err) or int(model.optimizer.iterations) != steps_before:
+            raise
+        unsupported = str(err).split("XLA_CPU_JIT:", 1)[-1].split("(", 1)[0].strip() or "an operation"
+        warnings.warn(f"XLA cannot compile this model's training step ({unsupported}); training without XLA", stacklevel=3)
+    model.jit_compile = False
+    model.train_function = model.test_function = model.predict_function = None
+    return model.fit(data, **kwargs)
+
+
+def tensorflow_on_cpu():
+    """True on the TensorFlow backend without a GPU, where Keras' ``jit_compile="auto"`` would leave XLA off."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
+
+
+def _named_schedule(name, rate, total_steps):
+    total_steps = max(1, int(total_steps))
+    if name == "cosine":
+        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps, alpha=0.01)
+    if name == "poly":
+        return keras.optimizers.schedules.PolynomialDecay(rate, decay_steps=total_steps, end_learning_rate=rate * 0.01, power=0.9)
+    raise ModelConfigError(f"unknown lr_schedule {name!r}; use 'cosine', 'poly', a keras schedule or f(epoch, lr)")
+
+
+def is_keras_schedule(value):
+    if value is None or isinstance(value, str):
+        return False
+    return isinstance(value, keras.optimizers.schedules.LearningRateSchedule)
+

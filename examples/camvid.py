@@ -121,20 +121,24 @@ def _takes_weights(name):
     return "encoder_weights" in inspect.signature(model_from_name[name]).parameters
 
 
-def scores_summary(scores, names, n_real=VOID):
-    """The figures reported: means over the 11 real classes (void excluded even if predicted)."""
+def scores_summary(scores, names):
+    """The figures reported, as the library scores them with ``ignore_index=11``.
+
+    The library never scores void (class 11) then: its means are over the 11 real
+    classes, and a pixel predicted as void is a miss of its true class.
+    """
     import numpy as np
 
-    iou = np.asarray(scores["class_wise_IU"], dtype=float)[:n_real]
-    acc = np.asarray(scores["class_wise_accuracy"], dtype=float)[:n_real]
+    scored = [c for c in range(len(names)) if c not in scores["ignored_classes"]]
+    iou = np.asarray(scores["class_wise_IU"], dtype=float)
+    acc = np.asarray(scores["class_wise_accuracy"], dtype=float)
     return {
-        "mIoU_11": float(np.nanmean(iou)),
+        "mIoU_11": float(scores["mean_IU"]),
         "pixel_accuracy": float(scores["pixel_accuracy"]),
-        "mean_class_accuracy_11": float(np.nanmean(acc)),
+        "mean_class_accuracy_11": float(scores["mean_class_accuracy"]),
         "fwIoU": float(scores["frequency_weighted_IU"]),
-        "class_IoU": {names[c]: float(iou[c]) for c in range(n_real)},
-        "class_accuracy": {names[c]: float(acc[c]) for c in range(n_real)},
-        "library_mean_IU": float(scores["mean_IU"]),
+        "class_IoU": {names[c]: float(iou[c]) for c in scored},
+        "class_accuracy": {names[c]: float(acc[c]) for c in scored},
         "n_pixels": int(scores["n_pixels"]),
         "void_predicted_pixels": int(np.asarray(scores["confusion_matrix"])[:, VOID].sum()),
     }

@@ -15,40 +15,41 @@ Example:
 import os
 import re
 
-from .errors import CheckpointError, CheckpointWriteError
+from .errors import OutputWriteError, SegmentationError
 
 
-def atomic_write(path, write):
+def atomic_write(path, write, *, durable=True, advice="free disk space (or fix the permissions)",
+                 error_class=OutputWriteError):
     """Call ``write(temp_path)`` then rename the temp file to ``path``.
 
     The temporary file is in the same folder (so the rename is atomic) and keeps
     ``path``'s suffix (Keras checks it). On any error it is removed and the
-    error re-raised; an existing ``path`` is untouched.
+    error re-raised; an existing ``path`` is untouched. ``durable`` also flushes
+    the file and the folder to disk (checkpoints: survives a power cut).
 
     Raises:
-        CheckpointWriteError: (an ``OSError``) the file could not be written
-            (full disk, no permission), naming ``path``.
+        OutputWriteError: (an ``OSError``; ``error_class``) the file could not be
+            written (full disk, no permission), naming ``path`` and ending with ``advice``.
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
     temp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
     try:
         write(temp)
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with open(temp, "rb+") as handle:
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException as err:
         if os.path.exists(temp):
             os.remove(temp)
-        if isinstance(err, OSError) and not isinstance(err, CheckpointError):
-            error = CheckpointWriteError(
-                f"{path}: cannot write ({err.strerror or err}); nothing was replaced, earlier checkpoints are "
-                "intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
-            )
+        if isinstance(err, OSError) and not isinstance(err, SegmentationError):
+            error = error_class(f"{path}: cannot write ({err.strerror or err}); nothing was replaced, {advice}")
             error.errno = err.errno
             raise error from err
         raise
-    _fsync_folder(folder or ".")
+    if durable:
+        _fsync_folder(folder or ".")
 
 
 def remove_stale_temp_files(prefix):

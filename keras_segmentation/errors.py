@@ -69,12 +69,20 @@ class CheckpointError(SegmentationError):
     """A checkpoint or its ``_config.json`` is missing, malformed or does not fit."""
 
 
-class CheckpointWriteError(CheckpointError, OSError):
+class OutputWriteError(SegmentationError, OSError):
+    """A file could not be written (full disk, no permission); nothing was replaced."""
+
+
+class CheckpointWriteError(CheckpointError, OutputWriteError):
     """A checkpoint file could not be written (full disk, no permission); the previous one is intact."""
 
 
 class TrainingError(SegmentationError):
     """Training cannot go on (for example the loss became NaN)."""
+
+
+class BackendError(SegmentationError, ImportError):
+    """The Keras backend chosen (``KERAS_BACKEND``, ``keras.json``) is unknown or its package is not installed."""
 
 
 #: The exception class for each kind of dataset problem that

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_segmentation.training.class_weights import class_pixel_counts, compute_class_weights
-from keras_segmentation.errors import MaskValueError
+from keras_segmentation.errors import DataLoaderError, MaskValueError, ModelConfigError
 
 #: SegNet's median-frequency weights for CamVid classes 0-10 (SegNet-Tutorial prototxt).
 SEGNET_WEIGHTS = np.array([0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826, 9.6446, 1.8418, 0.6823, 6.2478, 7.3614])
@@ -90,10 +90,13 @@ def test_colour_coded_masks(tmp_path):
 
 
 def test_argument_errors():
-    with pytest.raises(ValueError, match="unknown class weight method"):
+    with pytest.raises(ModelConfigError, match="unknown class weight method 'inverse'; choose one of"):
         compute_class_weights(MASKS, 3, method="inverse")
-    with pytest.raises(ValueError, match="no pixel was counted"):
+    with pytest.raises(DataLoaderError, match="no pixel was counted: .* ignore_index=255; check the masks"):
         compute_class_weights([np.full((2, 2), 255, np.uint8)], 3, ignore_index=255)
+    for bad in (0, -1, 2.5, "3", True):
+        with pytest.raises(ModelConfigError, match=r"n_classes=.*: must be a positive integer"):
+            class_pixel_counts(MASKS, bad)
 
 
 @pytest.mark.camvid

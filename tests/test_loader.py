@@ -6,7 +6,7 @@ import pytest
 
 from keras_segmentation.data.loader import SegmentationDataset
 from keras_segmentation.data.pairing import get_pairs_from_paths
-from keras_segmentation.errors import ChannelMismatchError, MaskValueError, SizeMismatchError
+from keras_segmentation.errors import ChannelMismatchError, MaskValueError, PairingError, SizeMismatchError
 
 
 def make(pairs, **kwargs):
@@ -123,3 +123,8 @@ def test_multi_input_gives_a_list_of_arrays(tmp_path, tiny_dataset):
     pairs = get_pairs_from_paths(images, masks, other_inputs_paths=[extra])
     x, y = make(pairs, channels=[3, 1])[0]
     assert isinstance(x, list) and x[0].shape == (4, 32, 48, 3) and x[1].shape == (4, 32, 48, 1)
+
+
+def test_no_pairs_is_a_pairing_error():
+    with pytest.raises(PairingError, match="SegmentationDataset: pairs is empty; give at least one"):
+        make([])

@@ -22,7 +22,7 @@ import cv2
 import keras
 import numpy as np
 
-from ..errors import SizeMismatchError
+from ..errors import PairingError, SizeMismatchError
 from .augmentation import derive_seed
 from .images import READ_COLOR, check_mask_values, normalize_image, read_image_for_model, read_mask
 
@@ -51,6 +51,9 @@ class SegmentationDataset(keras.utils.PyDataset):
         colour_map: :class:`~keras_segmentation.data.images.ColourMap` for colour-coded masks.
         workers: threads preparing batches (``keras.utils.PyDataset``'s argument).
         max_queue_size: batches prepared ahead.
+
+    Raises:
+        PairingError: ``pairs`` is empty.
     """
 
     def __init__(
@@ -78,7 +81,9 @@ class SegmentationDataset(keras.utils.PyDataset):
         workers = _default_workers() if workers is None else workers
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=max_queue_size)
         if not pairs:
-            raise ValueError("SegmentationDataset needs at least one (image, mask) pair")
+            raise PairingError(
+                "SegmentationDataset: pairs is empty; give at least one (image, mask) pair (see find_pairs)"
+            )
         self.pairs = [tuple(p) for p in pairs]
         self.batch_size = int(batch_size)
         self.n_classes = int(n_classes)

@@ -9,9 +9,12 @@ threads: OpenCV releases the GIL) and reports, all at once:
 * image/mask (and extra input) size mismatches;
 * colour-coded RGB masks read without a colour map (their blue channel is not a class id);
 * mask values ``>= n_classes`` with the offending values, and a hint for 0/255 binary masks;
-* images with different channel counts when read unchanged;
+* images with different channel counts, or (given ``channels``) another count
+  than the model takes;
 
 and counts pixels per class, image sizes, file modes, channels and dtypes.
+Multi-band TIFF and ``.npy`` images are checked like the others (see
+:mod:`keras_segmentation.data.images` for how they are read).
 
 Example:
     >>> report = verify_dataset("data/images_prepped_train", "data/annotations_prepped_train", 12)
@@ -29,18 +32,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataLoaderError, ImageReadError, SegmentationError, problem_error
+from ..errors import DataLoaderError, SegmentationError, problem_error
 from .images import (
     COLOUR_MASK_PROBLEM,
     READ_COLOR,
     READ_GRAYSCALE,
-    READ_UNCHANGED,
     ColourMap,
+    channel_mismatch,
     decode_mask,
+    describe_file,
     is_colour_coded,
     mask_to_class_ids,
     mask_values_problem,
     read_image,
+    read_image_size,
+    read_type_for_channels,
 )
 from .pairing import find_pairs, orphan_masks_hint
 from .png import inspect_png, is_png
@@ -81,7 +87,7 @@ class VerifyReport:
         class_pixel_counts: ``{class id: pixels}`` over all readable masks.
         image_sizes: ``Counter`` of ``(height, width)``.
         image_modes, mask_modes: ``Counter`` of file modes (PIL names: ``RGB``, ``L``,
-            ``RGBA``, ``P``, ``I;16``...).
+            ``RGBA``, ``P``, ``I;16``...; ``TIFF 6-band uint16``, ``npy 1-band uint8`` for others).
         image_channels, image_dtypes: ``Counter`` of channel counts and dtypes as read
             with ``read_image_type`` (what the network gets).
         seconds: time the check took.
@@ -210,6 +216,7 @@ def verify_dataset(
     ignore_index=None,
     decode_images=True,
     workers=None,
+    channels=None,
 ):
     """Check every image/mask pair; return a :class:`VerifyReport` (truthy when clean).
 
@@ -226,6 +233,9 @@ def verify_dataset(
             reads only image headers (sizes and modes; about 3x faster on large PNGs);
             masks are always decoded, since their values must be checked.
         workers: threads decoding files (default: one per CPU core).
+        channels: the model's input channels: images are read as the model will
+            read them (:func:`~keras_segmentation.data.images.read_image_for_model`)
+            and each image with another channel count is a ``channels`` problem.
 
     Raises:
         PairingError: a folder is missing or holds no image (bad arguments rather than bad data).
@@ -249,7 +259,9 @@ def verify_dataset(
     report.warnings += [
         Problem(m, "mask_without_image", "mask has no image with the same base name") for m in pairing.masks_without_image
     ]
-    checker = _PairChecker(report.n_classes, ignore_index, colour_map, read_image_type, decode_images)
+    if channels is not None:
+        read_image_type = read_type_for_channels(int(channels), read_image_type)
+    checker = _PairChecker(report.n_classes, ignore_index, colour_map, read_image_type, decode_images, channels)
     totals = np.zeros(0, np.int64)
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for result in pool.map(checker, pairing.pairs):
@@ -266,7 +278,7 @@ def verify_dataset(
                     totals = np.pad(totals, (0, len(result.counts) - len(totals)))
                 totals[: len(result.counts)] += result.counts
     report.class_pixel_counts = {int(i): int(totals[i]) for i in np.flatnonzero(totals)}
-    if read_image_type == READ_UNCHANGED and len(report.image_channels) > 1:
+    if len(report.image_channels) > 1:
         shown = ", ".join(f"{c} channels: {n} image(s)" for c, n in sorted(report.image_channels.items()))
         report.problems.append(
             Problem(report.images_path, "channels", f"images have different channel counts ({shown}); a model takes one")
@@ -311,7 +323,8 @@ class _PairResult:
 class _PairChecker:
     """Checks one ``(image, mask[, others])`` pair; called from worker threads (no shared state)."""
 
-    def __init__(self, n_classes, ignore_index, colour_map, read_image_type, decode_images):
+    def __init__(self, n_classes, ignore_index, colour_map, read_image_type, decode_images, channels=None):
+        self.channels = channels
         self.n_classes = n_classes
         self.ignore_index = ignore_index
         self.colour_map = colour_map
@@ -325,6 +338,9 @@ class _PairChecker:
         info = self._read(result, image_path, lambda: self._image_info(image_path))
         if info is not None:
             result.image_size, result.channels, result.dtype, result.image_mode = info
+            problem = None if result.channels is None else channel_mismatch(result.channels, self.channels)
+            if problem:
+                result.problems.append(Problem(image_path, "channels", problem))
         pixels = self._read(result, mask_path, lambda: decode_mask(mask_path, self.colour_map is not None))
         mask = None
         if pixels is not None:
@@ -400,25 +416,13 @@ def _png_as_read(png, read_image_type):
 
 
 def _file_mode(path):
-    """The file's mode as PIL reads it from the header (``RGB``, ``L``, ``P``, ``I;16``...)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            return img.mode
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
-        return "unreadable"
+    """The file's mode from its header (``RGB``, ``L``, ``P``, ``I;16``..., ``TIFF 6-band uint16``)."""
+    return describe_file(path)
 
 
 def _header_size(path):
     """``(height, width)`` from the file header, without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            return img.size[1], img.size[0]
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as err:
-        raise ImageReadError(f"{path}: not a readable image ({err})") from None
+    return tuple(read_image_size(path))
 
 
 def _wh(shape):

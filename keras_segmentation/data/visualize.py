@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from ..errors import DataLoaderError, SizeMismatchError
+from ..errors import DataLoaderError, ModelConfigError, SizeMismatchError
 from .images import READ_COLOR, read_image, read_mask
 from .pairing import base_name, get_pairs_from_paths
 
@@ -87,7 +87,9 @@ def get_colored_segmentation_image(seg_arr, n_classes, colors=class_colors):
         seg = seg[:, :, 0]
     n_classes = int(n_classes)
     if n_classes > len(colors):
-        raise ValueError(f"n_classes={n_classes} but only {len(colors)} colors were given")
+        raise ModelConfigError(
+            f"n_classes={n_classes} but only {len(colors)} colors were given; pass colors= with one (R, G, B) per class"
+        )
     lut = np.zeros((n_classes + 1, 3), np.uint8)
     lut[:n_classes] = np.asarray(colors[:n_classes], dtype=np.int64).reshape(-1, 3)[:, ::-1]
     ids = seg.astype(np.int64, copy=False)
@@ -165,6 +167,10 @@ def visualize_segmentation(
         show_legends: add a legend of ``class_names`` on the left.
         prediction_width, prediction_height: resize the result to this size.
 
+    Raises:
+        ModelConfigError: ``overlay_img`` without ``inp_img``, ``show_legends``
+            without ``class_names``, or fewer ``colors`` than ``n_classes``.
+
     Example:
         >>> out = visualize_segmentation(np.array([[0, 2]]), n_classes=None)
         >>> out[0, 1].tolist() != [0, 0, 0]
@@ -184,11 +190,11 @@ def visualize_segmentation(
             inp_img = cv2.resize(inp_img, size)
     if overlay_img:
         if inp_img is None:
-            raise ValueError("overlay_img=True needs inp_img, the image to draw the classes over")
+            raise ModelConfigError("overlay_img=True needs inp_img, the image to draw the classes over; pass inp_img")
         seg_img = overlay_seg_image(inp_img, seg_img)
     if show_legends:
         if class_names is None:
-            raise ValueError("show_legends=True needs class_names")
+            raise ModelConfigError("show_legends=True needs class_names; pass one name per class")
         seg_img = concat_lenends(seg_img, get_legends(class_names, colors=colors))
     return seg_img
 

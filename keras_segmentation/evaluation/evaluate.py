@@ -40,7 +40,10 @@ def evaluate(
 
     Give lists (``inp_images``, ``annotations``) or folders (``inp_images_dir``,
     ``annotations_dir``). ``ignore_index`` defaults to the one used in training
-    when loading from a checkpoint.
+    when loading from a checkpoint. When it is one of the model's class ids
+    (CamVid's void, 11), that class is never scored: a pixel predicted as it is a
+    miss of its true class, and it is left out of every mean (see
+    :mod:`keras_segmentation.evaluation.metrics`).
     """
     model_given = model is not None
     model = model_or_checkpoint(model, checkpoints_path)

@@ -10,6 +10,14 @@ Rules (they differ from the original library on purpose, see its bugs 11 and 13)
 * Pixels whose ground truth equals ``ignore_index`` are left out of every count.
 * Any other ground-truth value outside ``[0, n_classes)`` raises
   :class:`~keras_segmentation.errors.MaskValueError`; it is never counted as class 0.
+* When ``ignore_index`` is itself a class id ``c`` of the model (CamVid's void,
+  11 of 12 outputs), class ``c`` is *ignored*, never scored: its row (ground truth
+  ``c``) is left out as above; a pixel of true class ``k`` predicted as ``c`` is a
+  miss (false negative) of ``k`` and a wrong pixel for pixel accuracy; class ``c``'s
+  IoU, Dice and accuracy are NaN and it is left out of every mean and of
+  frequency-weighted IoU (it is in neither ``present_classes`` nor
+  ``absent_classes`` but in ``ignored_classes``). The per-class arrays keep
+  length ``n_classes``. The in-training :func:`iou_metric` follows the same rule.
 * A class that appears neither in the ground truth nor in the prediction is
   *absent*: its IoU and Dice are NaN and it is left out of the means (the original
   counted it as IoU 0, which divided mean IoU by the wrong number of classes).
@@ -21,12 +29,16 @@ Example:
     >>> scores = cm.scores(class_names=["sky", "road", "car"])
     >>> round(scores["mean_IU"], 3), scores["absent_classes"]
     (0.5, [2])
+    >>> void = ConfusionMatrix(n_classes=3, ignore_index=2)
+    >>> _ = void.update(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 0, 1, 2, 2, 2]))
+    >>> void.scores()["mean_IU"], void.scores()["ignored_classes"]   # IoU [1, 0.5, nan]
+    (0.75, [2])
     >>> print(format_scores(scores))  # doctest: +SKIP
 """
 
 import numpy as np
 
-from ..errors import MaskValueError
+from ..errors import MaskValueError, ModelConfigError
 
 __all__ = [
     "confusion_matrix",
@@ -110,9 +122,21 @@ class ConfusionMatrix:
         return self
 
     def merge(self, other):
-        """Add another accumulator's counts (e.g. from another worker); returns ``self``."""
+        """Add another accumulator's counts (e.g. from another worker); returns ``self``.
+
+        Raises:
+            ModelConfigError: ``other`` has another ``n_classes`` or ``ignore_index``.
+        """
         if other.n_classes != self.n_classes:
-            raise ValueError(f"cannot merge {other.n_classes}-class counts into a {self.n_classes}-class matrix")
+            raise ModelConfigError(
+                f"merge: cannot add {other.n_classes}-class counts to a {self.n_classes}-class ConfusionMatrix; "
+                "merge only matrices built with the same n_classes"
+            )
+        if other.ignore_index != self.ignore_index:
+            raise ModelConfigError(
+                f"merge: counts made with ignore_index={other.ignore_index!r} cannot join counts made with "
+                f"ignore_index={self.ignore_index!r}; build both matrices with the same ignore_index"
+            )
         self.matrix += other.matrix
         return self
 
@@ -121,24 +145,29 @@ class ConfusionMatrix:
         self.matrix[...] = 0
 
     def scores(self, class_names=None):
-        """The :func:`segmentation_scores` of the counts so far."""
-        return segmentation_scores(self.matrix, class_names=class_names)
+        """The :func:`segmentation_scores` of the counts so far (class ``ignore_index`` not scored)."""
+        return segmentation_scores(self.matrix, class_names=class_names, ignore_index=self.ignore_index)
 
 
-def segmentation_scores(cm, class_names=None):
+def segmentation_scores(cm, class_names=None, ignore_index=None):
     """Every score derived from a confusion matrix.
 
     Args:
         cm: ``(n, n)`` counts, rows = ground truth, columns = prediction.
         class_names: optional ``n`` names, kept under ``"class_names"`` for
             :func:`format_scores`.
+        ignore_index: the ignored label. When it is a class id ``c`` in ``[0, n)``,
+            class ``c`` is not scored (see the module docstring): row ``c`` is left
+            out, pixels predicted as ``c`` are misses of their true class, and
+            ``c``'s IoU, Dice and accuracy are NaN and left out of every mean.
+            Any other value (``None``, 255) changes nothing here.
 
     Returns:
         A dict (the first three keys are the original library's ``evaluate`` keys):
 
         * ``frequency_weighted_IU``: sum over classes of IoU x the class's share of
           ground-truth pixels.
-        * ``mean_IU``: mean IoU over the classes present in ground truth or
+        * ``mean_IU``: mean IoU over the scored classes present in ground truth or
           prediction.
         * ``class_wise_IU``: IoU per class, ``TP / (TP + FP + FN)``; NaN where absent.
         * ``pixel_accuracy``: correctly classified pixels / all counted pixels.
@@ -149,10 +178,15 @@ def segmentation_scores(cm, class_names=None):
         * ``class_wise_dice``, ``mean_dice``: Dice / F1 = ``2TP / (2TP + FP + FN)``,
           NaN where absent, mean over present classes.
         * ``class_wise_frequency``: each class's share of ground-truth pixels.
-        * ``present_classes``, ``absent_classes``: class ids (lists of int).
-        * ``n_pixels``: pixels counted; ``confusion_matrix``: ``cm`` as int64.
+        * ``present_classes``, ``absent_classes``: scored class ids (lists of int).
+        * ``ignored_classes``: ``[ignore_index]`` when it is a class id, else ``[]``.
+        * ``n_pixels``: pixels counted; ``confusion_matrix``: ``cm`` as int64
+          (row ``ignore_index`` zeroed).
 
         Means are NaN when no class is present (no pixels counted).
+
+    Raises:
+        ModelConfigError: ``cm`` is not square, or ``class_names`` has another length.
 
     Example:
         >>> s = segmentation_scores(np.array([[3, 1, 0], [0, 4, 0], [0, 0, 0]]))
@@ -161,18 +195,26 @@ def segmentation_scores(cm, class_names=None):
         >>> s["mean_IU"], s["pixel_accuracy"]
         (0.775, 0.875)
     """
-    cm = np.asarray(cm, dtype=np.int64)
+    cm = np.array(cm, dtype=np.int64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"confusion matrix must be square (n, n), got shape {cm.shape}")
+        raise ModelConfigError(
+            f"cm: a confusion matrix must be square (n_classes, n_classes), got shape {cm.shape}; "
+            "build it with confusion_matrix(gt, pr, n_classes)"
+        )
     n = cm.shape[0]
     if class_names is not None and len(class_names) != n:
-        raise ValueError(f"class_names has {len(class_names)} names for {n} classes")
+        raise ModelConfigError(_names_message(len(class_names), n))
+    ignored = _ignored_class(ignore_index, n)
+    scored = np.ones(n, dtype=bool)
+    if ignored is not None:
+        cm[ignored, :] = 0  # ground truth == ignore_index: never counted
+        scored[ignored] = False
     tp = np.diag(cm).astype(np.float64)
-    gt_pixels = cm.sum(axis=1).astype(np.float64)
+    gt_pixels = cm.sum(axis=1).astype(np.float64)  # includes pixels predicted as the ignored class: misses
     pr_pixels = cm.sum(axis=0).astype(np.float64)
     total = float(gt_pixels.sum())
-    present = (gt_pixels + pr_pixels) > 0
-    in_gt = gt_pixels > 0
+    present = scored & ((gt_pixels + pr_pixels) > 0)
+    in_gt = gt_pixels > 0  # never the ignored class: its row is zero
 
     with np.errstate(divide="ignore", invalid="ignore"):
         iou = np.where(present, tp / (gt_pixels + pr_pixels - tp), np.nan)
@@ -191,7 +233,8 @@ def segmentation_scores(cm, class_names=None):
         "mean_dice": _mean(dice[present]),
         "class_wise_frequency": frequency,
         "present_classes": np.flatnonzero(present).tolist(),
-        "absent_classes": np.flatnonzero(~present).tolist(),
+        "absent_classes": np.flatnonzero(scored & ~present).tolist(),
+        "ignored_classes": [] if ignored is None else [ignored],
         "n_pixels": int(total),
         "confusion_matrix": cm,
     }
@@ -209,6 +252,11 @@ def format_scores(scores, class_names=None):
 
     Returns:
         A multi-line string; scores are percentages, ``-`` marks NaN (absent class).
+        The ignored class (``scores["ignored_classes"]``) is shown as
+        ``<name> (ignored)`` with ``-`` everywhere: it is not scored.
+
+    Raises:
+        ModelConfigError: ``class_names`` has another length than the scores.
 
     Example:
         >>> print(format_scores(segmentation_scores(np.array([[3, 1], [0, 4]])), ["bg", "fg"]))
@@ -226,24 +274,32 @@ def format_scores(scores, class_names=None):
     n = len(scores["class_wise_IU"])
     names = class_names if class_names is not None else scores.get("class_names", [str(c) for c in range(n)])
     if len(names) != n:
-        raise ValueError(f"class_names has {len(names)} names for {n} classes")
+        raise ModelConfigError(_names_message(len(names), n))
+    ignored = set(scores.get("ignored_classes", []))
     columns = [
         scores["class_wise_IU"],
         scores["class_wise_accuracy"],
         scores["class_wise_dice"],
         scores["class_wise_frequency"],
     ]
-    width = max(5, *(len(str(name)) for name in names))
+    labels = [f"{name} (ignored)" if c in ignored else str(name) for c, name in enumerate(names)]
+    width = max(5, *(len(label) for label in labels))
     lines = [
         f"| {'class':<{width}} |    IoU |    Acc |   Dice |  Share |",
         f"|{'-' * (width + 2)}|--------|--------|--------|--------|",
     ]
-    for c, name in enumerate(names):
-        lines.append(f"| {str(name):<{width}} | " + " | ".join(_percent(col[c]) for col in columns) + " |")
+    for c, label in enumerate(labels):
+        cells = [_percent(float("nan") if c in ignored else col[c]) for col in columns]
+        lines.append(f"| {label:<{width}} | " + " | ".join(cells) + " |")
     present = scores["present_classes"]
     summary = f"mIoU: {_percent(scores['mean_IU']).strip()} over {len(present)} of {n} classes"
+    notes = []
     if scores["absent_classes"]:
-        summary += " (absent: " + ", ".join(str(names[c]) for c in scores["absent_classes"]) + ")"
+        notes.append("absent: " + ", ".join(str(names[c]) for c in scores["absent_classes"]))
+    if ignored:
+        notes.append("ignored, not scored: " + ", ".join(str(names[c]) for c in sorted(ignored)))
+    if notes:
+        summary += " (" + "; ".join(notes) + ")"
     lines += [
         summary,
         f"fwIoU: {_percent(scores['frequency_weighted_IU']).strip()}",
@@ -268,13 +324,21 @@ def get_iou(gt, pr, n_classes):
 
 
 def iou_metric(n_classes, ignore_index=None, name="mean_iou"):
-    """A Keras metric reporting mean IoU during ``fit``.
+    """A Keras metric reporting mean IoU during ``fit``, scored as :func:`segmentation_scores` does.
 
-    It is ``keras.metrics.MeanIoU`` set up for this library's convention (sparse
-    integer labels, softmax probabilities that it arg-maxes). Like
-    :func:`segmentation_scores` it averages over the classes present in the ground
-    truth or the prediction, and leaves out pixels labelled ``ignore_index``
-    (other labels outside ``[0, n_classes)`` are skipped too, from Keras 3.15 on).
+    It is ``keras.metrics.IoU`` (a built-in, so saved models load without
+    ``custom_objects``) set up for this library's convention: sparse integer
+    labels, softmax probabilities that it arg-maxes, pixels labelled
+    ``ignore_index`` left out (other labels outside ``[0, n_classes)`` are skipped
+    too, from Keras 3.15 on). It averages over the classes present in the ground
+    truth or the prediction, except class ``ignore_index`` when that is a class id:
+    that class is never averaged, and a pixel predicted as it counts as a miss of
+    its true class (``target_class_ids`` = every class but ``ignore_index``).
+
+    Raises:
+        ModelConfigError: ``n_classes`` is not a positive integer, ``ignore_index``
+            is not an integer, or no class is left to score (``n_classes=1`` with
+            ``ignore_index=0``).
 
     Example:
         >>> from keras_segmentation.training.losses import get_loss
@@ -283,8 +347,21 @@ def iou_metric(n_classes, ignore_index=None, name="mean_iou"):
     """
     import keras
 
-    return keras.metrics.MeanIoU(
-        num_classes=_check_n_classes(n_classes),
+    n_classes = _check_n_classes(n_classes)
+    if ignore_index is not None:
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+            raise ModelConfigError(f"ignore_index={ignore_index!r}: must be an integer label (e.g. 255) or None")
+        ignore_index = int(ignore_index)
+    ignored = _ignored_class(ignore_index, n_classes)
+    targets = [c for c in range(n_classes) if c != ignored]
+    if not targets:
+        raise ModelConfigError(
+            f"iou_metric: ignore_index={ignore_index} leaves none of the {n_classes} class(es) to score; "
+            "give the model at least one class besides the ignored one"
+        )
+    return keras.metrics.IoU(
+        num_classes=n_classes,
+        target_class_ids=targets,
         ignore_class=ignore_index,
         sparse_y_true=True,
         sparse_y_pred=False,
@@ -294,8 +371,25 @@ def iou_metric(n_classes, ignore_index=None, name="mean_iou"):
 
 def _check_n_classes(n_classes):
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        raise ModelConfigError(
+            f"n_classes={n_classes!r}: must be a positive integer (the number of classes the model outputs)"
+        )
     return int(n_classes)
+
+
+def _ignored_class(ignore_index, n_classes):
+    """``ignore_index`` as an int when it is one of the ``n_classes`` class ids, else ``None``."""
+    if ignore_index is None or isinstance(ignore_index, bool):
+        return None
+    try:
+        value = int(ignore_index)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 <= value < n_classes and value == ignore_index else None
+
+
+def _names_message(n_names, n_classes):
+    return f"class_names has {n_names} names for {n_classes} classes; give one name per class, in class-id order"
 
 
 def _as_class_ids(values, what):

@@ -20,6 +20,7 @@ Example:
     >>> predict_multiple(checkpoints_path="ckpt/vgg_unet_1", inp_dir="imgs/", out_dir="preds/")
 """
 
+import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,7 +28,7 @@ from ..data.pairing import list_images
 from ..data.visualize import class_colors
 from ..errors import ModelConfigError
 from .predictor import Predictor, model_or_checkpoint, progress_bar
-from .writers import output_paths, refuse_overwrite, write_output
+from .writers import check_shard, output_paths, refuse_overwrite, write_output
 
 
 def predict(
@@ -89,12 +90,27 @@ def predict_multiple(
     preprocessing=None,
     progress=True,
     flip_tta=False,
+    shard=None,
+    skip_existing=False,
 ):
     """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
 
-    Outputs go to ``out_dir/<image name>.png`` (created if missing). Unreadable
-    inputs are skipped with a warning listing them; their entry in the returned
-    list is ``None``.
+    Outputs go to ``out_dir/<image name>.png`` (created if missing), each written
+    atomically. Unreadable inputs are skipped with a warning listing them; their
+    entry in the returned list is ``None``.
+
+    Args:
+        shard: ``(index, count)``, 0-based: predict only every ``count``-th input
+            starting at ``index`` (inputs in the order given; ``inp_dir`` is listed
+            sorted by name), so ``count`` processes with indices ``0 .. count-1``
+            together write exactly what one process would. Returns the shard's results.
+        skip_existing: with ``out_dir``, leave out inputs whose output file exists
+            (a restarted run does not redo finished files; an interrupted write never
+            leaves a file under the real name). Their entries are ``None``.
+
+    Example:
+        >>> predict_multiple(checkpoints_path="ckpt/run", inp_dir="tiles/", out_dir="preds/", shard=(2, 8),
+        ...                  skip_existing=True)
     """
     model = model_or_checkpoint(model, checkpoints_path)
     if inps is None:
@@ -105,20 +121,30 @@ def predict_multiple(
     if colored is None:
         colored = bool(overlay_img or show_legends)
     out_paths = output_paths(inps, out_dir) if out_dir is not None else None
+    if shard is not None:
+        index, count = check_shard(shard)
+        inps = inps[index::count]
+        out_paths = out_paths[index::count] if out_paths is not None else None
+    todo = list(range(len(inps)))
+    if skip_existing:
+        if out_paths is None:
+            raise ModelConfigError("skip_existing=True needs out_dir= (the folder whose finished files are kept)")
+        todo = [i for i in todo if not os.path.exists(out_paths[i])]
 
     results, skipped = [None] * len(inps), []
     predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
     with ThreadPoolExecutor(predictor.workers) as writers:
         writes = []
-        for result in progress_bar(predictor.run(inps, return_probabilities), len(inps), progress):
+        for result in progress_bar(predictor.run([inps[i] for i in todo], return_probabilities), len(todo), progress):
             if result.error is not None:
                 skipped.append(str(result.error))
                 continue
-            results[result.index] = (result.labels, result.probabilities) if return_probabilities else result.labels
+            position = todo[result.index]
+            results[position] = (result.labels, result.probabilities) if return_probabilities else result.labels
             if out_paths is not None:
                 writes.append(
                     writers.submit(
-                        write_output, out_paths[result.index], result, model, colored, overlay_img, class_names,
+                        write_output, out_paths[position], result, model, colored, overlay_img, class_names,
                         show_legends, colors, prediction_width, prediction_height,
                     )
                 )

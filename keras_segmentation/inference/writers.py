@@ -9,6 +9,7 @@ import os
 import cv2
 import numpy as np
 
+from ..atomic import atomic_write
 from ..data.visualize import visualize_segmentation
 from ..errors import ModelConfigError, SegmentationError
 
@@ -63,5 +64,21 @@ def write_output(path, result, model, colored, overlay_img, class_names, show_le
     ok, encoded = cv2.imencode(extension, np.ascontiguousarray(image))
     if not ok:
         raise SegmentationError(f"{path}: cannot encode the prediction as {extension}")
-    encoded.tofile(os.fspath(path))
+    atomic_write(path, encoded.tofile, durable=False)
+
+
+def check_shard(shard):
+    """``shard=(index, count)`` as two ints with ``0 <= index < count``.
+
+    Example:
+        >>> check_shard((1, 3))
+        (1, 3)
+    """
+    try:
+        index, count = (int(v) for v in shard)
+    except (TypeError, ValueError):
+        raise ModelConfigError(f"shard={shard!r}: expected (index, count), e.g. (0, 4)") from None
+    if count < 1 or not 0 <= index < count:
+        raise ModelConfigError(f"shard={shard!r}: index must be in 0..count-1 and count at least 1")
+    return index, count
 

@@ -19,13 +19,30 @@ Example:
     (None, None, None, 4)
 """
 
+import operator
+
 import keras
 from keras import ops
+
+from ..errors import ModelConfigError
 
 __all__ = ["ResizeLike", "AdaptiveAveragePooling2D", "resize_like"]
 
 
 # ============================================================== helpers
+def _check_bins(bins):
+    """``bins`` as ``(rows, cols)`` positive ints, or :class:`ModelConfigError`."""
+    try:
+        pair = tuple(operator.index(b) for b in bins) if isinstance(bins, (list, tuple)) else (operator.index(bins),) * 2
+    except TypeError:
+        pair = ()
+    if isinstance(bins, bool) or len(pair) != 2 or min(pair) < 1:
+        raise ModelConfigError(
+            f"AdaptiveAveragePooling2D: bins={bins!r}; use a positive int or a pair (rows, cols) of them"
+        )
+    return pair
+
+
 def _is_static(*sizes):
     return all(isinstance(size, int) for size in sizes)
 
@@ -94,7 +111,7 @@ class ResizeLike(keras.layers.Layer):
     def __init__(self, interpolation="bilinear", **kwargs):
         super().__init__(**kwargs)
         if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+            raise ModelConfigError(f"ResizeLike: interpolation={interpolation!r}; use 'bilinear' or 'nearest'")
         self.interpolation = interpolation
 
     def call(self, inputs):
@@ -135,10 +152,7 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
 
     def __init__(self, bins, **kwargs):
         super().__init__(**kwargs)
-        bins = (int(bins), int(bins)) if isinstance(bins, int) else tuple(int(b) for b in bins)
-        if len(bins) != 2 or min(bins) < 1:
-            raise ValueError(f"bins must be a positive int or a pair of them, got {bins!r}")
-        self.bins = bins
+        self.bins = _check_bins(bins)
 
     def call(self, x):
         shape = ops.shape(x)

@@ -19,7 +19,7 @@ from ..errors import ModelConfigError
 from . import fcn, pspnet, segnet, unet
 from .compose import compose
 from .decoders import DECODERS
-from .encoders import ENCODERS, get_encoder
+from .encoders import get_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 __all__ = ["build_model", "resolve_model", "list_models", "rebuild_model", "LEGACY_MODELS", "model_from_name"]

@@ -25,7 +25,6 @@ import re
 import warnings
 
 import keras
-import numpy as np
 
 from .. import __version__
 from ..errors import CheckpointError

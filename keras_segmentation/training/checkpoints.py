@@ -19,8 +19,9 @@ import h5py
 import keras
 import numpy as np
 
-from ..atomic import atomic_write, remove_stale_temp_files
-from ..errors import CheckpointError
+from .. import atomic
+from ..atomic import remove_stale_temp_files
+from ..errors import CheckpointError, CheckpointWriteError
 from ..models.saving import (
     RNG_GROUP,
     config_path,
@@ -35,6 +36,16 @@ from ..models.saving import (
     rng_variables,
     weights_path,
 )
+
+#: what to do when a checkpoint cannot be written
+RESUME_ADVICE = (
+    "earlier checkpoints are intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
+)
+
+
+def atomic_write(path, write):
+    """:func:`keras_segmentation.atomic.atomic_write` for checkpoint files (durable; CheckpointWriteError)."""
+    atomic.atomic_write(path, write, advice=RESUME_ADVICE, error_class=CheckpointWriteError)
 
 
 def write_config(checkpoints_path, model, **extra):

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..data.images import read_mask
-from ..errors import MaskValueError
+from ..errors import DataLoaderError, MaskValueError, ModelConfigError
 
 __all__ = ["class_pixel_counts", "compute_class_weights", "METHODS"]
 
@@ -60,13 +60,16 @@ def class_pixel_counts(masks, n_classes, ignore_index=None, workers=None, per_ma
     Raises:
         MaskValueError: a mask holds a value outside ``[0, n_classes)`` other than
             ``ignore_index``; the message names the file (or ``masks[i]``).
+        ModelConfigError: ``n_classes`` is not a positive integer.
 
     Example:
         >>> class_pixel_counts([np.array([[0, 1], [1, 255]])], 2, ignore_index=255)
         array([1, 2])
     """
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        raise ModelConfigError(
+            f"n_classes={n_classes!r}: must be a positive integer (the number of classes the model outputs)"
+        )
     if isinstance(masks, np.ndarray):
         masks = [masks] if masks.ndim == 2 else list(masks)
     else:
@@ -101,7 +104,8 @@ def compute_class_weights(
 
     Raises:
         MaskValueError: out-of-range mask values (the message names the file).
-        ValueError: unknown ``method``, or no pixel counted at all.
+        ModelConfigError: unknown ``method`` (or bad ``n_classes``).
+        DataLoaderError: no pixel counted at all (empty masks, or every pixel ``ignore_index``).
 
     Example:
         >>> masks = [np.array([[0, 0, 0, 1]]), np.array([[0, 1, 1, 1]])]
@@ -111,14 +115,17 @@ def compute_class_weights(
         array([0.66666667, 2.        ])
     """
     if method not in METHODS:
-        raise ValueError(f"unknown class weight method {method!r}; choose one of {', '.join(METHODS)}")
+        raise ModelConfigError(f"unknown class weight method {method!r}; choose one of {', '.join(METHODS)}")
     per_mask = class_pixel_counts(
         masks, n_classes, ignore_index=ignore_index, workers=workers, per_mask=True, colour_map=colour_map
     )
     counts = per_mask.sum(axis=0).astype(np.float64)
     present = counts > 0
     if not present.any():
-        raise ValueError("no pixel was counted: the masks are empty or every pixel is ignore_index")
+        raise DataLoaderError(
+            f"no pixel was counted: the masks are empty or every pixel is ignore_index={ignore_index!r}; "
+            "check the masks (verify_dataset) and ignore_index"
+        )
     missing = [c for c in np.flatnonzero(~present).tolist() if c != ignore_index]
     if missing:
         warnings.warn(f"classes {missing} have no pixels in the masks; their weight is 0", stacklevel=2)

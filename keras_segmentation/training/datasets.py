@@ -2,7 +2,7 @@
 
 Example:
     >>> pairs = training_pairs("imgs/", "masks/", None, True, n_classes=3, ignore_index=None,
-    ...                        colour_map=None, read_image_type=1)
+    ...                        colour_map=None, read_image_type=1, channels=3)
     >>> input_size, output_size = io_sizes(model, pairs, read_image_type=1)
 """
 
@@ -20,7 +20,8 @@ from ..errors import ModelConfigError
 from .class_weights import compute_class_weights
 
 
-def training_pairs(images, annotations, other_inputs_paths, verify, n_classes, ignore_index, colour_map, read_image_type):
+def training_pairs(images, annotations, other_inputs_paths, verify, n_classes, ignore_index, colour_map, read_image_type,
+                   channels=None):
     """The (image, mask) pairs of two folders; with ``verify``, after ``verify_dataset`` found no problem (warnings shown)."""
     if verify:
         report = verify_dataset(
@@ -31,6 +32,7 @@ def training_pairs(images, annotations, other_inputs_paths, verify, n_classes, i
             colour_map=colour_map,
             read_image_type=read_image_type,
             other_inputs_paths=other_inputs_paths,
+            channels=channels,
         )
         report.raise_for_problems()
         if report.warnings:

@@ -36,7 +36,6 @@ Example:
 import keras
 import numpy as np
 
-from ..atomic import atomic_write
 from ..errors import ModelConfigError
 from ..models.registry import resolve_model
 from ..models.saving import final_model_path, load_weights_file
@@ -115,12 +114,10 @@ def train(
     resume_seed = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume_checkpoint else None
     seed = _resolve_seed(seed if seed is not None else resume_seed)
 
-    train_pairs = training_pairs(train_images, train_annotations, other_inputs_paths, verify_dataset, n_classes, ignore_index, colour_map, read_image_type)
-    val_pairs = (
-        training_pairs(val_images, val_annotations, other_inputs_paths, verify_dataset, n_classes, ignore_index, colour_map, read_image_type)
-        if validate
-        else None
-    )
+    checks = dict(verify=verify_dataset, n_classes=n_classes, ignore_index=ignore_index, colour_map=colour_map,
+                  read_image_type=read_image_type, channels=model.channels if other_inputs_paths is None else None)
+    train_pairs = training_pairs(train_images, train_annotations, other_inputs_paths, **checks)
+    val_pairs = training_pairs(val_images, val_annotations, other_inputs_paths, **checks) if validate else None
 
     input_size, output_size = io_sizes(model, train_pairs, read_image_type)
     train_data = segmentation_dataset(
@@ -193,7 +190,7 @@ def train(
         )
     if checkpoints_path is not None:
         ckpt.clear_interrupted(checkpoints_path)
-        atomic_write(final_model_path(checkpoints_path), model.save)
+        ckpt.atomic_write(final_model_path(checkpoints_path), model.save)
     return history
 
 

@@ -21,7 +21,7 @@ from keras_segmentation.data.visualize import (
     visualize_segmentation_dataset,
     visualize_segmentation_dataset_one,
 )
-from keras_segmentation.errors import PairingError, SizeMismatchError
+from keras_segmentation.errors import ModelConfigError, PairingError, SizeMismatchError
 
 
 def _read(path):
@@ -47,7 +47,7 @@ def test_colored_segmentation_is_bgr_and_blacks_out_unknown_ids():
     assert out[1, 1].tolist() == [0, 0, 0]
     custom = get_colored_segmentation_image(seg[:, :, None] if seg.ndim == 2 else seg, 2, colors=[(1, 2, 3), (4, 5, 6)])
     assert custom[0, 1].tolist() == [6, 5, 4]
-    with pytest.raises(ValueError, match="only 2 colors"):
+    with pytest.raises(ModelConfigError, match="only 2 colors were given; pass colors="):
         get_colored_segmentation_image(seg, 3, colors=[(0, 0, 0), (1, 1, 1)])
 
 
@@ -82,9 +82,9 @@ def test_visualize_segmentation_resize_and_legend():
     with_legend = visualize_segmentation(seg, n_classes=2, class_names=["a", "b"], show_legends=True)
     legend = get_legends(["a", "b"])
     assert with_legend.shape == (legend.shape[0], legend.shape[1] + 2, 3)
-    with pytest.raises(ValueError, match="needs inp_img"):
+    with pytest.raises(ModelConfigError, match="overlay_img=True needs inp_img"):
         visualize_segmentation(seg, overlay_img=True)
-    with pytest.raises(ValueError, match="needs class_names"):
+    with pytest.raises(ModelConfigError, match="show_legends=True needs class_names"):
         visualize_segmentation(seg, show_legends=True)
 
 

@@ -41,7 +41,8 @@ DATASET = [
     ("empty_images_folder", "The image folder holds no image",
      "Point `images_path` at the folder that holds the image files themselves (sub-folders are not searched)."),
     ("only_other_file_types", "The images have an unsupported type",
-     "Images must be JPEG, PNG, BMP or TIFF (any case: `.PNG`, `.Jpg`). Convert the others, e.g. "
+     "Images must be JPEG, PNG, BMP, TIFF (any number of bands) or `.npy` arrays (any case: `.PNG`, `.Jpg`). "
+     "Convert the others, e.g. "
      "`mogrify -format png *.webp`."),
     ("empty_masks_folder", "Images without masks",
      "Every image needs a mask with the same base name (`images/0001.jpg` -> `masks/0001.png`). To train on the "
@@ -204,7 +205,7 @@ def other_section(root, model):
         raise OSError(28, "No space left on device")
 
     add("Disk full (or no permission) while saving a checkpoint", "train",
-        lambda: atomic.atomic_write(saving.weights_path(base / "run", 2), full_disk),
+        lambda: ckpt.atomic_write(saving.weights_path(base / "run", 2), full_disk),
         "Checkpoints are written to a temporary file and renamed, so the previous one is intact: free space, then "
         "resume with `--auto_resume_checkpoint`.", base)
 

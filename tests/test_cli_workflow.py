@@ -81,3 +81,31 @@ def test_predict_video_writes_every_frame(tmp_path):
     while capture.read()[0]:
         frames += 1
     assert frames == 5
+
+
+def test_predict_shards_and_skip_existing_from_the_command_line(tmp_path, run_cli):
+    """--shard K/N over N runs writes what one run writes; --skip_existing leaves finished files alone."""
+    from keras_segmentation.models.unet import unet_mini
+    from keras_segmentation.training.checkpoints import save_checkpoint, write_config
+
+    images = tmp_path / "imgs"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        cv2.imwrite(str(images / f"{i}.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    model = unet_mini(3, 32, 32)
+    write_config(tmp_path / "ck", model)
+    save_checkpoint(model, tmp_path / "ck", 1)
+    common = ["predict", "--checkpoints_path", str(tmp_path / "ck"), "--input_path", str(images)]
+    assert run_cli(*common, "--output_path", str(tmp_path / "one"))[0] == 0
+    for k in (1, 2, 3):
+        code, out, _ = run_cli(*common, "--output_path", str(tmp_path / "shards"), "--shard", f"{k}/3")
+        assert code == 0 and f"wrote {2 if k < 3 else 1} prediction(s)" in out
+    for name in os.listdir(tmp_path / "one"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "shards" / name).read_bytes()
+    assert len(os.listdir(tmp_path / "shards")) == 5
+    (tmp_path / "shards" / "3.png").unlink()
+    code, out, _ = run_cli(*common, "--output_path", str(tmp_path / "shards"), "--skip_existing")
+    assert code == 0 and "wrote 1 prediction(s)" in out and "kept 4 existing" in out
+    code, _, err = run_cli(*common, "--output_path", str(tmp_path / "x"), "--shard", "4/3")
+    assert code == 2 and "K must be between 1 and N" in err

@@ -53,7 +53,7 @@ def test_order_is_a_function_of_seed_and_epoch(tiny_dataset):
 def test_every_sample_once_per_epoch(tiny_dataset):
     pairs = get_pairs_from_paths(*tiny_dataset)
     ds = make(pairs, batch_size=4, shuffle=True, seed=1)
-    seen = [ds._order(0)[p] for i in range(len(ds)) for p in ds._positions(i)]
+    seen = [ds.order(0)[p] for i in range(len(ds)) for p in ds._positions(i)]
     assert sorted(seen) == list(range(6))
 
 

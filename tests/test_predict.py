@@ -193,3 +193,44 @@ def test_evaluate_matches_scikit_learn_on_the_same_predictions(tmp_path, tiny_da
     np.testing.assert_allclose(scores["mean_IU"], iou.mean(), rtol=1e-9)
     np.testing.assert_allclose(scores["pixel_accuracy"], (gt == pr).mean(), rtol=1e-9)
     assert {"frequency_weighted_IU", "mean_IU", "class_wise_IU"} <= set(scores)
+
+
+def test_three_shards_together_write_what_one_run_writes(tmp_path):
+    model = half_res_net()
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(7):
+        write_image(folder / f"{i:02d}.png", 40, 60, seed=i)
+    predict_multiple(model, inp_dir=str(folder), out_dir=str(tmp_path / "one"), progress=False)
+    returned = []
+    for index in range(3):
+        returned += predict_multiple(model, inp_dir=str(folder), out_dir=str(tmp_path / "sharded"), progress=False,
+                                     shard=(index, 3))
+    one = sorted(os.listdir(tmp_path / "one"))
+    assert one == sorted(os.listdir(tmp_path / "sharded")) and len(one) == 7 and len(returned) == 7
+    for name in one:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "sharded" / name).read_bytes(), name
+    first = predict_multiple(model, inp_dir=str(folder), progress=False, shard=(1, 3))
+    assert len(first) == 2  # inputs 01 and 04 (sorted names, every third from index 1)
+    np.testing.assert_array_equal(first[1], cv2.imread(str(tmp_path / "one" / "04.png"), cv2.IMREAD_UNCHANGED))
+
+
+def test_skip_existing_predicts_only_what_is_missing(tmp_path):
+    model = half_res_net()
+    paths = [str(write_image(tmp_path / f"{name}.png", 40, 60, seed=i)) for i, name in enumerate("abc")]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.png").write_bytes(b"finished earlier")
+    results = predict_multiple(model, inps=paths, out_dir=str(out), progress=False, skip_existing=True)
+    assert results[1] is None and results[0].shape == (40, 60) and results[2].shape == (40, 60)
+    assert (out / "b.png").read_bytes() == b"finished earlier"
+    assert sorted(os.listdir(out)) == ["a.png", "b.png", "c.png"]  # no temporary file left behind
+    with pytest.raises(ModelConfigError, match="skip_existing=True needs out_dir"):
+        predict_multiple(model, inps=paths, skip_existing=True)
+
+
+@pytest.mark.parametrize("shard", [(3, 3), (-1, 2), (0, 0), ("a", 2), (1,)])
+def test_a_bad_shard_is_a_one_line_error(tmp_path, shard):
+    paths = [str(write_image(tmp_path / "a.png"))]
+    with pytest.raises(ModelConfigError, match=r"^shard="):
+        predict_multiple(half_res_net(), inps=paths, shard=shard)

@@ -5,9 +5,16 @@ subcommands with ``register(subparsers)`` and runs one library call. Building
 the parser imports nothing heavy, so ``--help`` is fast; TensorFlow is imported
 only when a command needs a model.
 
+A command that needs Keras says so with ``set_defaults(needs_keras=True)`` (or a
+function of the parsed arguments). For those, a Keras backend that cannot load
+(``KERAS_BACKEND=jax`` without JAX) is a one-line error before anything is
+imported, and TensorFlow's native start-up log lines are hidden while the command
+runs; OpenCV's native log lines are hidden for every command (:mod:`.native_logs`).
+
 Errors the library raises on purpose (:class:`~keras_segmentation.errors.SegmentationError`)
 and bad arguments print one line on stderr and exit with status 2; ``--debug``
-(before or after the command) shows the traceback instead. Warnings are one
+(before or after the command, or ``KERAS_SEGMENTATION_DEBUG=1``) shows the traceback
+instead, and leaves native log lines alone. Warnings are one
 ``warning: ...`` line each.
 
 Example:
@@ -15,6 +22,7 @@ Example:
 """
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -60,11 +68,25 @@ def main(argv=None):
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
+    needs_keras = getattr(args, "needs_keras", False)
+    if callable(needs_keras):
+        needs_keras = needs_keras(args)
     try:
         with warnings.catch_warnings():
             if not debug:
                 warnings.showwarning = _show_warning
-            status = args.run(args)
+            if needs_keras:
+                from ..backend import check_backend
+
+                check_backend()
+            if debug:
+                quiet = contextlib.nullcontext()
+            else:
+                from .native_logs import quiet_native_logs
+
+                quiet = quiet_native_logs(tensorflow=needs_keras)
+            with quiet:
+                status = args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

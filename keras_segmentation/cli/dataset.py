@@ -6,7 +6,12 @@ Example:
           --class_names classes.txt --out_dir preview --do_augment
 """
 
-from .options import add_class_names_option, add_colormap_option, positive_int
+from .options import (
+    add_augmentation_option,
+    add_class_names_option,
+    add_colormap_option,
+    positive_int,
+)
 
 
 def register(subparsers):
@@ -39,11 +44,7 @@ def register(subparsers):
     _add_data_arguments(show)
     show.add_argument("--out_dir", default="dataset_visualization", help="folder for the previews")
     show.add_argument("--do_augment", action="store_true", help="preview the training augmentation")
-    show.add_argument(
-        "--augmentation_name",
-        default="aug_all",
-        help="aug_all (default), aug_all2, aug_geometric or aug_non_geometric",
-    )
+    add_augmentation_option(show)
     show.add_argument("--max_images", type=positive_int, help="only the first N pairs (sorted by name)")
     show.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
     show.add_argument("--show", action="store_true", help="also show each preview in a window")

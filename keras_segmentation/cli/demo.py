@@ -25,7 +25,7 @@ def register(subparsers):
     parser.add_argument("--epochs", type=positive_int, default=5, help="training epochs (default 5)")
     parser.add_argument("--model_name", default="unet_mini", help="registered model to train (default unet_mini)")
     parser.add_argument("--data_only", action="store_true", help="only generate, verify and preview the data")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, needs_keras=lambda args: not args.data_only)
 
 
 def run(args):
@@ -38,7 +38,7 @@ def run(args):
     )
     print(result.train_report.format(class_names=result.dataset.class_names))
     if result.scores:
-        from ..metrics import format_scores
+        from ..evaluation import format_scores
 
         print(format_scores(result.scores, class_names=result.dataset.class_names))
     print(f"data:        {result.dataset.root}")

@@ -3,7 +3,7 @@
 import json
 import os
 
-from .options import add_class_names_option, add_colormap_option
+from .options import add_class_names_option, add_colormap_option, shard_arg
 
 
 def register(subparsers):
@@ -22,7 +22,17 @@ def register(subparsers):
     predict.add_argument("--batch_size", type=int, default=2)
     _add_flip_tta_option(predict)
     predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
-    predict.set_defaults(run=run_predict)
+    predict.add_argument(
+        "--shard",
+        type=shard_arg,
+        default=None,
+        help="K/N: folder mode, predict only the K-th of N equal shares of the images (1 <= K <= N, sorted by "
+        "name), so N processes write together what one would",
+    )
+    predict.add_argument(
+        "--skip_existing", action="store_true", help="folder mode: leave out images whose output file exists"
+    )
+    predict.set_defaults(run=run_predict, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
     video.add_argument("--input", default="0", help="video file, or a camera number (default 0)")
@@ -30,7 +40,7 @@ def register(subparsers):
     video.add_argument("--checkpoints_path", required=True)
     video.add_argument("--display", action="store_true", help="show the frames in a window")
     _add_display_options(video, overlay_default=True)
-    video.set_defaults(run=run_predict_video)
+    video.set_defaults(run=run_predict_video, needs_keras=True)
 
     evaluate = subparsers.add_parser(
         "evaluate_model",
@@ -47,7 +57,7 @@ def register(subparsers):
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     add_class_names_option(evaluate)
     add_colormap_option(evaluate)
-    evaluate.set_defaults(run=run_evaluate)
+    evaluate.set_defaults(run=run_evaluate, needs_keras=True)
 
 
 def _add_flip_tta_option(parser):
@@ -68,9 +78,10 @@ def _add_display_options(parser, overlay_default=False):
 
 
 def run_predict(args):
-    from ..predict import model_from_checkpoint_path, predict, predict_multiple
+    from ..inference import predict, predict_multiple
+    from ..models.saving import load_model_from_checkpoint
 
-    model = model_from_checkpoint_path(args.checkpoints_path)
+    model = load_model_from_checkpoint(args.checkpoints_path)
     display = dict(
         overlay_img=args.overlay_img,
         class_names=args.class_names,
@@ -81,22 +92,34 @@ def run_predict(args):
         flip_tta=args.flip_tta,
     )
     if os.path.isdir(args.input_path):
+        kept = _existing_outputs(args) if args.skip_existing else 0
         results = predict_multiple(
             model, inp_dir=args.input_path, out_dir=args.output_path, colored=args.colored or None,
-            batch_size=args.batch_size, **display,
+            batch_size=args.batch_size, shard=args.shard, skip_existing=args.skip_existing, **display,
         )
         written = sum(r is not None for r in results)
-        print(f"wrote {written} prediction(s) to {args.output_path}")
-        if written < len(results):
-            return 1  # the skipped files were listed in a warning
+        print(f"wrote {written} prediction(s) to {args.output_path}" + (f", kept {kept} existing" if kept else ""))
+        if written + kept < len(results):
+            return 1  # the unreadable files were listed in a warning
     else:
         predict(model, inp=args.input_path, out_fname=args.output_path, **display)
         print(f"wrote {args.output_path}")
     return 0
 
 
+def _existing_outputs(args):
+    """How many of this shard's output files exist already (``--skip_existing`` keeps them)."""
+    from ..data.pairing import list_images
+    from ..inference.writers import output_paths
+
+    paths = output_paths(list_images(args.input_path, "--input_path"), args.output_path)
+    if args.shard is not None:
+        paths = paths[args.shard[0] :: args.shard[1]]
+    return sum(os.path.exists(path) for path in paths)
+
+
 def run_predict_video(args):
-    from ..predict import predict_video
+    from ..inference import predict_video
 
     frames = predict_video(
         inp=args.input,
@@ -114,8 +137,7 @@ def run_predict_video(args):
 
 
 def run_evaluate(args):
-    from ..metrics import format_scores
-    from ..predict import evaluate
+    from ..evaluation import evaluate, format_scores
 
     scores = evaluate(
         inp_images_dir=args.images_path,

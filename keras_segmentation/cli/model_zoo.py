@@ -1,13 +1,13 @@
 """``models`` subcommand: print the model zoo (or the encoders) as a table.
 
 Parameter counts and GFLOPs need each model to be built (without downloading
-weights), which takes a minute for all 22 original names on a CPU; pass
+weights), which takes a minute for all the original names on a CPU; pass
 ``--no-params`` for the instant table, or ``--names`` to measure a few.
 
 Example:
     $ keras_segmentation models --no-params
     $ keras_segmentation models --names vgg_unet pspnet_50 --n_classes 12
-    $ keras_segmentation models --encoder efficientnetb0      # the 6 decoders on one encoder
+    $ keras_segmentation models --encoder efficientnetb0      # every decoder on one encoder
     $ keras_segmentation models --encoders                    # the encoder registry
 """
 
@@ -19,7 +19,7 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "models",
         help="list the models (name, encoder, decoder, input, output, parameters) or the encoders",
-        description="Print the model zoo: the 22 original model names and the build_model decoders, with "
+        description="Print the model zoo: the original model names and the build_model decoders, with "
         "default input size, output size, parameters and forward GFLOPs (models are built without "
         "pretrained weights to count them; use --no-params to skip that).",
     )
@@ -32,7 +32,7 @@ def register(subparsers):
     )
     parser.add_argument("--input_height", type=int, default=416, help="input height for build_model rows (416)")
     parser.add_argument("--input_width", type=int, default=608, help="input width for build_model rows (608)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, needs_keras=True)
 
 
 def _size(value):
@@ -69,7 +69,8 @@ def run(args):
     from ..errors import ModelConfigError
     from ..models import count_model, list_models
 
-    rows = [row for row in list_models() if not args.names or row["name"] in args.names]
+    all_rows = list_models()
+    rows = [row for row in all_rows if not args.names or row["name"] in args.names]
     if args.names:
         unknown = sorted(set(args.names) - {row["name"] for row in rows})
         if unknown:
@@ -84,7 +85,7 @@ def run(args):
             params, gflops, output = f"{measured['params']:,}", f"{measured['gflops']:.1f}", measured["output"]
         table.append((row["name"], row["encoder"], row["decoder"], _size(row["default_input"]), _size(output), params, gflops))
     if args.encoder:
-        for decoder in ("fcn_8", "fcn_32", "segnet", "unet", "pspnet", "deeplabv3plus"):
+        for decoder in [row["decoder"] for row in all_rows if row["builder"] == "build_model"]:
             print(f"counting {args.encoder}_{decoder} ...", file=sys.stderr, flush=True)
             measured = count_model(
                 decoder, args.n_classes, args.input_height, args.input_width, encoder=args.encoder

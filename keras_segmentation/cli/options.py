@@ -1,4 +1,4 @@
-"""Argument types shared by several subcommands (class names, colour maps, class weights)."""
+"""Options and argument types shared by several subcommands (class names, colour maps, class weights, augmentation)."""
 
 import argparse
 import os
@@ -44,6 +44,17 @@ def positive_int(text):
     return value
 
 
+def shard_arg(text):
+    """argparse type: ``K/N`` (1-based, as people count shards) -> ``(K - 1, N)`` for ``predict_multiple(shard=)``."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 2/8") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return k - 1, n
+
+
 def colour_map_arg(value):
     """``--colormap`` CSV path -> ColourMap."""
     from ..data.images import ColourMap
@@ -58,14 +69,33 @@ def colour_map_arg(value):
 
 
 def class_weights_arg(value):
-    """``--class_weights``: a method name, or comma-separated floats."""
-    from ..training.class_weights import METHODS
+    """``--class_weights``: comma-separated floats, else a method name, which ``train`` checks.
 
-    if value is None or value in METHODS:
+    The methods live next to the training code, which imports Keras: not at parse time.
+    """
+    if value is None:
         return value
     try:
         return [float(v) for v in value.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--class_weights {value!r}: use {', '.join(METHODS)} or comma-separated numbers"
-        ) from None
+        if "," in value:
+            raise argparse.ArgumentTypeError(f"{value!r}: use a method name or comma-separated numbers") from None
+        return value
+
+
+def add_augmentation_option(parser):
+    parser.add_argument(
+        "--augmentation_name",
+        default="aug_all",
+        type=augmentation_name_arg,
+        help="augmentation pipeline used with --do_augment (default aug_all; an unknown name lists the others)",
+    )
+
+
+def augmentation_name_arg(value):
+    """argparse type: one of the library's augmentation names (read when a command runs, not for ``--help``)."""
+    from ..data.augmentation import AUGMENTATION_NAMES
+
+    if value not in AUGMENTATION_NAMES:
+        raise argparse.ArgumentTypeError(f"{value!r} is unknown; choose one of {', '.join(AUGMENTATION_NAMES)}")
+    return value

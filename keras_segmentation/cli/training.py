@@ -1,6 +1,11 @@
 """``train`` subcommand: the original flags plus loss, class weights, augmentation, schedule, seed."""
 
-from .options import add_class_names_option, add_colormap_option, class_weights_arg
+from .options import (
+    add_augmentation_option,
+    add_class_names_option,
+    add_colormap_option,
+    class_weights_arg,
+)
 
 
 def register(subparsers):
@@ -22,9 +27,14 @@ def register(subparsers):
     parser.add_argument("--checkpoints_path", default=None)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch_size", type=int, default=2)
-    parser.add_argument("--validate", action="store_true", help="(validation is on whenever --val_images is given)")
-    parser.add_argument("--val_images", default="")
-    parser.add_argument("--val_annotations", default="")
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="require validation: stop with an error unless --val_images and --val_annotations are both given "
+        "(validation runs whenever they are, with or without this flag)",
+    )
+    parser.add_argument("--val_images", default="", help="validation images (validation runs when given)")
+    parser.add_argument("--val_annotations", default="", help="validation masks (needed with --val_images)")
     parser.add_argument("--val_batch_size", type=int, default=2)
     parser.add_argument("--load_weights", default=None)
     parser.add_argument("--auto_resume_checkpoint", action="store_true")
@@ -32,45 +42,59 @@ def register(subparsers):
     parser.add_argument("--val_steps_per_epoch", type=int, default=None)
     parser.add_argument("--optimizer_name", default="adam")
     parser.add_argument("--learning_rate", type=float, default=None)
-    parser.add_argument("--lr_schedule", choices=("cosine", "poly"), default=None)
-    parser.add_argument("--loss", default="categorical_crossentropy", help="ce, dice, focal, jaccard, tversky, lovasz or sums like ce+dice")
-    parser.add_argument("--class_weights", type=class_weights_arg, default=None, help="median_frequency, balanced, enet, or comma-separated weights")
+    parser.add_argument(
+        "--lr_schedule", default=None, help="learning-rate schedule by name, e.g. cosine (an unknown name lists the others)"
+    )
+    parser.add_argument(
+        "--loss",
+        default="categorical_crossentropy",
+        help="loss by name, e.g. ce or dice, or a sum like ce+dice (an unknown name lists the others)",
+    )
+    parser.add_argument(
+        "--class_weights",
+        type=class_weights_arg,
+        default=None,
+        help="comma-separated weights, one per class, or a method computing them from the training masks, "
+        "e.g. median_frequency (an unknown name lists the others)",
+    )
     parser.add_argument("--ignore_index", type=int, default=None, help="label value ignored by loss and metrics")
     parser.add_argument("--ignore_zero_class", action="store_true")
     parser.add_argument("--do_augment", action="store_true")
-    parser.add_argument("--augmentation_name", default="aug_all", choices=("aug_all", "aug_all2", "aug_geometric", "aug_non_geometric"))
+    add_augmentation_option(parser)
     parser.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--cache", action="store_true", help="keep decoded images in memory")
     parser.add_argument("--workers", type=int, default=None, help="threads preparing batches")
+    parser.add_argument(
+        "--distribute",
+        default=None,
+        help="data-parallel training: mirrored (every device of this machine) or multi_worker (the machines "
+        "TF_CONFIG names); --batch_size is then per replica (docs/distributed.md)",
+    )
     add_class_names_option(parser)
     add_colormap_option(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, needs_keras=True)
 
 
 def run(args):
-    from ..train import train
+    from ..errors import ModelConfigError
 
-    model = args.model_name
-    if args.encoder:
-        from ..models import build_model
+    if args.validate and not (args.val_images and args.val_annotations):
+        raise ModelConfigError("--validate needs both --val_images and --val_annotations")
+    if bool(args.val_images) != bool(args.val_annotations):
+        given, missing = ("--val_images", "--val_annotations") if args.val_images else ("--val_annotations", "--val_images")
+        raise ModelConfigError(f"{given} needs {missing} too (validation images and their masks)")
 
-        model = build_model(
-            args.model_name,
-            encoder=args.encoder,
-            n_classes=args.n_classes,
-            input_height=args.input_height,
-            input_width=args.input_width,
-            channels=args.channels,
-        )
-    elif args.channels != 3:  # a registered name with another channel count
-        from ..errors import ModelConfigError
-        from ..models import model_from_name
+    from ..training.distribute import start_strategy
 
-        if model not in model_from_name:
-            raise ModelConfigError(f"unknown model name {model!r}; known: {', '.join(sorted(model_from_name))}")
-        sizes = {k: v for k, v in (("input_height", args.input_height), ("input_width", args.input_width)) if v}
-        model = model_from_name[model](args.n_classes, channels=args.channels, **sizes)
+    # Multi-worker TensorFlow configures itself once, before anything else runs: before the model.
+    strategy = start_strategy(args.distribute) if args.distribute else None
+    from ..models import resolve_model
+    from ..training import train
+
+    model = resolve_model(
+        args.model_name, args.n_classes, args.input_height, args.input_width, channels=args.channels, encoder=args.encoder
+    )
     train(
         model,
         args.train_images,
@@ -105,5 +129,6 @@ def run(args):
         workers=args.workers,
         class_names=args.class_names,
         colour_map=args.colormap,
+        distribute=strategy,
     )
     return 0

@@ -10,24 +10,9 @@ Conventions (the original library's, kept on purpose):
   VGG16/ResNet50 weights expect). 16-bit images are first scaled to 0..255.
 * :func:`read_mask` returns a 2-D array of class ids.
 
-Multi-band images (TIFF and ``.npy``):
-
-* TIFFs OpenCV reads (one page of 1, 3 or 4 bands, 8 or 16 bits) are read by OpenCV,
-  exactly as before. The others (more than 4 bands, band-per-page stacks, planar
-  layouts, float or other sample types) are read with ``tifffile``, with the same
-  channel order: 3- and 4-band TIFFs are RGB(A) in the file and come back BGR(A),
-  like OpenCV's.
-* ``.npy`` files (``np.save``; 2-D or 3-D) are taken as stored, in OpenCV order,
-  like arrays passed to :func:`read_image`.
-* Images with **more than 4 bands** have no colour order: their bands stay in file
-  order, whatever ``read_image_type`` says (it only turns 1- to 4-band images into
-  colour or grayscale).
-* Layout (:func:`band_last`): a 3-D array is ``(H, W, C)``, unless the TIFF says
-  its samples come first (planar), or it is a TIFF with one band per page, or a
-  ``.npy`` array whose first axis is short (at most 16) and shorter than the
-  others: those are band-first ``(C, H, W)`` and are transposed.
-* Sample types: ``uint8`` and ``uint16`` are kept; floats become ``float32`` and other
-  integer types ``float32`` too, values unchanged (never rescaled).
+Multi-band images (TIFFs with any number of bands, and ``.npy`` arrays) are read by
+:mod:`keras_segmentation.data.rasters`, which has the band-order, layout and
+sample-type rules for them.
 
 Example:
     >>> img = read_image("images/0001.png")                  # (360, 480, 3) uint8, BGR
@@ -36,20 +21,33 @@ Example:
     >>> read_image("multispectral/0001.tif").shape            # (256, 256, 6) uint16, file order
 """
 
-import io
 import os
 
 import cv2
 import numpy as np
 
-from ..errors import ChannelMismatchError, ImageReadError, MaskFormatError, MaskValueError, ModelConfigError
+from ..errors import (
+    ChannelMismatchError,
+    ImageReadError,
+    MaskFormatError,
+    MaskValueError,
+    ModelConfigError,
+)
+from .rasters import (
+    ARRAY_EXTENSIONS,
+    TIFF_EXTENSIONS,
+    as_read,
+    decode,
+    decode_tiff,
+    image_samples,
+    load_npy,
+    mask_dtype,
+)
 
 #: Extensions (lower case; matching is case-insensitive) accepted for images and masks.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".npy")
 MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".npy")
 LOSSY_EXTENSIONS = (".jpg", ".jpeg")
-TIFF_EXTENSIONS = (".tif", ".tiff")
-ARRAY_EXTENSIONS = (".npy",)
 
 #: The original library's ``read_image_type`` values (OpenCV imread flags).
 READ_COLOR, READ_GRAYSCALE, READ_UNCHANGED = 1, 0, -1
@@ -71,8 +69,8 @@ def read_image(source, read_image_type=READ_COLOR):
     """Read an image file (or take an array) as a 3-D BGR(A) array.
 
     JPEG, PNG, BMP and TIFF files are read; TIFFs may have any number of bands
-    and ``.npy`` files hold one array (see the module notes for band order,
-    layout and sample types).
+    and ``.npy`` files hold one array (see :mod:`keras_segmentation.data.rasters`
+    for band order, layout and sample types).
 
     Args:
         source: a path, or an ``ndarray`` already in OpenCV order (2-D arrays
@@ -97,11 +95,11 @@ def read_image(source, read_image_type=READ_COLOR):
     path = os.fspath(source)
     extension = os.path.splitext(path)[1].lower()
     if extension in ARRAY_EXTENSIONS:
-        return _as_read(_image_samples(_load_npy(path), path), read_image_type)
+        return as_read(image_samples(load_npy(path), path), read_image_type)
     if extension in TIFF_EXTENSIONS:
-        image = _decode_tiff(path, read_image_type)
+        image = decode_tiff(path, read_image_type)
     else:
-        image = _decode(path, read_image_type)
+        image = decode(path, read_image_type)
     if image.ndim == 2:
         image = image[:, :, None]
     return image
@@ -167,18 +165,18 @@ def decode_mask(path, palette_colours=False):
         return _read_palette_png(path, palette_colours)
     extension = os.path.splitext(path)[1].lower()
     if extension in ARRAY_EXTENSIONS:
-        pixels = _image_samples(_load_npy(path), path, mask=True)
+        pixels = image_samples(load_npy(path), path, mask=True)
     elif extension in TIFF_EXTENSIONS:
-        pixels = _decode_tiff(path, READ_UNCHANGED, palette_indices=not palette_colours, mask=True)
+        pixels = decode_tiff(path, READ_UNCHANGED, palette_indices=not palette_colours, mask=True)
     else:
-        pixels = _decode(path, READ_UNCHANGED)
+        pixels = decode(path, READ_UNCHANGED)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim == 3 and pixels.shape[2] > 4:
         raise MaskFormatError(
             f"{path}: mask has {pixels.shape[2]} bands; a mask is one band of class ids (or an RGB colour image)"
         )
-    return _mask_dtype(pixels, path)
+    return mask_dtype(pixels, path)
 
 
 def mask_to_class_ids(pixels, colour_map=None, name="<array>", *, strict=False):
@@ -398,290 +396,6 @@ def _per_channel(x, op, values):
             op(x[:, :, 3:], np.float32(np.mean(values)), out=x[:, :, 3:])
     else:
         op(x, np.float32(np.mean(values)), out=x)
-
-
-def _read_bytes(path, count=-1):
-    """The file's bytes (the first ``count``), as a uint8 array; :class:`ImageReadError` when missing,
-    not a file, unreadable or empty."""
-    if not os.path.isfile(path):
-        raise ImageReadError(f"{path}: file not found" if not os.path.exists(path) else f"{path}: not a file")
-    try:
-        # np.fromfile handles non-ASCII paths on every platform.
-        data = np.fromfile(path, dtype=np.uint8, count=count)
-    except OSError as err:
-        raise ImageReadError(f"{path}: cannot be read ({err.strerror or err})") from None
-    if data.size == 0:
-        raise ImageReadError(f"{path}: file is empty (0 bytes)")
-    return data
-
-
-def _decode(path, flags, data=None):
-    """``cv2.imread`` that explains failures instead of returning ``None``."""
-    data = _read_bytes(path) if data is None else data
-    image = cv2.imdecode(data, flags)
-    if image is None:
-        raise ImageReadError(f"{path}: not a readable image (corrupt, truncated or not an image file)")
-    return image
-
-
-# ------------------------------------------------------------ TIFF and .npy
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_NPY_MAGIC = b"\x93NUMPY"
-_PHOTOMETRIC_PALETTE = 3
-#: A 3-D ``.npy`` array whose first axis is this short (and shorter than the others) is band-first.
-MAX_LEADING_BANDS = 16
-
-
-def band_last(shape, axes=None):
-    """The axis order that makes an array of ``shape`` ``(H, W, C)``, or ``None`` when it is not an image.
-
-    The layout rule for TIFF and ``.npy`` files (leading axes of length 1 are dropped first):
-
-    * 2-D is ``(H, W)``, one band.
-    * A TIFF says where its samples are (``axes``, tifffile's, e.g. ``"YXS"`` or
-      ``"SYX"`` for a planar TIFF). A TIFF stack of one band per page (``"QYX"``)
-      is ``(C, H, W)`` when it has fewer pages than rows and columns, else it is an
-      ``(H, W, C)`` array written one row per page (tifffile's default for it).
-    * A ``.npy`` array (``axes`` ``None``) is ``(H, W, C)``, unless its first axis
-      is at most :data:`MAX_LEADING_BANDS` and shorter than both others: then it
-      is band-first ``(C, H, W)``.
-
-    Example:
-        >>> band_last((6, 256, 256)), band_last((256, 256, 6)), band_last((2, 3, 4, 5))
-        ((1, 2, 0), (0, 1, 2), None)
-    """
-    shape, axes = list(shape), axes
-    while len(shape) > 3 and shape[0] == 1:
-        shape, axes = shape[1:], axes[1:] if axes else axes
-    if len(shape) == 2:
-        return (0, 1)
-    if len(shape) != 3 or 0 in shape:
-        return None
-    if axes and "S" in axes:
-        return (1, 2, 0) if axes.startswith("S") else (0, 1, 2)
-    shortest_first = shape[0] < shape[1] and shape[0] < shape[2]
-    if shortest_first and (axes or shape[0] <= MAX_LEADING_BANDS):
-        return (1, 2, 0)
-    return (0, 1, 2)
-
-
-def _hwc_shape(shape, axes, path):
-    """``(height, width, bands)`` of an array of ``shape`` by :func:`band_last`; :class:`ImageReadError` if none."""
-    order = band_last(shape, axes)
-    if order is None or 0 in shape:
-        raise ImageReadError(
-            f"{path}: holds an array of shape {tuple(shape)}, not an image; "
-            "expected (height, width), (height, width, bands) or (bands, height, width)"
-        )
-    kept = tuple(shape)[len(shape) - len(order):]
-    return tuple(kept[i] for i in order) + ((1,) if len(order) == 2 else ())
-
-
-def _image_samples(array, path, axes=None, mask=False):
-    """``array`` as ``(H, W, C)`` in a supported type: uint8 / uint16 kept, other numbers float32.
-
-    Masks keep their type (:func:`_mask_dtype` checks it).
-    """
-    height, width, bands = _hwc_shape(array.shape, axes, path)
-    order = band_last(array.shape, axes)
-    array = array.reshape(array.shape[array.ndim - len(order):])
-    image = array.transpose(order) if len(order) == 3 else array
-    image = np.ascontiguousarray(image.reshape(height, width, bands))
-    if mask or image.dtype in (np.uint8, np.uint16):
-        return image
-    if image.dtype == np.bool_ or np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float32)
-    raise ImageReadError(f"{path}: samples of type {image.dtype} are not image values; save integers or floats")
-
-
-def _as_read(image, flags):
-    """What ``read_image_type`` makes of an ``(H, W, C)`` image in OpenCV order read without OpenCV.
-
-    1 to 4 bands are gray, gray+alpha, BGR and BGRA, converted as OpenCV does
-    (colour: 3 channels; grayscale: 1 channel; 16 bits become 8, rounding
-    ``value / 257``); floats stay floats. More than 4 bands, or
-    ``READ_UNCHANGED``: returned as they are.
-    """
-    channels = image.shape[2]
-    if flags == READ_UNCHANGED or channels > 4:
-        return image
-    if image.dtype == np.uint16:
-        image = np.rint(image / 257.0).astype(np.uint8)
-    if flags == READ_GRAYSCALE:
-        if channels <= 2:
-            return np.ascontiguousarray(image[:, :, :1])
-        return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2GRAY)[:, :, None]
-    if channels <= 2:
-        return np.repeat(image[:, :, :1], 3, axis=2)
-    return np.ascontiguousarray(image[:, :, :3])
-
-
-def _load_npy(path, mmap=False):
-    """The array in a ``.npy`` file (never unpickled; ``mmap``: header only); :class:`ImageReadError` if unreadable."""
-    head = _read_bytes(path, 8).tobytes()
-    if not head.startswith(_NPY_MAGIC):
-        kind = "a .npz archive (save one array per .npy file)" if head.startswith(b"PK") else "not a NumPy .npy file"
-        raise ImageReadError(f"{path}: {kind}")
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        reason = _one_line(err)
-        if "pickle" in reason.lower() or "object" in reason.lower():
-            reason = "it holds Python objects, not numbers (saved with allow_pickle); save a numeric array"
-        elif "EOF" in reason or "mmap length" in reason:
-            reason = f"it is shorter than its header says, probably truncated ({reason})"
-        raise ImageReadError(f"{path}: not a readable .npy file: {reason}") from None
-
-
-def _tiff_header(data, path):
-    """``(shape, axes, dtype, photometric)`` of a TIFF's first series, from its header."""
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(io.BytesIO(data.tobytes())) as tif:
-            series = tif.series[0]
-            return tuple(series.shape), series.axes, np.dtype(series.dtype), int(tif.pages[0].photometric)
-    except Exception as err:  # tifffile raises many types (struct.error, IndexError, ...) for damaged headers
-        raise ImageReadError(f"{path}: not a readable TIFF ({_tiff_problem(err)})") from None
-
-
-def _decode_tiff(path, flags, palette_indices=False, mask=False):
-    """A TIFF's pixels: OpenCV for what it reads (one page of 1, 3 or 4 bands, 8/16 bits), ``tifffile`` for the rest.
-
-    Returns what OpenCV returns (2-D or 3-D); from tifffile, ``(H, W, C)`` after
-    ``flags`` (images) or unchanged (masks), 3/4 bands in BGR(A) order. Palette
-    TIFFs give their indices when ``palette_indices``.
-    """
-    data = _read_bytes(path)
-    if data[:4].tobytes() not in _TIFF_MAGIC:
-        return _decode(path, flags, data)  # another format under a .tif name: OpenCV knows it by its content
-    try:
-        shape, axes, dtype, photometric = _tiff_header(data, path)
-    except ImageReadError:
-        image = cv2.imdecode(data, flags)  # OpenCV may still read what tifffile refuses
-        if image is None:
-            raise
-        return image
-    indices = palette_indices and photometric == _PHOTOMETRIC_PALETTE
-    opencv_reads = axes == "YX" or (axes == "YXS" and shape[2] in (3, 4))  # it drops a 2nd band
-    if opencv_reads and dtype in (np.uint8, np.uint16) and not indices:
-        image = cv2.imdecode(data, flags)
-        if image is not None:
-            return image
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(io.BytesIO(data.tobytes())) as tif:
-            array = tif.series[0].asarray()
-    except Exception as err:  # truncated strips, missing codecs: many exception types
-        image = cv2.imdecode(data, flags) if indices else None  # OpenCV still gives a palette's colours
-        if image is None:
-            raise ImageReadError(f"{path}: not a readable TIFF ({_tiff_problem(err)})") from None
-        return image
-    image = _image_samples(np.asarray(array), path, axes, mask)
-    if image.shape[2] in (3, 4):
-        image = np.concatenate([image[:, :, 2::-1], image[:, :, 3:]], axis=2)  # RGB(A) -> BGR(A), as OpenCV
-    return image if mask else _as_read(image, flags)
-
-
-def _tiff_problem(err):
-    """Why tifffile could not read a TIFF, in words (with the fix for a missing codec)."""
-    reason = _one_line(err)
-    if "imagecodecs" in reason:
-        return f"{reason}: its compression needs the imagecodecs package, `pip install imagecodecs`"
-    if "failed to read" in reason or isinstance(err, (EOFError, IndexError)) or type(err).__name__ == "error":
-        return f"{reason}; the file looks truncated"
-    return reason
-
-
-def _one_line(err):
-    text = " ".join(str(err).split()).strip("'\"")
-    return text or type(err).__name__
-
-
-def _mask_dtype(pixels, path):
-    """Mask pixels as unsigned integers: whole-number floats and non-negative signed ids are converted.
-
-    Raises:
-        MaskFormatError: negative or fractional values, or a non-numeric type.
-    """
-    if pixels.dtype in (np.uint8, np.uint16):
-        return pixels
-    kind = pixels.dtype
-    if not (kind == np.bool_ or np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):
-        raise MaskFormatError(f"{path}: mask samples of type {kind} are not class ids; save integers")
-    if pixels.size == 0:
-        return pixels.astype(np.uint8)
-    low, high = pixels.min(), pixels.max()
-    if np.issubdtype(kind, np.floating) and not (np.isfinite(high) and np.array_equal(pixels, np.floor(pixels))):
-        raise MaskFormatError(f"{path}: mask holds fractional values ({kind}); a mask holds whole-number class ids")
-    if low < 0:
-        raise MaskFormatError(f"{path}: mask holds negative values (down to {low}); class ids start at 0")
-    high = int(high)
-    return pixels.astype(np.uint8 if high < 256 else np.uint16 if high < 65536 else np.int64)
-
-
-def _file_header(path):
-    """``((height, width, bands), dtype, "TIFF" / "npy")`` of a TIFF or ``.npy`` file from its header, else ``None``."""
-    extension = os.path.splitext(path)[1].lower()
-    if extension in ARRAY_EXTENSIONS:
-        array = _load_npy(path, mmap=True)
-        return _hwc_shape(array.shape, None, path), array.dtype, "npy"
-    if extension in TIFF_EXTENSIONS:
-        data = _read_bytes(path)
-        if data[:4].tobytes() in _TIFF_MAGIC:
-            shape, axes, dtype, _ = _tiff_header(data, path)
-            return _hwc_shape(shape, axes, path), dtype, "TIFF"
-    return None
-
-
-def read_image_size(path):
-    """``(height, width)`` of an image file from its header, without decoding the pixels.
-
-    Raises:
-        ImageReadError: the file is missing or its header cannot be read.
-
-    Example:
-        >>> read_image_size("bands/0001.tif")
-        (256, 256)
-    """
-    path = os.fspath(path)
-    header = _file_header(path)
-    if header is not None:
-        return header[0][:2]
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            return img.size[1], img.size[0]
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as err:
-        raise ImageReadError(f"{path}: not a readable image ({_one_line(err)})") from None
-
-
-def describe_file(path):
-    """A file's format in a word, for reports: PIL's mode (``RGB``, ``L``, ``I;16``...), or for ``.npy`` files and
-    TIFFs PIL does not read whole (more bands, one band per page) ``"TIFF 6-band uint16"``; else ``"unreadable"``.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    path = os.fspath(path)
-    try:
-        header = _file_header(path)
-    except ImageReadError:
-        header = None
-    mode = None
-    if not path.lower().endswith(ARRAY_EXTENSIONS):
-        try:
-            with Image.open(path) as img:
-                mode, bands = img.mode, len(img.getbands())
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
-            pass
-    if mode is not None and (header is None or header[0][2] == bands):
-        return mode
-    if header is None:
-        return "unreadable"
-    (_, _, bands), dtype, kind = header
-    return f"{kind} {bands}-band {dtype}"
 
 
 def _is_palette_png(path):

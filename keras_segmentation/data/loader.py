@@ -134,11 +134,13 @@ class SegmentationDataset(keras.utils.PyDataset):
     def load_sample(self, position):
         """Image(s) and mask for stream ``position`` of the current epoch."""
         epoch_pass, k = self._pass_and_offset(position)
-        index = self._order(epoch_pass)[k]
+        return self.sample(self.order(epoch_pass)[k], derive_seed(self.seed, epoch_pass, k))
+
+    def sample(self, index, augment_seed):
+        """Image(s) and mask of pair ``index``, augmented (if at all) from ``augment_seed``."""
         images, mask = self._read(index)
         if self.augmenter is not None:
-            seed = derive_seed(self.seed, epoch_pass, k)
-            first, mask, others = self.augmenter(images[0], mask, images[1:] or None, seed=seed)
+            first, mask, others = self.augmenter(images[0], mask, images[1:] or None, seed=augment_seed)
             images = [first, *(others or [])]
         inputs = []
         for i, image in enumerate(images):
@@ -187,7 +189,8 @@ class SegmentationDataset(keras.utils.PyDataset):
             return self.epoch, position
         return divmod(position, len(self.pairs))
 
-    def _order(self, epoch_pass):
+    def order(self, epoch_pass):
+        """The order of the pairs in pass ``epoch_pass`` over the data (shuffled from the seed, or as given)."""
         n = len(self.pairs)
         if not self.shuffle:
             return np.arange(n)

@@ -14,7 +14,7 @@ threads: OpenCV releases the GIL) and reports, all at once:
 
 and counts pixels per class, image sizes, file modes, channels and dtypes.
 Multi-band TIFF and ``.npy`` images are checked like the others (see
-:mod:`keras_segmentation.data.images` for how they are read).
+:mod:`keras_segmentation.data.rasters` for how they are read).
 
 Example:
     >>> report = verify_dataset("data/images_prepped_train", "data/annotations_prepped_train", 12)
@@ -40,16 +40,15 @@ from .images import (
     ColourMap,
     channel_mismatch,
     decode_mask,
-    describe_file,
     is_colour_coded,
     mask_to_class_ids,
     mask_values_problem,
     read_image,
-    read_image_size,
     read_type_for_channels,
 )
 from .pairing import find_pairs, orphan_masks_hint
 from .png import inspect_png, is_png
+from .rasters import describe_file, read_image_size
 
 logger = logging.getLogger(__name__)
 

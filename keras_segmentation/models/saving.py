@@ -76,6 +76,7 @@ def model_config(model, **extra):
     }
     if model.build_config is None:
         config["architecture"] = keras.saving.serialize_keras_object(model)
+        config["architecture"].pop("compile_config", None)  # the architecture only: no loss or optimizer
     config.update(extra)
     return config
 
@@ -409,7 +410,10 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
     """Load a ``.keras`` file saved from any library model (safe mode, no custom_objects needed).
 
     Safe mode means no code stored in the file runs: a model with a ``Lambda``
-    layer (or any other layer that carries Python code) is refused.
+    layer (or any other layer that carries Python code) is refused. A model saved
+    after ``train()`` names the library's losses in its training configuration;
+    where :mod:`keras_segmentation.training` is not imported, it loads without it
+    (with a warning), ready for inference.
 
     Raises:
         CheckpointError: the file is missing, not a Keras model file, or refused by safe mode.
@@ -423,5 +427,18 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
+        if compile and _names_a_library_class(err):
+            warnings.warn(
+                f"{path}: loaded without its training configuration, which names the library's losses: "
+                "import keras_segmentation.training first to restore it",
+                stacklevel=2,
+            )
+            return load_model(path, compile=False)
         raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
+
+
+def _names_a_library_class(err):
+    """True when Keras could not find a class this library registers under its own package name."""
+    text = str(err)
+    return "Could not locate class" in text and "keras_segmentation" in text
 

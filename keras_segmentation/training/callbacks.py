@@ -35,6 +35,21 @@ class CheckpointsCallback(keras.callbacks.Callback):
         ckpt.clear_interrupted(self.checkpoints_path)
 
 
+class DatasetEpoch(keras.callbacks.Callback):
+    """Tells the training data which epoch begins, so its order and augmentation follow the epoch number.
+
+    Keras also calls the data's ``on_epoch_end`` when ``fit`` starts, so counting
+    those calls would start training at the second epoch's order.
+    """
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.dataset.epoch = epoch
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stops at the first non-finite loss; ``raise_if_failed`` then raises a TrainingError."""
 

@@ -144,14 +144,19 @@ def previous_run(checkpoints_path, model):
     return config.get("seed")
 
 
-def resume(model, checkpoints_path):
+def resume(model, checkpoints_path, remove_stale=True):
     """Load the newest usable checkpoint; returns ``(epochs done, batches done in the next epoch)``.
+
+    ``remove_stale`` deletes temporary files left by killed writers first (only the
+    process that writes checkpoints should: another machine cannot tell whether
+    the writer still runs).
 
     Raises:
         CheckpointError: there are checkpoints but none loads into ``model``
             (starting over would overwrite them).
     """
-    remove_stale_temp_files(checkpoints_path)
+    if remove_stale:
+        remove_stale_temp_files(checkpoints_path)
     skipped = []
     epoch = restore_latest(model, checkpoints_path, skipped)
     interrupted = read_interrupted(checkpoints_path)

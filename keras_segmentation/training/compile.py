@@ -45,11 +45,11 @@ def fit_without_xla_if_it_cannot_compile(model, data, **kwargs):
     The failure comes when the first step is compiled, before any weight changes, so the
     retry starts from the same state (anything else is raised as it is).
     """
-    steps_before = int(model.optimizer.iterations)
+    steps_before = int(model.optimizer.iterations.numpy())
     try:
         return model.fit(data, **kwargs)
     except Exception as err:  # TensorFlow raises InvalidArgumentError / UnimplementedError here
-        if not model.jit_compile or "XLA_CPU_JIT" not in str(err) or int(model.optimizer.iterations) != steps_before:
+        if not model.jit_compile or "XLA_CPU_JIT" not in str(err) or int(model.optimizer.iterations.numpy()) != steps_before:
             raise
         unsupported = str(err).split("XLA_CPU_JIT:", 1)[-1].split("(", 1)[0].strip() or "an operation"
         warnings.warn(f"XLA cannot compile this model's training step ({unsupported}); training without XLA", stacklevel=3)

@@ -40,7 +40,8 @@ from ..errors import ModelConfigError
 from ..models.registry import resolve_model
 from ..models.saving import final_model_path, load_weights_file
 from . import checkpoints as ckpt
-from .callbacks import CheckpointsCallback, Interrupt, StopOnNaN
+from . import distribute as distribute_engine
+from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
 from .compile import compile_model, fit_without_xla_if_it_cannot_compile, is_keras_schedule, tensorflow_on_cpu
 from .datasets import class_weight_vector, io_sizes, make_augmenter, segmentation_dataset, training_pairs
 
@@ -88,6 +89,7 @@ def train(
     colour_map=None,
     verbose="auto",
     jit_compile="auto",
+    distribute=None,
 ):
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
 
@@ -95,9 +97,14 @@ def train(
     required). See the module docstring for what each argument does; the
     original library's arguments keep their meaning. ``gen_use_multiprocessing``
     is accepted and ignored (batches are prepared by ``workers`` threads).
+    ``distribute`` trains data-parallel (:mod:`keras_segmentation.training.distribute`):
+    ``batch_size`` is then per replica, and ``model`` receives the trained weights.
     """
+    replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
     if isinstance(model, str):
         model = resolve_model(model, n_classes, input_height, input_width)
+    if replication is not None and other_inputs_paths:
+        raise ModelConfigError("distribute= trains single-input models; other_inputs_paths is not supported with it")
     ignore_index = _resolve_ignore_index(ignore_index, ignore_zero_class)
     for name, value in (("batch_size", batch_size), ("val_batch_size", val_batch_size),
                         ("steps_per_epoch", steps_per_epoch), ("val_steps_per_epoch", val_steps_per_epoch)):
@@ -112,7 +119,10 @@ def train(
         raise ModelConfigError("validate=True needs both val_images and val_annotations")
 
     resume_seed = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume_checkpoint else None
-    seed = _resolve_seed(seed if seed is not None else resume_seed)
+    seed = seed if seed is not None else resume_seed
+    if seed is None and replication is not None and replication.workers > 1:
+        seed = 0  # every worker must draw the same order
+    seed = _resolve_seed(seed)
 
     checks = dict(verify=verify_dataset, n_classes=n_classes, ignore_index=ignore_index, colour_map=colour_map,
                   read_image_type=read_image_type, channels=model.channels if other_inputs_paths is None else None)
@@ -134,63 +144,96 @@ def train(
         else None
     )
 
+    working = model if replication is None else distribute_engine.replicate(model, replication)
+    chief = replication is None or replication.is_chief
+    # Where this process writes: the real prefix on the chief; elsewhere a scratch copy, because
+    # saving reads synchronised variables, which every worker must do in step.
+    write_path = checkpoints_path if chief or checkpoints_path is None else distribute_engine.scratch_prefix(checkpoints_path)
+    steps = len(train_data)
+    if replication is not None:
+        steps = steps_per_epoch or distribute_engine.steps_per_epoch(len(train_pairs), batch_size, replication)
+
     cpu_xla = False
-    if optimizer_name is not None:
-        weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
-        cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
-        compile_model(model, optimizer_name, learning_rate, lr_schedule, loss, weights, ignore_index, len(train_data),
-                      epochs, True if cpu_xla else jit_compile)
-    elif getattr(model, "optimizer", None) is None:
-        raise ModelConfigError("optimizer_name=None means the model is already compiled, but it is not: call model.compile first")
+    with distribute_engine.scope(replication):
+        if optimizer_name is not None:
+            weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
+            cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
+            # Under distribution, validation pads with blank samples of an ignored label.
+            ignored = n_classes if replication is not None and validate and ignore_index is None else ignore_index
+            compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
+                          epochs, True if cpu_xla else jit_compile)
+        elif getattr(working, "optimizer", None) is None:
+            raise ModelConfigError("optimizer_name=None means the model is already compiled, but it is not: call model.compile first")
 
-    if load_weights is not None:
-        load_weights_file(model, load_weights)
+        if load_weights is not None:
+            load_weights_file(working, load_weights)
 
-    initial_epoch, resume_step = 0, 0
-    if checkpoints_path is not None:
-        if auto_resume_checkpoint:
-            initial_epoch, resume_step = ckpt.resume(model, checkpoints_path)
-        else:
-            ckpt.warn_if_earlier_run(checkpoints_path)
-        ckpt.write_config(checkpoints_path, model, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
+        initial_epoch, resume_step = 0, 0
+        if checkpoints_path is not None:
+            if auto_resume_checkpoint:
+                initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
+            elif chief:
+                ckpt.warn_if_earlier_run(checkpoints_path)
+            ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
 
     interrupt, stop_on_nan = Interrupt(train_data), StopOnNaN(checkpoints_path)
     default_callbacks = [stop_on_nan, interrupt]
     if checkpoints_path is not None:
-        default_callbacks.insert(0, CheckpointsCallback(checkpoints_path, interrupt))
+        default_callbacks.insert(0, CheckpointsCallback(write_path, interrupt))
     if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
         default_callbacks.append(keras.callbacks.LearningRateScheduler(lr_schedule))
     user_callbacks = list(callbacks or [])
-    all_callbacks = user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
+    all_callbacks = [DatasetEpoch(train_data)]  # plumbing, not a default a user replaces
+    all_callbacks += user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
 
-    fit_args = dict(validation_data=val_data, callbacks=all_callbacks, shuffle=False, verbose=verbose)
-    fit = fit_without_xla_if_it_cannot_compile if cpu_xla else _fit
+    fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
+    if replication is not None and validate:
+        val_steps = val_steps_per_epoch or distribute_engine.steps_per_epoch(len(val_pairs), val_batch_size, replication)
+        blank = n_classes if ignore_index is None else ignore_index
+        fit_args.update(validation_steps=val_steps, validation_data=distribute_engine.distributed_batches(
+            val_data, val_batch_size, replication, val_steps, blank_label=blank, stream=val_steps_per_epoch is not None))
+    else:
+        fit_args.update(validation_data=val_data)
+
+    def fit(epoch, start_step, last_epoch):
+        train_data.epoch, train_data.start_step = epoch, start_step
+        data, epoch_steps = train_data, None
+        if replication is not None:
+            epoch_steps = steps - start_step
+            data = distribute_engine.distributed_batches(train_data, batch_size, replication, steps,
+                                                         first_step=epoch * steps + start_step,
+                                                         stream=steps_per_epoch is not None)
+        run = fit_without_xla_if_it_cannot_compile if cpu_xla else _fit
+        return run(working, data, initial_epoch=epoch, epochs=last_epoch, steps_per_epoch=epoch_steps, **fit_args)
+
     history = None
     try:
-        with interrupt.installed():
+        with interrupt.installed(), distribute_engine.scope(replication):
             if resume_step and initial_epoch < epochs:
-                train_data.epoch, train_data.start_step = initial_epoch, resume_step
-                history = fit(model, train_data, initial_epoch=initial_epoch, epochs=initial_epoch + 1, **fit_args)
-                train_data.start_step = 0
+                history = fit(initial_epoch, resume_step, initial_epoch + 1)
                 initial_epoch += 1
-            if initial_epoch < epochs and not interrupt.requested and not model.stop_training:
-                train_data.epoch = initial_epoch
-                history = fit(model, train_data, initial_epoch=initial_epoch, epochs=epochs, **fit_args)
+            if initial_epoch < epochs and not interrupt.requested and not working.stop_training:
+                history = fit(initial_epoch, 0, epochs)
     finally:
+        train_data.start_step = 0
         if cpu_xla:
-            model.jit_compile = False  # inference: Keras' own CPU choice, no per-image-size recompiles
+            working.jit_compile = False  # inference: Keras' own CPU choice, no per-image-size recompiles
+        if working is not model:
+            model.set_weights(working.get_weights())
 
     stop_on_nan.raise_if_failed()
     if interrupt.requested:
         if checkpoints_path is not None:
-            interrupt.save(model, checkpoints_path)
+            interrupt.save(working, write_path)
         raise KeyboardInterrupt(
             "training interrupted"
             + (f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}" if checkpoints_path else "")
         )
     if checkpoints_path is not None:
-        ckpt.clear_interrupted(checkpoints_path)
-        ckpt.atomic_write(final_model_path(checkpoints_path), model.save)
+        ckpt.clear_interrupted(write_path)
+        ckpt.atomic_write(final_model_path(write_path), working.save)
+    if write_path != checkpoints_path:
+        distribute_engine.remove_scratch(write_path)
     return history
 
 

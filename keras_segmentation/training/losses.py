@@ -100,7 +100,7 @@ class SegmentationLoss(keras.losses.Loss):
         valid = ops.cast(valid, "float32")
         # Masked-out pixels get an all-zero one-hot row: they drop out of every sum.
         onehot = ops.one_hot(ops.where(valid > 0, labels, 0), n_classes, dtype="float32") * valid[:, None]
-        return self.compute(probs, onehot, valid)
+        return per_replica(self.compute(probs, onehot, valid))
 
     def compute(self, probs, onehot, valid):
         """The loss from ``probs`` (N, C), one-hot targets (N, C) and the pixel mask (N,)."""
@@ -129,6 +129,21 @@ class SegmentationLoss(keras.losses.Loss):
         config = super().get_config()
         config.update(class_weights=self.class_weights, ignore_index=self.ignore_index, epsilon=self.epsilon)
         return config
+
+
+def per_replica(loss):
+    """A replica's share of a scalar ``loss`` under ``tf.distribute`` (divided by the replicas in sync).
+
+    Keras scales losses it reduces itself, but not a scalar a loss returns already
+    reduced, as these do: without this, replicas' gradients would add up to
+    ``replicas`` times the single-device gradient. Other backends: unchanged.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)

@@ -10,15 +10,14 @@ from datafiles import save, truncate
 
 from keras_segmentation.data.images import (
     IMAGENET_MEAN_BGR,
-    band_last,
     decode_mask,
     normalize_image,
     read_image,
     read_image_for_model,
-    read_image_size,
     read_mask,
     resize_image,
 )
+from keras_segmentation.data.rasters import band_last, read_image_size
 from keras_segmentation.data.verify import verify_dataset
 from keras_segmentation.errors import (
     ChannelMismatchError,

@@ -2,7 +2,7 @@
 
 SPEC: images, masks, out (an .npz of the final weights), checkpoints_path, epochs,
 batch_size, distribute ("multi_worker", "mirrored" or null), resume, die_at_epoch
-(this worker exits abruptly when that epoch begins), threads.
+(this worker exits abruptly when that epoch begins), threads, workers (reader threads).
 """
 
 import json
@@ -52,7 +52,7 @@ def main(spec):
         model, spec["images"], spec["masks"], epochs=spec["epochs"], batch_size=spec["batch_size"], seed=3,
         optimizer_name="sgd", learning_rate=0.1, jit_compile=False, verbose=0, distribute=strategy,
         checkpoints_path=spec.get("checkpoints_path"), auto_resume_checkpoint=spec.get("resume", False),
-        callbacks=callbacks, steps_per_epoch=spec.get("steps_per_epoch"),
+        callbacks=callbacks, steps_per_epoch=spec.get("steps_per_epoch"), workers=spec.get("workers"),
     )
     epochs_run = len(history.history["loss"]) if history is not None else 0
     np.savez(spec["out"], *model.get_weights(), epochs_run=epochs_run)

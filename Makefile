@@ -24,6 +24,7 @@ demo: $(VENV)/.installed-base-$(DEPS_ID)
 	$(BIN)/python -m keras_segmentation demo --out_dir demo_output
 
 test: $(VENV)/.installed-test-$(DEPS_ID)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test-$(DEPS_ID)

@@ -31,8 +31,9 @@ SIZE = (192, 256)
 
 def worker(spec):
     """One training process: time the steps, then (multi-worker) the gradient all-reduce."""
-    import keras_segmentation  # noqa: F401 - before TensorFlow
     import tensorflow as tf
+
+    import keras_segmentation  # noqa: F401 - before TensorFlow
 
     tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(spec["threads"])
@@ -105,7 +106,7 @@ def run_case(name, args, folder):
         threads, batch = (2, 4) if name == "one-2t" else (1, 2)
         spec = dict(common, threads=threads, batch_size=batch, distributed=False, out=os.path.join(folder, f"{name}.json"))
         processes = [(spec, subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(spec)], env=env))]
-    for spec, process in processes:
+    for _, process in processes:
         if process.wait(timeout=1800) != 0:
             raise SystemExit(f"{name}: a process failed")
     with open(processes[0][0]["out"]) as handle:

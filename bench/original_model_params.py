@@ -118,6 +118,7 @@ def main(argv=None):
     names = args.names or list(DEFAULT_SIZES)
     records = count(names, args.n_classes)
     import keras
+
     import keras_segmentation
 
     result = {

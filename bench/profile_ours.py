@@ -176,8 +176,8 @@ def p_cprofile(args):
     import cProfile
     import pstats
 
-    from keras_segmentation.training import checkpoints
     from keras_segmentation.predict import evaluate, predict_multiple
+    from keras_segmentation.training import checkpoints
 
     model = build("unet_mini")
     prefix = os.path.join(args.tmp, "ckpt", "unet_mini")
@@ -215,7 +215,7 @@ def p_verify(args):
         cv2.imread(mask, cv2.IMREAD_UNCHANGED)
     bare = time.perf_counter() - start
     start = time.perf_counter()
-    for image, mask in everything:
+    for _image, mask in everything:
         cv2.imread(mask, cv2.IMREAD_UNCHANGED)
     masks_only = time.perf_counter() - start
     start = time.perf_counter()

@@ -96,7 +96,7 @@ def target_rows(results):
         if key == "W5_cli_help":
             seconds = s["ours"]["median"] if s.get("ours") else None
             rows.append(("W5 `--help` wall time < 1 s", _fmt(seconds), "< 1 s", None if seconds is None else seconds < HELP_SECONDS_TARGET))
-    for key, w in results["workloads"].items():
+    for w in results["workloads"].values():
         ratio = w["summary"].get("rss_ratio")
         value = ratio["median"] if ratio else None
         rows.append((f"peak RSS ours ≤ original: {key} (ours/original)", "–" if value is None else f"{value:.3f}", "≤ 1.000",
@@ -224,7 +224,7 @@ def _results_section(results):
     out = ["## Results", ""]
     out.append("| workload | ours | original | speed-up (ours vs original) | per pair | CPU-time speed-up | peak RSS MiB ours / original |")
     out.append("|---|---|---|---|---|---|---|")
-    for key, w in results["workloads"].items():
+    for w in results["workloads"].values():
         s = w["summary"]
         unit = w["unit"]
         pairs = ", ".join(_fmt(x) for x in s["speedup_pairs"])
@@ -243,7 +243,7 @@ def _results_section(results):
         out.append("")
         out.append("| workload | FLOPs / training image | ours GFLOP/s (share of peak) | original GFLOP/s (share of peak) |")
         out.append("|---|---|---|---|")
-        for key, w in train:
+        for _key, w in train:
             s, f = w["summary"], w.get("train_flops_per_image")
             if not f:
                 out.append(f"| {w['title']} | not counted | | |")

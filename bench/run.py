@@ -122,7 +122,9 @@ class Runner:
         launcher = [TIME_BIN, "-f", "%M", "-o", rss_path] if TIME_BIN else []
         with open(out_path, "wb") as out:
             start = time.perf_counter()
-            proc = subprocess.Popen(launcher + argv, cwd=self.workdir, env=self.env(lib), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                launcher + argv, cwd=self.workdir, env=self.env(lib), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
             try:
                 _, status, usage = _wait4(proc, timeout)
             except TimeoutError:
@@ -260,7 +262,7 @@ def machine_description():
             if line.startswith("model name"):
                 info["cpu_model"] = line.split(":", 1)[1].strip()
                 break
-        flags = next((l.split(":", 1)[1].split() for l in text.splitlines() if l.startswith("flags")), [])
+        flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
         info["simd"] = sorted(f for f in flags if f.startswith(("avx", "fma", "amx")) or f in ("sse4_2",))
     except OSError:
         pass
@@ -363,14 +365,20 @@ def run(args, argv_used=()):
         "settings": {
             "reps": reps, "warmup_reps": warmup_reps, "threads": args.threads, "n_classes": N_CLASSES,
             "onednn": args.onednn,
-            "batch_size": 2, "optimizer": "adam", "camvid": camvid, **{k: settings[k] for k in ("train", "predict_limit", "startup_reps", "matmul")},
+            "batch_size": 2, "optimizer": "adam", "camvid": camvid,
+            **{k: settings[k] for k in ("train", "predict_limit", "startup_reps", "matmul")},
             "predict_batch_size_ours": PREDICT_BATCH_SIZE_OURS,
         },
         "machine": machine_description(),
         "load_average_start": load_average(),
         "versions": {
-            "ours": package_versions(ours_python, workdir, ["keras-segmentation", "keras", "tensorflow", "numpy", "opencv-python-headless", "jax", "scikit-learn"]),
-            "original": package_versions(original_python, workdir, ["keras-segmentation", "keras", "tensorflow-cpu", "numpy", "opencv-python-headless"]),
+            "ours": package_versions(
+                ours_python, workdir,
+                ["keras-segmentation", "keras", "tensorflow", "numpy", "opencv-python-headless", "jax", "scikit-learn"],
+            ),
+            "original": package_versions(
+                original_python, workdir, ["keras-segmentation", "keras", "tensorflow-cpu", "numpy", "opencv-python-headless"]
+            ),
         },
         "workloads": {},
     }
@@ -562,7 +570,7 @@ def _stats(values):
 def summarise(results):
     """Add medians, min-max and pair-by-pair ratios (ours/original, as speed-ups) to every workload."""
     peak = results.get("peak_gflops")
-    for key, w in results["workloads"].items():
+    for w in results["workloads"].values():
         metric, higher = w["metric"], w["higher_is_better"]
         pairs = list(zip(w["ours"], w["original"]))
         speedups = []
@@ -636,7 +644,9 @@ def main(argv=None):
         help="CamVid folder (default: $KERAS_SEGMENTATION_CAMVID or ../shared/datasets/camvid from the repo root)",
     )
     parser.add_argument("--only", help="comma-separated subset of W1,W2,W3,W4,W5")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="TF intra- and inter-op threads (both libraries)")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="TF intra- and inter-op threads (both libraries)"
+    )
     parser.add_argument("--reps", type=int, help="measured repetitions (default: 3 full, 2 quick)")
     parser.add_argument("--warmup-reps", type=int, help="discarded warm-up pairs before the measured ones")
     parser.add_argument("--predict-limit", type=int, help="images for W2/W3 (default: all 101 full, 10 quick)")

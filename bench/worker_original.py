@@ -121,6 +121,7 @@ def w_make_weights(spec):
 def w_train(spec):
     tf, threads = _setup_tf(spec)
     import keras
+
     from keras_segmentation.data_utils.data_loader import image_segmentation_generator
 
     model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])

@@ -21,8 +21,9 @@ import _common  # noqa: E402  (bench/ is sys.path[0])
 
 def _setup_tf(spec):
     # Imported first, as a user's program would: the package sets its TensorFlow defaults (oneDNN).
-    import keras_segmentation  # noqa: F401
     import tensorflow as tf
+
+    import keras_segmentation  # noqa: F401
 
     threads = _common.pin_threads(tf, spec)
     if spec.get("seed") is not None:
@@ -107,6 +108,7 @@ def w_check_bugs(spec):
 def w_train(spec):
     tf, threads = _setup_tf(spec)
     import keras
+
     from keras_segmentation.train import train
 
     model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])

@@ -68,7 +68,9 @@ PRESETS = {
 
 
 def default_data_path():
-    return os.environ.get("KERAS_SEGMENTATION_CAMVID") or os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "camvid"))
+    return os.environ.get("KERAS_SEGMENTATION_CAMVID") or os.path.normpath(
+        os.path.join(REPO, "..", "shared", "datasets", "camvid")
+    )
 
 
 def class_names(data):
@@ -181,10 +183,10 @@ def main(argv=None):
     os.makedirs(work, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(results_path)), exist_ok=True)
 
-    import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
     import keras
     import numpy as np
 
+    import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
     from keras_segmentation.predict import evaluate, predict
     from keras_segmentation.train import train
 

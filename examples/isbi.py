@@ -41,7 +41,9 @@ N_TRAIN = 25
 
 
 def default_data_path():
-    return os.environ.get("KERAS_SEGMENTATION_ISBI") or os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "isbi_membrane"))
+    return os.environ.get("KERAS_SEGMENTATION_ISBI") or os.path.normpath(
+        os.path.join(REPO, "..", "shared", "datasets", "isbi_membrane")
+    )
 
 
 def make_split(data, work):
@@ -97,9 +99,9 @@ def main(argv=None):
     work = os.path.join(args.work, args.tag)
     split = make_split(args.data, work)
 
-    import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
     import keras
 
+    import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
     from keras_segmentation.metrics import format_scores
     from keras_segmentation.models.unet import unet_mini
     from keras_segmentation.predict import evaluate

@@ -75,7 +75,7 @@ def check_backend(environ=None):
         Traceback (most recent call last):
         ...
         keras_segmentation.errors.BackendError: KERAS_BACKEND=theano is not a Keras backend; use one of tensorflow, jax, torch, numpy, openvino
-    """
+    """  # noqa: E501 (doctest output: the exception message must stay on one line)
     name, source = configured_backend(environ)
     known = name in BACKENDS
     package = BACKENDS[name][0] if known else None

@@ -70,9 +70,9 @@ def run_demo(out_dir="demo_output", *, seed=0, n_train=200, n_test=50, height=12
 def _train_evaluate_predict(dataset, model_name, height, width, epochs, seed, checkpoints_path, predictions_dir, say):
     import keras
 
-    from .models import registry
     from .evaluation.evaluate import evaluate
     from .inference.predict import predict_multiple
+    from .models import registry
 
     keras.utils.set_random_seed(seed)
     model = registry.model_from_name[model_name](

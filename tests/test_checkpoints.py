@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from keras_segmentation import atomic
-from keras_segmentation.models import saving
-from keras_segmentation.training import checkpoints as ckpt
 from keras_segmentation.errors import CheckpointError
+from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
+from keras_segmentation.training import checkpoints as ckpt
 
 
 def tiny_model():

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_segmentation.training.class_weights import class_pixel_counts, compute_class_weights
 from keras_segmentation.errors import DataLoaderError, MaskValueError, ModelConfigError
+from keras_segmentation.training.class_weights import class_pixel_counts, compute_class_weights
 
 #: SegNet's median-frequency weights for CamVid classes 0-10 (SegNet-Tutorial prototxt).
 SEGNET_WEIGHTS = np.array([0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826, 9.6446, 1.8418, 0.6823, 6.2478, 7.3614])

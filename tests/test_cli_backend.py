@@ -93,3 +93,15 @@ def test_default_is_tensorflow_and_its_absence_says_so(tmp_path, monkeypatch):
 def test_an_unreadable_keras_json_is_ignored_as_keras_does(tmp_path):
     (tmp_path / "keras.json").write_text("{not json")
     assert configured_backend({"KERAS_HOME": str(tmp_path)}) == ("tensorflow", None)
+
+
+def test_importing_the_models_with_a_missing_backend_raises_a_one_line_backend_error():
+    code = "from keras_segmentation.models.unet import vgg_unet"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, KERAS_BACKEND="theano"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "keras_segmentation.errors.BackendError: KERAS_BACKEND=theano is not a Keras backend; "
+        "use one of tensorflow, jax, torch, numpy, openvino"
+    )
+    assert "site-packages/keras" not in done.stderr  # stopped before Keras started importing

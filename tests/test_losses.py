@@ -112,15 +112,15 @@ def ref_lovasz(labels, probs, weights=None, ignore=None):
 
 
 CASES = {
-    "ce": (lambda **kw: CrossEntropyLoss(**kw), lambda l, p, **kw: ref_cross_entropy(l, p, **kw)),
-    "focal": (lambda **kw: FocalLoss(gamma=2.0, **kw), lambda l, p, **kw: ref_cross_entropy(l, p, gamma=2.0, **kw)),
-    "dice": (lambda **kw: DiceLoss(**kw), lambda l, p, **kw: ref_dice(l, p, **kw)),
-    "jaccard": (lambda **kw: JaccardLoss(**kw), lambda l, p, **kw: ref_jaccard(l, p, **kw)),
+    "ce": (lambda **kw: CrossEntropyLoss(**kw), lambda labels, p, **kw: ref_cross_entropy(labels, p, **kw)),
+    "focal": (lambda **kw: FocalLoss(gamma=2.0, **kw), lambda labels, p, **kw: ref_cross_entropy(labels, p, gamma=2.0, **kw)),
+    "dice": (lambda **kw: DiceLoss(**kw), lambda labels, p, **kw: ref_dice(labels, p, **kw)),
+    "jaccard": (lambda **kw: JaccardLoss(**kw), lambda labels, p, **kw: ref_jaccard(labels, p, **kw)),
     "tversky": (
         lambda **kw: TverskyLoss(alpha=0.3, beta=0.7, **kw),
-        lambda l, p, **kw: ref_tversky(l, p, 0.3, 0.7, **kw),
+        lambda labels, p, **kw: ref_tversky(labels, p, 0.3, 0.7, **kw),
     ),
-    "lovasz": (lambda **kw: LovaszSoftmaxLoss(**kw), lambda l, p, **kw: ref_lovasz(l, p, **kw)),
+    "lovasz": (lambda **kw: LovaszSoftmaxLoss(**kw), lambda labels, p, **kw: ref_lovasz(labels, p, **kw)),
 }
 
 

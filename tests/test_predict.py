@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from keras_segmentation.errors import ModelConfigError
-from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.inference.upscale import upscale_probabilities
+from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.predict import evaluate, predict, predict_multiple
 
 

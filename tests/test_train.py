@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_segmentation.models import saving
 from keras_segmentation.errors import DataLoaderError, ModelConfigError, TrainingError
+from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.train import train
 

@@ -12,9 +12,9 @@ Example:
 
 import os
 import random
-from collections import Counter
 import sys
 import warnings
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2

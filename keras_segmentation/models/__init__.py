@@ -18,11 +18,15 @@ Example:
     22
 """
 
-from .encoders import build_encoder_model, list_encoders, register_encoder
-from .flops import count_flops
-from .layers import AdaptiveAveragePooling2D, ResizeLike
-from .model_utils import get_segmentation_model, transfer_weights
-from .registry import (
+from ..backend import check_backend
+
+check_backend()  # a missing backend package: one line here, not Keras' import traceback
+
+from .encoders import build_encoder_model, list_encoders, register_encoder  # noqa: E402
+from .flops import count_flops  # noqa: E402
+from .layers import AdaptiveAveragePooling2D, ResizeLike  # noqa: E402
+from .model_utils import get_segmentation_model, transfer_weights  # noqa: E402
+from .registry import (  # noqa: E402
     LEGACY_MODELS,
     build_model,
     count_model,
@@ -31,9 +35,9 @@ from .registry import (
     rebuild_model,
     resolve_model,
 )
-from .saving import load_model, load_model_from_checkpoint
-from .segmentation_model import SegmentationModel
-from .weights import DEFAULT_ENCODER_WEIGHTS
+from .saving import load_model, load_model_from_checkpoint  # noqa: E402
+from .segmentation_model import SegmentationModel  # noqa: E402
+from .weights import DEFAULT_ENCODER_WEIGHTS  # noqa: E402
 
 __all__ = [
     "SegmentationModel",

@@ -16,8 +16,8 @@ Example:
 import functools
 
 from .basic_models import vanilla_encoder
-from .legacy import build_legacy, legacy_constructor, legacy_encoder_name
 from .decoders.fcn import crop, legacy_fcn_decoder
+from .legacy import build_legacy, legacy_constructor, legacy_encoder_name
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder
 from .vgg16 import get_vgg_encoder

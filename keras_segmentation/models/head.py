@@ -10,7 +10,7 @@ Example:
 """
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 from keras import layers
 
@@ -38,9 +38,9 @@ class DecoderOutput:
     x: Any
     logits: bool = False
     kernel_size: int = 3
-    classifier_name: Optional[str] = None
+    classifier_name: str | None = None
     upsample: int = 1
-    crop_margin: Optional[int] = None
+    crop_margin: int | None = None
 
 
 def _center_crop(x, inputs, margin):

@@ -17,8 +17,8 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .legacy import build_legacy, legacy_constructor
 from .decoders.pspnet import caffe_pspnet_decoder, legacy_pspnet_decoder, pool_block
+from .legacy import build_legacy, legacy_constructor
 from .resnet50 import get_resnet50_encoder
 from .vgg16 import get_vgg_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS

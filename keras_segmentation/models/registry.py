@@ -11,7 +11,7 @@ Example:
 
 import dataclasses
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 

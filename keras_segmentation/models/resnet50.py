@@ -10,8 +10,8 @@ Example:
     [(32, 32), (16, 16), (8, 8), (4, 4), (2, 2)]
 """
 
-from .legacy import legacy_encoder
 from .encoders.legacy import conv_block, identity_block, one_side_pad
+from .legacy import legacy_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 __all__ = ["get_resnet50_encoder", "identity_block", "conv_block", "one_side_pad", "pretrained_url"]

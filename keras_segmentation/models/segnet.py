@@ -13,8 +13,8 @@ Example:
 
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
-from .legacy import build_legacy, legacy_constructor
 from .decoders.segnet import legacy_segnet_decoder
+from .legacy import build_legacy, legacy_constructor
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder
 from .vgg16 import get_vgg_encoder

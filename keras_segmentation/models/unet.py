@@ -22,10 +22,10 @@ from keras import layers
 from ..errors import ModelConfigError
 from .basic_models import vanilla_encoder
 from .compose import check_channels, check_n_classes
-from .legacy import build_legacy, legacy_constructor
 from .decoders.unet import legacy_unet_decoder
 from .encoders import check_input_size
 from .head import segmentation_head
+from .legacy import build_legacy, legacy_constructor
 from .mobilenet import get_mobilenet_encoder
 from .resnet50 import get_resnet50_encoder
 from .segmentation_model import SegmentationModel

@@ -156,7 +156,9 @@ def read_legacy_h5(path):
         for raw in group.attrs["layer_names"]:
             name = raw.decode("utf8") if isinstance(raw, bytes) else str(raw)
             layer_group = group[name]
-            weight_names = [w.decode("utf8") if isinstance(w, bytes) else str(w) for w in layer_group.attrs.get("weight_names", [])]
+            weight_names = [
+                w.decode("utf8") if isinstance(w, bytes) else str(w) for w in layer_group.attrs.get("weight_names", [])
+            ]
             arrays = [np.asarray(layer_group[w]) for w in weight_names]
             if arrays:
                 entries.append((name, None, arrays))

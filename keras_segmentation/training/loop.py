@@ -163,7 +163,9 @@ def train(
             compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
                           epochs, True if cpu_xla else jit_compile)
         elif getattr(working, "optimizer", None) is None:
-            raise ModelConfigError("optimizer_name=None means the model is already compiled, but it is not: call model.compile first")
+            raise ModelConfigError(
+                "optimizer_name=None means the model is already compiled, but it is not: call model.compile first"
+            )
 
         if load_weights is not None:
             load_weights_file(working, load_weights)

@@ -342,7 +342,7 @@ class CombinedLoss(keras.losses.Loss):
 
     def __init__(self, losses, weights=None, name="combined_loss", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.losses = [keras.saving.deserialize_keras_object(l) if isinstance(l, dict) else l for l in losses]
+        self.losses = [keras.saving.deserialize_keras_object(loss) if isinstance(loss, dict) else loss for loss in losses]
         if not self.losses:
             raise ModelConfigError("CombinedLoss needs at least one loss")
         self.weights = [1.0] * len(self.losses) if weights is None else [float(w) for w in weights]
@@ -355,7 +355,7 @@ class CombinedLoss(keras.losses.Loss):
     def get_config(self):
         return {
             **super().get_config(),
-            "losses": [keras.saving.serialize_keras_object(l) for l in self.losses],
+            "losses": [keras.saving.serialize_keras_object(loss) for loss in self.losses],
             "weights": self.weights,
         }
 

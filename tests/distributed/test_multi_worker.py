@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import write_tiny_dataset
 
 WORKER = pathlib.Path(__file__).with_name("worker.py")

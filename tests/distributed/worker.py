@@ -25,8 +25,9 @@ def tiny_model():
 
 
 def main(spec):
-    import keras_segmentation  # noqa: F401 - before TensorFlow, as a user's program does
     import tensorflow as tf
+
+    import keras_segmentation  # noqa: F401 - before TensorFlow, as a user's program does
 
     tf.config.threading.set_intra_op_parallelism_threads(spec.get("threads", 1))
     tf.config.threading.set_inter_op_parallelism_threads(spec.get("threads", 1))

@@ -8,7 +8,7 @@ mark). The same tests run on TensorFlow, JAX and PyTorch (``KERAS_BACKEND``).
 """
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -32,7 +32,7 @@ class ModelCase:
     slow: bool = False
     rebuildable: bool = True
     learning_rate: float = 1e-3
-    expected: Optional[dict] = None
+    expected: dict | None = None
 
     def __repr__(self):
         return self.id

@@ -17,7 +17,9 @@ def test_dynamic_bilinear_resize_matches_keras(size):
     x = np.random.default_rng(0).random((2, 7, 9, 3)).astype("float32")
     expected = ops.convert_to_numpy(ops.image.resize(x, size, interpolation="bilinear"))
     # sizes given as tensors take the matrix path used inside graphs with unknown sizes
-    got = ops.convert_to_numpy(resize_images(ops.convert_to_tensor(x), ops.convert_to_tensor(size[0]), ops.convert_to_tensor(size[1])))
+    got = ops.convert_to_numpy(
+        resize_images(ops.convert_to_tensor(x), ops.convert_to_tensor(size[0]), ops.convert_to_tensor(size[1]))
+    )
     np.testing.assert_allclose(got, expected, atol=1e-5)
     nearest = ops.convert_to_numpy(ops.image.resize(x, size, interpolation="nearest"))
     got = ops.convert_to_numpy(

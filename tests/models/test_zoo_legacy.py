@@ -9,8 +9,7 @@ import pytest
 from model_tester import BaseModelTester, ModelCase, cached_model, predict
 
 from keras_segmentation.errors import InputSizeError, ModelConfigError
-from keras_segmentation.models import LEGACY_MODELS, list_models, model_from_name
-from keras_segmentation.models import fcn, pspnet, segnet, unet
+from keras_segmentation.models import LEGACY_MODELS, fcn, list_models, model_from_name, pspnet, segnet, unet
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ORIGINAL_COUNTS = REPO / "bench" / "original_model_params.json"
@@ -79,7 +78,9 @@ def test_signature_and_default_size_match_the_original(name):
     assert "channels" in params and params["channels"].default == 3
     height, width = LEGACY_MODELS[name].default_size
     assert (params["input_height"].default, params["input_width"].default) == (height, width)
-    if name in ("unet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "segnet", "vgg_segnet", "resnet50_segnet", "mobilenet_segnet"):
+    if name in (
+        "unet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "segnet", "vgg_segnet", "resnet50_segnet", "mobilenet_segnet"
+    ):
         assert names[:5] == ["n_classes", "input_height", "input_width", "encoder_level", "channels"]
         assert params["encoder_level"].default == 3
     elif name in ("fcn_8", "fcn_32"):

@@ -103,7 +103,9 @@ def test_model_constructors_take_a_weights_file(tmp_path):
     reference = _randomize(build_encoder_model("mobilenet", 64, 64))
     path = save_legacy_h5(reference, tmp_path / "mobilenet.h5")
     model = unet.mobilenet_unet(3, 64, 64, channels=1, encoder_weights=path)
-    np.testing.assert_array_equal(model.get_layer("conv_pw_5").get_weights()[0], reference.get_layer("conv_pw_5").get_weights()[0])
+    np.testing.assert_array_equal(
+        model.get_layer("conv_pw_5").get_weights()[0], reference.get_layer("conv_pw_5").get_weights()[0]
+    )
     modern = build_model("unet", "mobilenet", 3, 64, 64, channels=4, encoder_weights=path)
     np.testing.assert_allclose(
         modern.get_layer("conv1").get_weights()[0],
@@ -115,7 +117,9 @@ def test_model_constructors_take_a_weights_file(tmp_path):
 def test_imagenet_weights_come_through_keras_applications(tmp_path, fake_download):
     # stand-in for mobilenet_v3_small_..._no_top.h5: a random MobileNetV3Small saved the way Keras ships it
     reference = _randomize(
-        keras.applications.MobileNetV3Small(include_top=False, weights=None, input_shape=(224, 224, 3), include_preprocessing=False)
+        keras.applications.MobileNetV3Small(
+            include_top=False, weights=None, input_shape=(224, 224, 3), include_preprocessing=False
+        )
     )
     fake_download(save_legacy_h5(reference, tmp_path / "mobilenet_v3_small.h5"))
     model = build_model("unet", "mobilenetv3small", 3, 64, 64, channels=4, encoder_weights="imagenet")
@@ -151,7 +155,11 @@ def test_efficientnet_imagenet_graph_is_reproduced(tmp_path, fake_download):
     for layer in reference.layers:
         if isinstance(layer, keras.layers.Normalization):
             layer.set_weights(
-                [np.array([0.485, 0.456, 0.406], "float32"), np.array([0.229, 0.224, 0.225], "float32") ** 2, layer.get_weights()[2]]
+                [
+                    np.array([0.485, 0.456, 0.406], "float32"),
+                    np.array([0.229, 0.224, 0.225], "float32") ** 2,
+                    layer.get_weights()[2],
+                ]
             )
     fake_download(save_legacy_h5(reference, tmp_path / "efficientnetb0.h5"))
     keras_model = keras.applications.EfficientNetB0(include_top=False, weights="imagenet", input_shape=(64, 64, 3))
@@ -233,7 +241,9 @@ def test_release_loader_downloads_or_reads_a_local_file(tmp_path, monkeypatch):
     source = unet_module.unet_mini(4, 32, 32)
     _randomize(source)
     path = save_legacy_h5(source, tmp_path / "tiny_release.h5")
-    monkeypatch.setitem(pretrained.PSPNET_RELEASES, "tiny", ("unet_mini", 4, (32, 32), "https://example.invalid/tiny.h5", "tiny.h5"))
+    monkeypatch.setitem(
+        pretrained.PSPNET_RELEASES, "tiny", ("unet_mini", 4, (32, 32), "https://example.invalid/tiny.h5", "tiny.h5")
+    )
 
     model = pretrained.load_release("tiny", path)
     for layer, ref in zip(model.layers, source.layers):

@@ -13,12 +13,11 @@ import pytest
 from badfiles import good_dataset, tiny_model, write_checkpoint
 
 import keras_segmentation
-from keras_segmentation.models import saving
-from keras_segmentation.training import checkpoints as ckpt
 from keras_segmentation.errors import CheckpointError, CheckpointWriteError, SegmentationError
-from keras_segmentation.models import load_model
+from keras_segmentation.models import load_model, saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.train import train
+from keras_segmentation.training import checkpoints as ckpt
 
 
 # -------------------------------------------------------------- safe loading

@@ -25,8 +25,8 @@ from badfiles import (
     write_checkpoint,
 )
 
-from keras_segmentation.models import saving
 from keras_segmentation import errors
+from keras_segmentation.models import saving
 
 TRAIN = ["train", "--model_name", "unet_mini", "--n_classes", N_CLASSES, "--input_height", 32, "--input_width", 32,
          "--epochs", 1, "--workers", 1]

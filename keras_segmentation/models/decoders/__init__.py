@@ -12,7 +12,7 @@ Example:
 """
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from .deeplabv3plus import deeplabv3plus_decoder
 from .fcn import fcn_decoder

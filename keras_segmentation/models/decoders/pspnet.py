@@ -27,9 +27,9 @@ Example:
 
 from keras import layers
 
+from ..encoders.legacy import caffe_bn
 from ..head import DecoderOutput
 from ..layers import AdaptiveAveragePooling2D, resize_like
-from ..encoders.legacy import caffe_bn
 from .blocks import conv_bn_relu
 
 BINS = (1, 2, 3, 6)

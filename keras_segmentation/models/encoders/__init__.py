@@ -22,7 +22,7 @@ Example:
 
 import dataclasses
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import keras
 
@@ -73,9 +73,9 @@ class EncoderSpec:
     strides: tuple = (2, 4, 8, 16, 32)
     min_size: int = 32
     divisor: int = 1
-    imagenet: Optional[Callable] = None
-    reference: Optional[Callable] = None
-    name_map: Optional[Callable] = None
+    imagenet: Callable | None = None
+    reference: Callable | None = None
+    name_map: Callable | None = None
     description: str = ""
 
     @property
@@ -131,7 +131,7 @@ def check_input_size(height, width, *, divisor=1, min_size=1, what="this model",
         Traceback (most recent call last):
         ...
         keras_segmentation.errors.InputSizeError: vgg_unet: input_width=600 must be a multiple of 32; the nearest valid values are 576 and 608
-    """
+    """  # noqa: E501 (doctest output: the exception message must stay on one line)
     for arg, value in (("input_height", height), ("input_width", width)):
         if value is None:
             if not allow_none:

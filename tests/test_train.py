@@ -217,6 +217,12 @@ def test_bad_arguments_raise_specific_errors(tiny_dataset, tmp_path):
         train("no_net", *tiny_dataset, n_classes=3)
     with pytest.raises(ModelConfigError, match="class_weights has 2 values"):
         train(small_net(), *tiny_dataset, class_weights=[1, 2], epochs=1, verbose=0)
+    with pytest.raises(ModelConfigError, match=r"class_weights: class 3 is not in 0\.\.2"):
+        train(small_net(), *tiny_dataset, class_weights={3: 2.0}, epochs=1, verbose=0)
+    with pytest.raises(ModelConfigError, match="val_images is given without val_annotations"):
+        train(small_net(), *tiny_dataset, val_images=tiny_dataset[0], epochs=1)
+    with pytest.raises(ModelConfigError, match="pass optimizer_name"):
+        train(small_net(), *tiny_dataset, optimizer_name=None, distribute="mirrored", epochs=1)
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(DataLoaderError, match="empty"):
@@ -229,3 +235,22 @@ def test_class_weights_ignore_index_and_losses_train(tiny_dataset):
                     ignore_index=0, learning_rate=1e-2, lr_schedule="cosine", verbose=0, seed=0)
     losses = history.history["loss"]
     assert all(np.isfinite(losses))
+
+
+def test_an_interrupted_checkpoint_after_the_last_batch_resumes_at_the_next_epoch(tmp_path, tiny_dataset):
+    """Ctrl-C after an epoch's last batch leaves no epoch checkpoint, only a complete interrupted one."""
+    from keras_segmentation.training import checkpoints as ckpt
+
+    prefix = tmp_path / "run"
+    model = run_training(tiny_dataset, prefix, epochs=1)
+    ckpt.save_interrupted(model, prefix, epoch=1, step=3)  # 6 pairs, batch 2: all 3 batches of epoch 2 done
+    history_epochs = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            history_epochs.append(epoch)
+
+    run_training(tiny_dataset, prefix, epochs=3, resume=True, callbacks=[Record()])
+    assert history_epochs == [2]
+    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1, 3]
+    assert saving.read_interrupted(prefix) is None

@@ -195,8 +195,9 @@ def filtered_stderr(level):
     os.dup2(process.stdin.fileno(), 2)
     python_stderr = sys.stderr
     if _writes_to_fd(python_stderr, 2):  # Python's own writes skip the filter
+        # Its own descriptor: a logging handler made meanwhile keeps this stream after the block ends.
         sys.stderr = io.TextIOWrapper(
-            io.FileIO(real_stderr, "w", closefd=False),
+            io.FileIO(os.dup(real_stderr), "w", closefd=True),
             encoding=python_stderr.encoding,
             errors=python_stderr.errors,
             line_buffering=True,

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import PairingError, SizeMismatchError
 from .augmentation import derive_seed
-from .images import READ_COLOR, check_mask_values, normalize_image, read_image_for_model, read_mask
+from .images import READ_COLOR, check_mask_values, normalize_image, read_image, read_image_for_model, read_mask
+from .pairing import get_pairs_from_paths
 
 
 class SegmentationDataset(keras.utils.PyDataset):
@@ -195,6 +196,55 @@ class SegmentationDataset(keras.utils.PyDataset):
         if not self.shuffle:
             return np.arange(n)
         return np.random.default_rng([self.seed, epoch_pass]).permutation(n)
+
+
+def image_segmentation_generator(
+    images_path,
+    segs_path,
+    batch_size,
+    n_classes,
+    input_height,
+    input_width,
+    output_height,
+    output_width,
+    do_augment=False,
+    augmentation_name="aug_all",
+    custom_augmentation=None,
+    other_inputs_paths=None,
+    preprocessing=None,
+    read_image_type=READ_COLOR,
+    ignore_segs=False,
+    *,
+    seed=0,
+):
+    """The original's endless batch generator: yields ``(images, one-hot labels)``, or images with ``ignore_segs``.
+
+    Images are ``(B, input_height, input_width, C)`` float32 ("sub_mean"); labels are
+    one-hot ``(B, output_height, output_width, n_classes)`` float32, the shape the
+    library's models output (the original flattened them for its reshaped models).
+    The pairs are reshuffled every pass (the original reused one order) from ``seed``.
+    Mask values outside ``[0, n_classes)`` raise a :class:`~keras_segmentation.errors.MaskValueError`
+    naming the file (the original silently trained them as "no class").
+
+    Example:
+        >>> batches = image_segmentation_generator("imgs/", "masks/", 2, 12, 320, 480, 160, 240)
+        >>> x, y = next(batches)                # (2, 320, 480, 3), (2, 160, 240, 12)
+    """
+    from .augmentation import get_augmenter
+
+    augmenter = get_augmenter(augmentation_name, custom_augmentation) if do_augment or custom_augmentation else None
+    pairs = get_pairs_from_paths(images_path, segs_path, other_inputs_paths=other_inputs_paths)
+    channels = read_image(pairs[0][0], read_image_type).shape[-1]
+    dataset = SegmentationDataset(
+        pairs, batch_size, n_classes, (input_height, input_width), (output_height, output_width),
+        augmenter=augmenter, seed=seed, steps=None, preprocessing=preprocessing, read_image_type=read_image_type,
+        workers=1, channels=[channels] * (1 + len(other_inputs_paths)) if other_inputs_paths else channels,
+    )
+    while True:
+        for index in range(len(dataset)):
+            images, labels = dataset[index]
+            yield images if ignore_segs else (images, np.eye(n_classes, dtype=np.float32)[labels])
+        dataset.on_epoch_end()
 
 
 def _default_workers():

@@ -333,7 +333,7 @@ class _PairChecker:
     def __call__(self, pair):
         result = _PairResult()
         image_path, mask_path = pair[0], pair[1]
-        result.mask_mode = _file_mode(mask_path)
+        result.mask_mode = describe_file(mask_path)
         info = self._read(result, image_path, lambda: self._image_info(image_path))
         if info is not None:
             result.image_size, result.channels, result.dtype, result.image_mode = info
@@ -373,14 +373,14 @@ class _PairChecker:
         other formats are decoded. With ``decode_images=False`` only the header is read.
         """
         if not self.decode_images:
-            return _header_size(path), None, None, _file_mode(path)
+            return tuple(read_image_size(path)), None, None, describe_file(path)
         if is_png(path):
             png = inspect_png(path)
             as_read = _png_as_read(png, self.read_image_type)
             if as_read is not None:
                 return (png.height, png.width), as_read[0], as_read[1], png.mode
         image = read_image(path, self.read_image_type)
-        return image.shape[:2], image.shape[2], str(image.dtype), _file_mode(path)
+        return image.shape[:2], image.shape[2], str(image.dtype), describe_file(path)
 
     @staticmethod
     def _read(result, path, read):
@@ -412,16 +412,6 @@ def _png_as_read(png, read_image_type):
     if png.colour_type in (0, 2, 6):  # gray, RGB, RGBA: OpenCV keeps channels and depth
         return png.channels, "uint16" if png.bit_depth == 16 else "uint8"
     return None  # palette / gray+alpha: let OpenCV decide
-
-
-def _file_mode(path):
-    """The file's mode from its header (``RGB``, ``L``, ``P``, ``I;16``..., ``TIFF 6-band uint16``)."""
-    return describe_file(path)
-
-
-def _header_size(path):
-    """``(height, width)`` from the file header, without decoding the pixels."""
-    return tuple(read_image_size(path))
 
 
 def _wh(shape):

@@ -87,49 +87,11 @@ def get_segmentation_array(image_input, nClasses, width, height, no_reshape=Fals
     return labels if no_reshape else labels.reshape(height * width, nClasses)
 
 
-def image_segmentation_generator(
-    images_path,
-    segs_path,
-    batch_size,
-    n_classes,
-    input_height,
-    input_width,
-    output_height,
-    output_width,
-    do_augment=False,
-    augmentation_name="aug_all",
-    custom_augmentation=None,
-    other_inputs_paths=None,
-    preprocessing=None,
-    read_image_type=cv2.IMREAD_COLOR,
-    ignore_segs=False,
-    *,
-    seed=DATA_LOADER_SEED,
-):
-    """The original's endless batch generator: yields ``(images, one-hot labels)``, or images with ``ignore_segs``.
+def image_segmentation_generator(*args, **kwargs):
+    """The original's endless batch generator: :func:`keras_segmentation.data.loader.image_segmentation_generator`.
 
-    Images are ``(B, input_height, input_width, C)`` float32 ("sub_mean"); labels are
-    one-hot ``(B, output_height, output_width, n_classes)`` float32, the shape the
-    library's models output (the original flattened them for its reshaped models).
-    The pairs are reshuffled every pass (the original reused one order) from ``seed``.
-
-    Example:
-        >>> batches = image_segmentation_generator("imgs/", "masks/", 2, 12, 320, 480, 160, 240)
-        >>> x, y = next(batches)                # (2, 320, 480, 3), (2, 160, 240, 12)
+    Imported when called, so this module stays free of Keras (the original's names load fast).
     """
-    from ..data.augmentation import get_augmenter
-    from ..data.loader import SegmentationDataset
+    from ..data.loader import image_segmentation_generator as generator
 
-    augmenter = get_augmenter(augmentation_name, custom_augmentation) if do_augment or custom_augmentation else None
-    pairs = get_pairs_from_paths(images_path, segs_path, other_inputs_paths=other_inputs_paths)
-    channels = read_image(pairs[0][0], read_image_type).shape[-1]
-    dataset = SegmentationDataset(
-        pairs, batch_size, n_classes, (input_height, input_width), (output_height, output_width),
-        augmenter=augmenter, seed=seed, steps=None, preprocessing=preprocessing, read_image_type=read_image_type,
-        workers=1, channels=[channels] * (1 + len(other_inputs_paths)) if other_inputs_paths else channels,
-    )
-    while True:
-        for index in range(len(dataset)):
-            images, labels = dataset[index]
-            yield images if ignore_segs else (images, np.eye(n_classes, dtype=np.float32)[labels])
-        dataset.on_epoch_end()
+    return generator(*args, **kwargs)

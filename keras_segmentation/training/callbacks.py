@@ -5,13 +5,14 @@ Example:
 """
 
 import math
+import os
 import signal
 import threading
 
 import keras
 
 from ..errors import TrainingError
-from ..models.saving import find_latest_checkpoint
+from ..models.saving import find_latest_checkpoint, list_checkpoints
 from . import checkpoints as ckpt
 
 
@@ -20,19 +21,26 @@ class CheckpointsCallback(keras.callbacks.Callback):
 
     The original library's callback name; epochs are 1-based like Keras'
     ``ModelCheckpoint``. Nothing is saved for an epoch that ended with a
-    non-finite loss or was cut short by Ctrl-C.
+    non-finite loss or was cut short by Ctrl-C. ``keep_only_latest`` deletes the
+    previous epoch's file once the new one is written (scratch copies of
+    workers other than the chief).
     """
 
-    def __init__(self, checkpoints_path, interrupt=None):
+    def __init__(self, checkpoints_path, interrupt=None, keep_only_latest=False):
         super().__init__()
         self.checkpoints_path = checkpoints_path
         self.interrupt = interrupt
+        self.keep_only_latest = keep_only_latest
 
     def on_epoch_end(self, epoch, logs=None):
         if (self.interrupt is not None and self.interrupt.requested) or not _finite(logs):
             return
         ckpt.save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
         ckpt.clear_interrupted(self.checkpoints_path)
+        if self.keep_only_latest:
+            for done, path in list_checkpoints(self.checkpoints_path):
+                if done != epoch + 1:
+                    os.remove(path)
 
 
 class DatasetEpoch(keras.callbacks.Callback):

@@ -91,8 +91,10 @@ def save_interrupted(model, checkpoints_path, epoch, step):
         with open(temp, "w", encoding="utf-8") as handle:
             json.dump({"epoch": int(epoch), "step": int(step)}, handle)
 
-    atomic_write(progress_file, write)
+    if os.path.exists(progress_file):
+        os.remove(progress_file)  # an older step must never pair with these weights if writing them fails
     atomic_write(weights_file, lambda temp: save_training_weights(model, temp))
+    atomic_write(progress_file, write)
     return weights_file
 
 

@@ -97,6 +97,8 @@ def class_weight_vector(class_weights, pairs, n_classes, ignore_index, colour_ma
     if isinstance(class_weights, dict):
         weights = np.ones(n_classes, np.float32)
         for class_id, weight in class_weights.items():
+            if not 0 <= int(class_id) < n_classes:
+                raise ModelConfigError(f"class_weights: class {class_id} is not in 0..{n_classes - 1}")
             weights[int(class_id)] = weight
         return weights
     weights = np.asarray(class_weights, np.float32)

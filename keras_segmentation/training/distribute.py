@@ -17,8 +17,9 @@ so all workers take the same number of steps; each worker reads only its slice o
 it. An epoch covers every pair at least once (exactly once when the global batch
 divides the pair count). Each sample's augmentation seed depends on the seed, the
 epoch and its place in that order, so it is reproducible and the same whatever the
-number of workers. Validation pads with blank samples whose pixels are ignored,
-and the mean IoU is read off one confusion matrix summed over all replicas.
+number of workers. Validation pads with blank samples whose pixels carry the
+ignored label: the mean IoU, read off one confusion matrix summed over all
+replicas, leaves them out; the validation loss and accuracy count them.
 
 Checkpoints: only the chief (worker 0) writes, atomically; every worker resumes
 from the chief's files, which must be on a folder all workers see. On several
@@ -119,7 +120,11 @@ def resolve(distribute):
         return None
     engine = start_strategy(distribute) if isinstance(distribute, str) else distribute
     if isinstance(engine, KERAS_DISTRIBUTIONS):
-        return Replication(engine, replicas=len(engine.device_mesh.devices.flatten()))
+        import jax
+
+        # Data replicas (not devices: ModelParallel splits a replica over several); process 0 is the chief.
+        return Replication(engine, replicas=engine.num_model_replicas, worker=jax.process_index(),
+                           workers=jax.process_count())
     if not hasattr(engine, "num_replicas_in_sync"):
         raise ModelConfigError(
             f"distribute={distribute!r}: expected 'mirrored', 'multi_worker', a tf.distribute.Strategy "

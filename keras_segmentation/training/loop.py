@@ -114,8 +114,11 @@ def train(
     if class_names is not None:
         model.class_names = list(class_names)
 
-    validate = bool(val_images or val_annotations) if validate is None else validate
-    if validate and not (val_images and val_annotations):
+    if bool(val_images) != bool(val_annotations):
+        given, missing = ("val_images", "val_annotations") if val_images else ("val_annotations", "val_images")
+        raise ModelConfigError(f"{given} is given without {missing}: validation needs the images and their masks")
+    validate = bool(val_images) if validate is None else validate
+    if validate and not val_images:
         raise ModelConfigError("validate=True needs both val_images and val_annotations")
 
     resume_seed = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume_checkpoint else None
@@ -153,90 +156,97 @@ def train(
     if replication is not None:
         steps = steps_per_epoch or distribute_engine.steps_per_epoch(len(train_pairs), batch_size, replication)
 
-    cpu_xla = False
-    with distribute_engine.scope(replication):
-        if optimizer_name is not None:
-            weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
-            cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
-            # Under distribution, validation pads with blank samples of an ignored label.
-            ignored = n_classes if replication is not None and validate and ignore_index is None else ignore_index
-            compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
-                          epochs, True if cpu_xla else jit_compile)
-        elif getattr(working, "optimizer", None) is None:
-            raise ModelConfigError(
-                "optimizer_name=None means the model is already compiled, but it is not: call model.compile first"
-            )
-
-        if load_weights is not None:
-            load_weights_file(working, load_weights)
-
-        initial_epoch, resume_step = 0, 0
-        if checkpoints_path is not None:
-            if auto_resume_checkpoint:
-                initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
-            elif chief:
-                ckpt.warn_if_earlier_run(checkpoints_path)
-            ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
-
-    interrupt, stop_on_nan = Interrupt(train_data), StopOnNaN(checkpoints_path)
-    default_callbacks = [stop_on_nan, interrupt]
-    if checkpoints_path is not None:
-        default_callbacks.insert(0, CheckpointsCallback(write_path, interrupt))
-    if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
-        default_callbacks.append(keras.callbacks.LearningRateScheduler(lr_schedule))
-    user_callbacks = list(callbacks or [])
-    all_callbacks = [DatasetEpoch(train_data)]  # plumbing, not a default a user replaces
-    all_callbacks += user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
-
-    fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
-    if replication is not None and validate:
-        val_steps = val_steps_per_epoch or distribute_engine.steps_per_epoch(len(val_pairs), val_batch_size, replication)
-        blank = n_classes if ignore_index is None else ignore_index
-        fit_args.update(validation_steps=val_steps, validation_data=distribute_engine.distributed_batches(
-            val_data, val_batch_size, replication, val_steps, blank_label=blank, stream=val_steps_per_epoch is not None))
-    else:
-        fit_args.update(validation_data=val_data)
-
-    def fit(epoch, start_step, last_epoch):
-        train_data.epoch, train_data.start_step = epoch, start_step
-        data, epoch_steps = train_data, None
-        if replication is not None:
-            epoch_steps = steps - start_step
-            data = distribute_engine.distributed_batches(train_data, batch_size, replication, steps,
-                                                         first_step=epoch * steps + start_step,
-                                                         stream=steps_per_epoch is not None)
-        run = fit_without_xla_if_it_cannot_compile if cpu_xla else _fit
-        return run(working, data, initial_epoch=epoch, epochs=last_epoch, steps_per_epoch=epoch_steps, **fit_args)
-
-    history = None
     try:
-        with interrupt.installed(), distribute_engine.scope(replication):
-            if resume_step and initial_epoch < epochs:
-                history = fit(initial_epoch, resume_step, initial_epoch + 1)
-                initial_epoch += 1
-            if initial_epoch < epochs and not interrupt.requested and not working.stop_training:
-                history = fit(initial_epoch, 0, epochs)
-    finally:
-        train_data.start_step = 0
-        if cpu_xla:
-            working.jit_compile = False  # inference: Keras' own CPU choice, no per-image-size recompiles
-        if working is not model:
-            model.set_weights(working.get_weights())
+        cpu_xla = False
+        with distribute_engine.scope(replication):
+            if optimizer_name is not None:
+                weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
+                cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
+                # Under distribution, validation pads with blank samples of an ignored label.
+                ignored = n_classes if replication is not None and validate and ignore_index is None else ignore_index
+                compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
+                              epochs, True if cpu_xla else jit_compile)
+            elif replication is not None:
+                raise ModelConfigError(
+                    "distribute= rebuilds the model inside the strategy's scope, which drops your compile(): "
+                    "pass optimizer_name (and learning_rate, loss) to train instead"
+                )
+            elif getattr(working, "optimizer", None) is None:
+                raise ModelConfigError(
+                    "optimizer_name=None means the model is already compiled, but it is not: call model.compile first"
+                )
 
-    stop_on_nan.raise_if_failed()
-    if interrupt.requested:
+            if load_weights is not None:
+                load_weights_file(working, load_weights)
+
+            initial_epoch, resume_step = 0, 0
+            if checkpoints_path is not None:
+                if auto_resume_checkpoint:
+                    initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
+                    if resume_step >= steps:  # Ctrl-C after the epoch's last batch: that epoch is done
+                        initial_epoch, resume_step = initial_epoch + 1, 0
+                elif chief:
+                    ckpt.warn_if_earlier_run(checkpoints_path)
+                ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
+
+        interrupt, stop_on_nan = Interrupt(train_data), StopOnNaN(checkpoints_path)
+        default_callbacks = [stop_on_nan, interrupt]
         if checkpoints_path is not None:
-            interrupt.save(working, write_path)
-        raise KeyboardInterrupt(
-            "training interrupted"
-            + (f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}" if checkpoints_path else "")
-        )
-    if checkpoints_path is not None:
-        ckpt.clear_interrupted(write_path)
-        ckpt.atomic_write(final_model_path(write_path), working.save)
-    if write_path != checkpoints_path:
-        distribute_engine.remove_scratch(write_path)
-    return history
+            default_callbacks.insert(0, CheckpointsCallback(write_path, interrupt, keep_only_latest=not chief))
+        if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
+            default_callbacks.append(keras.callbacks.LearningRateScheduler(lr_schedule))
+        user_callbacks = list(callbacks or [])
+        all_callbacks = [DatasetEpoch(train_data)]  # plumbing, not a default a user replaces
+        all_callbacks += user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
+
+        fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
+        if replication is not None and validate:
+            val_steps = val_steps_per_epoch or distribute_engine.steps_per_epoch(len(val_pairs), val_batch_size, replication)
+            blank = n_classes if ignore_index is None else ignore_index
+            fit_args.update(validation_steps=val_steps, validation_data=distribute_engine.distributed_batches(
+                val_data, val_batch_size, replication, val_steps, blank_label=blank, stream=val_steps_per_epoch is not None))
+        else:
+            fit_args.update(validation_data=val_data)
+
+        def fit(epoch, start_step, last_epoch):
+            train_data.epoch, train_data.start_step = epoch, start_step
+            data, epoch_steps = train_data, None
+            if replication is not None:
+                epoch_steps = steps - start_step
+                data = distribute_engine.distributed_batches(train_data, batch_size, replication, steps,
+                                                             first_step=epoch * steps + start_step,
+                                                             stream=steps_per_epoch is not None)
+            run = fit_without_xla_if_it_cannot_compile if cpu_xla else _fit
+            return run(working, data, initial_epoch=epoch, epochs=last_epoch, steps_per_epoch=epoch_steps, **fit_args)
+
+        history = None
+        try:
+            with interrupt.installed(), distribute_engine.scope(replication):
+                if resume_step and initial_epoch < epochs:
+                    history = fit(initial_epoch, resume_step, initial_epoch + 1)
+                    initial_epoch += 1
+                if initial_epoch < epochs and not interrupt.requested and not working.stop_training:
+                    history = fit(initial_epoch, 0, epochs)
+        finally:
+            train_data.start_step = 0
+            if cpu_xla:
+                working.jit_compile = False  # inference: Keras' own CPU choice, no per-image-size recompiles
+            if working is not model:
+                model.set_weights(working.get_weights())
+
+        stop_on_nan.raise_if_failed()
+        if interrupt.requested:
+            if checkpoints_path is not None:
+                interrupt.save(working, write_path)
+            resume = f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}"
+            raise KeyboardInterrupt("training interrupted" + (resume if checkpoints_path else ""))
+        if checkpoints_path is not None:
+            ckpt.clear_interrupted(write_path)
+            ckpt.atomic_write(final_model_path(write_path), working.save)
+        return history
+    finally:
+        if write_path != checkpoints_path:
+            distribute_engine.remove_scratch(write_path)
 
 
 def _resolve_ignore_index(ignore_index, ignore_zero_class):

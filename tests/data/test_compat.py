@@ -82,3 +82,18 @@ def test_data_modules_do_not_import_keras_or_albumentations():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_image_segmentation_generator_yields_one_hot_batches_endlessly(tmp_path):
+    for i in range(3):
+        save(tmp_path / "i" / f"{i}.png", np.full((8, 12, 3), 40 * i, np.uint8))
+        save(tmp_path / "m" / f"{i}.png", np.full((8, 12), i % 2, np.uint8))
+    batches = data_loader.image_segmentation_generator(tmp_path / "i", tmp_path / "m", 2, 3, 8, 12, 4, 6)
+    seen = [next(batches) for _ in range(4)]  # 2 batches a pass, passes repeat
+    x, y = seen[0]
+    assert x.shape == (2, 8, 12, 3) and x.dtype == np.float32
+    assert y.shape == (2, 4, 6, 3) and np.array_equal(y.sum(-1), np.ones((2, 4, 6)))
+    assert [len(b[0]) for b in seen] == [2, 1, 2, 1]
+    images_only = data_loader.image_segmentation_generator(tmp_path / "i", tmp_path / "m", 2, 3, 8, 12, 4, 6,
+                                                          ignore_segs=True)
+    assert next(images_only).shape == (2, 8, 12, 3)

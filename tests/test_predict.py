@@ -227,6 +227,13 @@ def test_skip_existing_predicts_only_what_is_missing(tmp_path):
     assert sorted(os.listdir(out)) == ["a.png", "b.png", "c.png"]  # no temporary file left behind
     with pytest.raises(ModelConfigError, match="skip_existing=True needs out_dir"):
         predict_multiple(model, inps=paths, skip_existing=True)
+    (out / "c.png").unlink()
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    statuses = predict_multiple(model, inps=[*paths, str(bad)], out_dir=str(out), progress=False,
+                                skip_existing=True, keep_labels=False)
+    assert statuses == [False, False, True, None]  # kept, kept, written, unreadable
+    np.testing.assert_array_equal(cv2.imread(str(out / "c.png"), cv2.IMREAD_UNCHANGED), results[2])
 
 
 @pytest.mark.parametrize("shard", [(3, 3), (-1, 2), (0, 0), ("a", 2), (1,)])

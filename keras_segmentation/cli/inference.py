@@ -92,30 +92,19 @@ def run_predict(args):
         flip_tta=args.flip_tta,
     )
     if os.path.isdir(args.input_path):
-        kept = _existing_outputs(args) if args.skip_existing else 0
         results = predict_multiple(
             model, inp_dir=args.input_path, out_dir=args.output_path, colored=args.colored or None,
-            batch_size=args.batch_size, shard=args.shard, skip_existing=args.skip_existing, **display,
+            batch_size=args.batch_size, shard=args.shard, skip_existing=args.skip_existing, keep_labels=False,
+            **display,
         )
-        written = sum(r is not None for r in results)
+        written, kept = results.count(True), results.count(False)
         print(f"wrote {written} prediction(s) to {args.output_path}" + (f", kept {kept} existing" if kept else ""))
-        if written + kept < len(results):
+        if None in results:
             return 1  # the unreadable files were listed in a warning
     else:
         predict(model, inp=args.input_path, out_fname=args.output_path, **display)
         print(f"wrote {args.output_path}")
     return 0
-
-
-def _existing_outputs(args):
-    """How many of this shard's output files exist already (``--skip_existing`` keeps them)."""
-    from ..data.pairing import list_images
-    from ..inference.writers import output_paths
-
-    paths = output_paths(list_images(args.input_path, "--input_path"), args.output_path)
-    if args.shard is not None:
-        paths = paths[args.shard[0] :: args.shard[1]]
-    return sum(os.path.exists(path) for path in paths)
 
 
 def run_predict_video(args):

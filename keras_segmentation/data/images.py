@@ -61,8 +61,8 @@ IMAGENET_STD_RGB01 = (0.229, 0.224, 0.225)
 #: Input normalisations, by name. See :func:`normalize_image`.
 NORMALIZATIONS = ("sub_mean", "caffe", "sub_and_divide", "tf", "divide", "torch", "none")
 
-#: Channels OpenCV resizes in one call (its Python binding refuses more); wider images go in slices.
-_RESIZE_CHANNELS = 64
+#: Channels OpenCV (5.0) resizes in one call (it refuses 129); wider images go in slices.
+RESIZE_MAX_CHANNELS = 128
 
 
 def read_image(source, read_image_type=READ_COLOR):
@@ -379,10 +379,10 @@ def resize_image(image, size, interpolation=cv2.INTER_LINEAR):
         (4, 4, 200)
     """
     dsize = (int(size[1]), int(size[0]))
-    if image.ndim == 3 and image.shape[2] > _RESIZE_CHANNELS:
+    if image.ndim == 3 and image.shape[2] > RESIZE_MAX_CHANNELS:
         parts = [
-            np.atleast_3d(cv2.resize(image[:, :, i : i + _RESIZE_CHANNELS], dsize, interpolation=interpolation))
-            for i in range(0, image.shape[2], _RESIZE_CHANNELS)
+            np.atleast_3d(cv2.resize(image[:, :, i : i + RESIZE_MAX_CHANNELS], dsize, interpolation=interpolation))
+            for i in range(0, image.shape[2], RESIZE_MAX_CHANNELS)
         ]
         return np.concatenate(parts, axis=2)
     return np.atleast_3d(cv2.resize(image, dsize, interpolation=interpolation))

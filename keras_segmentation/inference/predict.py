@@ -20,6 +20,7 @@ Example:
     >>> predict_multiple(checkpoints_path="ckpt/vgg_unet_1", inp_dir="imgs/", out_dir="preds/")
 """
 
+import collections
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,7 @@ def predict_multiple(
     flip_tta=False,
     shard=None,
     skip_existing=False,
+    keep_labels=True,
 ):
     """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
 
@@ -107,6 +109,9 @@ def predict_multiple(
         skip_existing: with ``out_dir``, leave out inputs whose output file exists
             (a restarted run does not redo finished files; an interrupted write never
             leaves a file under the real name). Their entries are ``None``.
+        keep_labels: ``False`` (with ``out_dir``) keeps no label map in memory, for
+            folders larger than memory: each entry is then ``True`` (written),
+            ``False`` (kept by ``skip_existing``) or ``None`` (unreadable).
 
     Example:
         >>> predict_multiple(checkpoints_path="ckpt/run", inp_dir="tiles/", out_dir="preds/", shard=(2, 8),
@@ -130,17 +135,26 @@ def predict_multiple(
         if out_paths is None:
             raise ModelConfigError("skip_existing=True needs out_dir= (the folder whose finished files are kept)")
         todo = [i for i in todo if not os.path.exists(out_paths[i])]
+    if not keep_labels and out_paths is None:
+        raise ModelConfigError("keep_labels=False needs out_dir= (the label maps go only to files)")
 
-    results, skipped = [None] * len(inps), []
+    results, skipped = [None if keep_labels else False] * len(inps), []
+    for i in todo:
+        results[i] = None
     predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
     with ThreadPoolExecutor(predictor.workers) as writers:
-        writes = []
+        writes = collections.deque()
         for result in progress_bar(predictor.run([inps[i] for i in todo], return_probabilities), len(todo), progress):
             if result.error is not None:
                 skipped.append(str(result.error))
                 continue
             position = todo[result.index]
-            results[position] = (result.labels, result.probabilities) if return_probabilities else result.labels
+            if not keep_labels:
+                results[position] = True
+            elif return_probabilities:
+                results[position] = (result.labels, result.probabilities)
+            else:
+                results[position] = result.labels
             if out_paths is not None:
                 writes.append(
                     writers.submit(
@@ -148,6 +162,8 @@ def predict_multiple(
                         show_legends, colors, prediction_width, prediction_height,
                     )
                 )
+                while len(writes) > 2 * predictor.workers:  # bounded: finished images are not held for writing
+                    writes.popleft().result()
         for write in writes:
             write.result()
     if skipped:

@@ -8,8 +8,7 @@ Example:
 import cv2
 import numpy as np
 
-_RESIZE_MAX_CHANNELS = 128  # OpenCV 5 resizes at most this many channels in one call
-
+from ..data.images import RESIZE_MAX_CHANNELS, resize_image
 
 #: Bytes of resized probabilities held at once by :func:`upscale_labels`.
 _LABELS_CHUNK_BYTES = 128 * 2**20
@@ -24,7 +23,7 @@ def upscale_labels(probs, size):
     """
     height, width = size
     n_classes = probs.shape[-1]
-    step = max(1, min(_RESIZE_MAX_CHANNELS, _LABELS_CHUNK_BYTES // (4 * height * width)))
+    step = max(1, min(RESIZE_MAX_CHANNELS, _LABELS_CHUNK_BYTES // (4 * height * width)))
     if step >= n_classes:
         return upscale_probabilities(probs, size).argmax(-1)
     best = labels = None
@@ -43,10 +42,5 @@ def upscale_labels(probs, size):
 
 def upscale_probabilities(probs, size):
     """Resize ``(h, w, C)`` probabilities to ``size=(height, width)`` bilinearly (OpenCV, any C)."""
-    probs = probs.astype(np.float32, copy=False)
-    parts = []
-    for start in range(0, probs.shape[-1], _RESIZE_MAX_CHANNELS):
-        part = cv2.resize(probs[..., start : start + _RESIZE_MAX_CHANNELS], (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-        parts.append(part[:, :, None] if part.ndim == 2 else part)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+    return resize_image(probs.astype(np.float32, copy=False), size, cv2.INTER_LINEAR)
 

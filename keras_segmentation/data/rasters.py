@@ -177,12 +177,12 @@ def load_npy(path, mmap=False):
         raise ImageReadError(f"{path}: not a readable .npy file: {reason}") from None
 
 
-def _tiff_header(data, path):
-    """``(shape, axes, dtype, photometric)`` of a TIFF's first series, from its header."""
+def _tiff_header(source, path):
+    """``(shape, axes, dtype, photometric)`` of a TIFF's first series (``source``: the path or a file object)."""
     import tifffile
 
     try:
-        with tifffile.TiffFile(io.BytesIO(data.tobytes())) as tif:
+        with tifffile.TiffFile(source) as tif:
             series = tif.series[0]
             return tuple(series.shape), series.axes, np.dtype(series.dtype), int(tif.pages[0].photometric)
     except Exception as err:  # tifffile raises many types (struct.error, IndexError, ...) for damaged headers
@@ -200,7 +200,7 @@ def decode_tiff(path, flags, palette_indices=False, mask=False):
     if data[:4].tobytes() not in _TIFF_MAGIC:
         return decode(path, flags, data)  # another format under a .tif name: OpenCV knows it by its content
     try:
-        shape, axes, dtype, photometric = _tiff_header(data, path)
+        shape, axes, dtype, photometric = _tiff_header(io.BytesIO(data.tobytes()), path)
     except ImageReadError:
         image = cv2.imdecode(data, flags)  # OpenCV may still read what tifffile refuses
         if image is None:
@@ -272,9 +272,8 @@ def _file_header(path):
         array = load_npy(path, mmap=True)
         return _hwc_shape(array.shape, None, path), array.dtype, "npy"
     if extension in TIFF_EXTENSIONS:
-        data = _read_bytes(path)
-        if data[:4].tobytes() in _TIFF_MAGIC:
-            shape, axes, dtype, _ = _tiff_header(data, path)
+        if _read_bytes(path, 4).tobytes() in _TIFF_MAGIC:
+            shape, axes, dtype, _ = _tiff_header(path, path)  # tifffile seeks: the pixels are not read
             return _hwc_shape(shape, axes, path), dtype, "TIFF"
     return None
 

@@ -156,14 +156,18 @@ def train(
     if replication is not None:
         steps = steps_per_epoch or distribute_engine.steps_per_epoch(len(train_pairs), batch_size, replication)
 
+    # Under distribution, validation pads with blank samples whose masks hold an ignored label.
+    blank_label = None
+    if replication is not None and validate:
+        blank_label = n_classes if ignore_index is None else ignore_index
+
     try:
         cpu_xla = False
         with distribute_engine.scope(replication):
             if optimizer_name is not None:
                 weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
                 cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
-                # Under distribution, validation pads with blank samples of an ignored label.
-                ignored = n_classes if replication is not None and validate and ignore_index is None else ignore_index
+                ignored = ignore_index if blank_label is None else blank_label
                 compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
                               epochs, True if cpu_xla else jit_compile)
             elif replication is not None:
@@ -202,9 +206,9 @@ def train(
         fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
         if replication is not None and validate:
             val_steps = val_steps_per_epoch or distribute_engine.steps_per_epoch(len(val_pairs), val_batch_size, replication)
-            blank = n_classes if ignore_index is None else ignore_index
             fit_args.update(validation_steps=val_steps, validation_data=distribute_engine.distributed_batches(
-                val_data, val_batch_size, replication, val_steps, blank_label=blank, stream=val_steps_per_epoch is not None))
+                val_data, val_batch_size, replication, val_steps, blank_label=blank_label,
+                stream=val_steps_per_epoch is not None))
         else:
             fit_args.update(validation_data=val_data)
 

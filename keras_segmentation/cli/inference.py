@@ -3,7 +3,7 @@
 import json
 import os
 
-from .options import add_class_names_option, add_colormap_option, shard_arg
+from .options import add_class_names_option, add_colormap_option, scales_arg, shard_arg, tile_arg
 
 
 def register(subparsers):
@@ -20,7 +20,7 @@ def register(subparsers):
     _add_display_options(predict)
     predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
     predict.add_argument("--batch_size", type=int, default=2)
-    _add_flip_tta_option(predict)
+    _add_inference_options(predict)
     predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     predict.add_argument(
         "--shard",
@@ -52,7 +52,7 @@ def register(subparsers):
     evaluate.add_argument("--checkpoints_path", required=True)
     evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
     evaluate.add_argument("--batch_size", type=int, default=2)
-    _add_flip_tta_option(evaluate)
+    _add_inference_options(evaluate)
     evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     add_class_names_option(evaluate)
@@ -60,10 +60,26 @@ def register(subparsers):
     evaluate.set_defaults(run=run_evaluate, needs_keras=True)
 
 
-def _add_flip_tta_option(parser):
+def _add_inference_options(parser):
     parser.add_argument(
         "--flip_tta", action="store_true", help="average each image's prediction with its mirror's (2 forward passes)"
     )
+    parser.add_argument("--mode", choices=("resize", "slide"), default=None,
+                        help="resize each image to the model's input (default), or slide: tiles at the image's own "
+                        "resolution, blended where they overlap")
+    parser.add_argument("--tile", type=tile_arg, default=None,
+                        help="slide: tile size H,W or one number (default: the model's input size)")
+    parser.add_argument("--overlap", type=float, default=0.25, help="slide: overlap of neighbouring tiles (0..1)")
+    parser.add_argument("--blend", default="gaussian", help="slide: gaussian (default) or uniform weights")
+    parser.add_argument("--tta", default=None,
+                        help="test-time augmentation, comma-separated: hflip, vflip, flip (both), scale")
+    parser.add_argument("--scales", type=scales_arg, default=None,
+                        help="with --tta scale: comma-separated factors (default 0.75,1,1.25)")
+
+
+def _window(args):
+    """The Predictor's tiling and augmentation options from the command line."""
+    return dict(mode=args.mode, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales)
 
 
 def _add_display_options(parser, overlay_default=False):
@@ -90,6 +106,7 @@ def run_predict(args):
         prediction_height=args.prediction_height,
         read_image_type=args.read_image_type,
         flip_tta=args.flip_tta,
+        **_window(args),
     )
     if os.path.isdir(args.input_path):
         results = predict_multiple(
@@ -138,6 +155,7 @@ def run_evaluate(args):
         read_image_type=args.read_image_type,
         colour_map=args.colormap,
         flip_tta=args.flip_tta,
+        **_window(args),
     )
     print(format_scores(scores, class_names=args.class_names))
     if args.json_path:

@@ -55,6 +55,28 @@ def shard_arg(text):
     return k - 1, n
 
 
+def tile_arg(text):
+    """argparse type: ``H,W`` or one number -> ``(H, W)``."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not H,W or a number, e.g. 256,384") from None
+    if len(sizes) not in (1, 2) or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or two positive sizes")
+    return (sizes[0], sizes[-1])
+
+
+def scales_arg(text):
+    """argparse type: comma-separated positive factors -> a tuple of floats."""
+    try:
+        scales = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of factors, e.g. 0.75,1,1.25") from None
+    if min(scales) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: factors must be positive")
+    return scales
+
+
 def colour_map_arg(value):
     """``--colormap`` CSV path -> ColourMap."""
     from ..data.images import ColourMap

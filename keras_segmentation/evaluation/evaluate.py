@@ -35,6 +35,7 @@ def evaluate(
     preprocessing=None,
     progress=True,
     flip_tta=False,
+    **window,
 ):
     """Score predictions against masks at the original resolution; returns a dict of metrics.
 
@@ -43,7 +44,9 @@ def evaluate(
     when loading from a checkpoint. When it is one of the model's class ids
     (CamVid's void, 11), that class is never scored: a pixel predicted as it is a
     miss of its true class, and it is left out of every mean (see
-    :mod:`keras_segmentation.evaluation.metrics`).
+    :mod:`keras_segmentation.evaluation.metrics`). ``mode="slide"``, ``tile``,
+    ``overlap``, ``blend``, ``tta`` and ``scales`` are those of
+    :class:`~keras_segmentation.inference.predictor.Predictor`.
     """
     model_given = model is not None
     model = model_or_checkpoint(model, checkpoints_path)
@@ -58,7 +61,7 @@ def evaluate(
         raise ModelConfigError(f"{len(inp_images)} images but {len(annotations)} annotations")
 
     matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
     for result in progress_bar(predictor.run(list(inp_images)), len(inp_images), progress):
         if result.error is not None:
             raise result.error

@@ -12,7 +12,11 @@ The original library's functions and arguments, with these changes:
 * ``preprocessing=`` (the callable given to ``train``) is applied here too;
 * ``flip_tta=True`` (test-time augmentation) averages the probabilities of each
   image and of its left-right mirror: two forward passes, usually a little
-  better for a model trained with flips (+0.45 mIoU on CamVid, ``docs/camvid.md``).
+  better for a model trained with flips (+0.45 mIoU on CamVid, ``docs/camvid.md``);
+* the keyword options of :class:`~keras_segmentation.inference.predictor.Predictor`
+  (``mode="slide"``, ``tile``, ``overlap``, ``blend``, ``tta``, ``scales``) predict
+  large images tile by tile at their own resolution and add flips and rescalings
+  (:mod:`keras_segmentation.inference.tiling`).
 
 Example:
     >>> from keras_segmentation.inference import predict, predict_multiple
@@ -49,6 +53,7 @@ def predict(
     return_probabilities=False,
     preprocessing=None,
     flip_tta=False,
+    **window,
 ):
     """Predict one image (a path or a BGR array); returns the (H, W) label map at its resolution.
 
@@ -59,7 +64,8 @@ def predict(
     model = model_or_checkpoint(model, checkpoints_path)
     if inp is None:
         raise ModelConfigError("predict needs inp= (an image path or array)")
-    result = next(Predictor(model, read_image_type, preprocessing, 1, 1, flip_tta).run([inp], return_probabilities))
+    predictor = Predictor(model, read_image_type, preprocessing, 1, 1, flip_tta, **window)
+    result = next(predictor.run([inp], return_probabilities))
     if result.error is not None:
         raise result.error
     if out_fname is not None:
@@ -94,6 +100,7 @@ def predict_multiple(
     shard=None,
     skip_existing=False,
     keep_labels=True,
+    **window,
 ):
     """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
 
@@ -141,7 +148,7 @@ def predict_multiple(
     results, skipped = [None if keep_labels else False] * len(inps), []
     for i in todo:
         results[i] = None
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta)
+    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
     with ThreadPoolExecutor(predictor.workers) as writers:
         writes = collections.deque()
         for result in progress_bar(predictor.run([inps[i] for i in todo], return_probabilities), len(todo), progress):

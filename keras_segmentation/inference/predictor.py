@@ -7,6 +7,7 @@ Example:
 """
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from ..data.images import normalize_image, read_image_for_model
 from ..errors import ModelConfigError, SegmentationError
 from ..models.saving import load_model_from_checkpoint
+from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
 from .upscale import upscale_labels, upscale_probabilities
 
 
@@ -29,17 +31,28 @@ def model_or_checkpoint(model, checkpoints_path):
 class Predictor:
     """Turns images into class probabilities / labels at their own resolution, in batches.
 
-    Images are read in ``workers`` threads while the previous batch is in the model;
-    ``flip_tta`` averages each image's probabilities with its left-right mirror's.
+    Images are read in ``workers`` threads while the previous batch is in the model.
+    ``mode="resize"`` (the original's) resizes each image to the model's input;
+    ``mode="slide"`` predicts it tile by tile at its own scale
+    (:mod:`keras_segmentation.inference.tiling`: ``tile``, ``overlap``, ``blend``).
+    ``tta`` (names: ``"hflip"``, ``"vflip"``, ``"flip"``, ``"scale"``, with ``scales``)
+    and ``flip_tta`` (the left-right mirror) average augmented predictions. With
+    ``mode=None`` an image more than twice the model's input in both sides gets a
+    one-time warning that ``mode="slide"`` exists.
     """
 
-    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False):
+    def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False, *,
+                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None):
+        if mode not in (None, "resize", "slide"):
+            raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
         self.model = model
-        self.flip_tta = bool(flip_tta)
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))
         self.workers = workers or min(4, os.cpu_count() or 1)
+        self.tta = TestTimeAugmentation.from_names(tta, scales, flip_tta)
+        self.window = default_window(model, tile, overlap, blend) if mode == "slide" else None
+        self._hint = mode is None  # say once that slide mode exists, for a large image
 
     def run(self, sources, with_probabilities=False):
         """Yield a :class:`Prediction` per source, in order; unreadable ones carry ``error``."""
@@ -57,12 +70,25 @@ class Predictor:
         try:
             image = read_image_for_model(source, self.model.channels, self.read_image_type)
             raw = self.preprocessing(image) if self.preprocessing is not None else image
+            if self.window is not None:
+                return image, raw, None  # tiles are normalised one at a time
+            if self._hint and needs_slide_hint(self.model, raw.shape):
+                self._hint = False
+                warnings.warn(
+                    f"{_name(source)} is {raw.shape[1]}x{raw.shape[0]}, more than twice the model's input "
+                    f"({self.model.input_width}x{self.model.input_height}): it is resized to it; mode='slide' "
+                    "predicts it tile by tile at its own resolution",
+                    stacklevel=2,
+                )
             size = (self.model.input_height or raw.shape[0], self.model.input_width or raw.shape[1])
             return image, normalize_image(raw, self.model.normalization, size), None
         except (SegmentationError, OSError) as err:
             return None, None, err
 
     def _predict_chunk(self, prepared, offset, pool, with_probabilities):
+        if self.window is not None:
+            yield from self._slide_chunk(prepared, offset, with_probabilities)
+            return
         good = [i for i, item in enumerate(prepared) if item[2] is None]
         probs = {}
         if good:
@@ -81,13 +107,18 @@ class Predictor:
         for future in results:
             yield future.result()
 
+    def _slide_chunk(self, prepared, offset, with_probabilities):
+        for i, (image, raw, error) in enumerate(prepared):
+            if error is not None:
+                yield Prediction(offset + i, None, None, None, error)
+                continue
+            labels, probs = slide_labels(self.model, raw, self.window, self.tta, self.model.normalization,
+                                         self.batch_size, with_probabilities)
+            yield Prediction(offset + i, image, labels, probs)
+
     def _forward(self, batch):
-        """Class probabilities of an (N, H, W, channels) batch; with ``flip_tta``, averaged with the mirror's."""
-        probs = np.asarray(self.model.predict_on_batch(batch))
-        if self.flip_tta:
-            mirrored = np.asarray(self.model.predict_on_batch(np.ascontiguousarray(batch[:, :, ::-1])))
-            probs = (probs + mirrored[:, :, ::-1]) / 2
-        return probs
+        """Class probabilities of an (N, H, W, channels) batch, averaged over the test-time augmentations."""
+        return self.tta.forward(self.model, batch)
 
 
 class Prediction:
@@ -111,6 +142,10 @@ def _finish(index, image, probs, with_probabilities):
         labels = upscale_labels(probs, (height, width))
     labels = labels.astype(np.uint8 if n_classes <= 256 else np.uint16)
     return Prediction(index, image, labels, probs if with_probabilities else None)
+
+
+def _name(source):
+    return "the image" if isinstance(source, np.ndarray) else os.fspath(source)
 
 
 def progress_bar(iterable, total, enabled):

@@ -1,0 +1,269 @@
+"""Inference at any size: sliding windows with blended overlaps, and test-time augmentation.
+
+``mode="slide"`` predicts an image tile by tile at its own scale instead of resizing
+it to the model's input: tiles of ``tile=(h, w)`` (default: the model's input size;
+512 x 512 for a model that takes any size) step by ``(1 - overlap)`` of a tile, the
+image is padded by mirroring so any size works (strips of 1 pixel, images smaller
+than a tile), and overlapping predictions are averaged with weights:
+``blend="gaussian"`` (a Gaussian bump, sigma 1/8 of the tile, as MONAI's
+``sliding_window_inference``: tile borders, where context is missing, count least)
+or ``"uniform"``.
+
+Memory is bounded by rows of tiles: only the probabilities of the rows of tiles in
+progress are held (``tile height x image width x classes`` float32, e.g. 256 x 20,000
+x 12 x 4 B = 246 MB), and rows of labels are finished as soon as no later tile
+overlaps them. With ``with_probabilities`` the whole map is kept, so it is for
+images whose probability map fits in memory.
+
+Test-time augmentation (:class:`TestTimeAugmentation`) averages the probabilities of
+each model input and of its flips (horizontal, vertical) and rescalings (for
+models that take any size), mapped back; it works in both modes.
+
+Example:
+    >>> window = SlidingWindow(tile=(256, 256), overlap=0.25, blend="gaussian")
+    >>> labels = slide_labels(model, image, window, TestTimeAugmentation(flips=("h",)), batch_size=4)
+"""
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from ..data.images import normalize_image, resize_image
+from ..errors import ModelConfigError
+from .upscale import upscale_probabilities
+
+BLENDS = ("gaussian", "uniform")
+FLIPS = {"h": 2, "v": 1}  # flip name -> axis of an (N, H, W, C) batch
+#: the scales ``tta="scale"`` uses when none are given
+DEFAULT_SCALES = (0.75, 1.0, 1.25)
+#: tile of a model that takes any input size, when none is given
+DEFAULT_FREE_TILE = (512, 512)
+
+
+@dataclasses.dataclass(frozen=True)
+class SlidingWindow:
+    """Tiles of ``tile=(height, width)`` overlapping by ``overlap`` (0 <= overlap < 1), blended by ``blend``."""
+
+    tile: tuple
+    overlap: float = 0.25
+    blend: str = "gaussian"
+
+    def __post_init__(self):
+        if len(self.tile) != 2 or min(int(t) for t in self.tile) < 1:
+            raise ModelConfigError(f"tile={self.tile!r}: expected (height, width), both at least 1")
+        if not 0 <= float(self.overlap) < 1:
+            raise ModelConfigError(f"overlap={self.overlap!r}: expected a fraction in [0, 1)")
+        if self.blend not in BLENDS:
+            raise ModelConfigError(f"blend={self.blend!r}: choose one of {', '.join(BLENDS)}")
+
+    @property
+    def strides(self):
+        """Step between tiles, ``(rows, columns)``; at least 1 pixel."""
+        return tuple(max(1, int(round(t * (1 - float(self.overlap))))) for t in self.tile)
+
+    def weights(self):
+        """The ``(tile_h, tile_w)`` float32 weight of each pixel of a tile."""
+        height, width = self.tile
+        if self.blend == "uniform":
+            return np.ones((height, width), np.float32)
+        rows = _gaussian(height)
+        columns = _gaussian(width)
+        return np.maximum(np.outer(rows, columns), 1e-3).astype(np.float32)
+
+
+def _gaussian(length):
+    centre, sigma = (length - 1) / 2, max(length / 8, 1e-3)
+    values = np.exp(-0.5 * ((np.arange(length) - centre) / sigma) ** 2)
+    return values / values.max()
+
+
+def tile_starts(length, tile, stride):
+    """Start offsets of tiles of ``tile`` pixels covering ``length`` (>= tile), the last one flush with the end.
+
+    Example:
+        >>> tile_starts(10, 4, 3)
+        [0, 3, 6]
+    """
+    starts = list(range(0, max(length - tile, 0) + 1, stride))
+    if starts[-1] + tile < length:
+        starts.append(length - tile)
+    return starts
+
+
+@dataclasses.dataclass(frozen=True)
+class TestTimeAugmentation:
+    """Average the predictions of flipped (``flips``: ``"h"``, ``"v"``) and rescaled (``scales``) copies.
+
+    Each flip and each scale other than 1 adds one forward pass per input
+    (``len(scales) x (1 + len(flips))`` in all); results are mapped back and averaged.
+    """
+
+    __test__ = False  # not a pytest class, despite its name
+
+    flips: tuple = ()
+    scales: tuple = (1.0,)
+
+    def __post_init__(self):
+        unknown = [f for f in self.flips if f not in FLIPS]
+        if unknown:
+            raise ModelConfigError(f"flips={self.flips!r}: use 'h' (left-right) and/or 'v' (up-down)")
+        if not self.scales or min(float(s) for s in self.scales) <= 0:
+            raise ModelConfigError(f"scales={self.scales!r}: expected positive factors, e.g. (0.75, 1.0, 1.25)")
+
+    @classmethod
+    def from_names(cls, names, scales=None, flip_tta=False):
+        """From ``tta=`` names (``"hflip"``, ``"vflip"``, ``"flip"`` = both, ``"scale"``) and ``flip_tta``.
+
+        Example:
+            >>> TestTimeAugmentation.from_names("flip,scale")
+            TestTimeAugmentation(flips=('h', 'v'), scales=(0.75, 1.0, 1.25))
+        """
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names or ())
+        known = {"hflip": ("h",), "vflip": ("v",), "flip": ("h", "v"), "scale": ()}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ModelConfigError(f"tta={unknown[0]!r}: choose from {', '.join(known)}")
+        flips = [f for n in names for f in known[n]] + (["h"] if flip_tta else [])
+        if scales is None:
+            scales = DEFAULT_SCALES if "scale" in names else (1.0,)
+        return cls(tuple(dict.fromkeys(flips)), tuple(float(s) for s in scales))
+
+    @property
+    def active(self):
+        return bool(self.flips) or tuple(self.scales) != (1.0,)
+
+    def forward(self, model, batch):
+        """Probabilities of ``batch`` (N, H, W, C), averaged over the augmentations, at the plain output's size."""
+        plain = np.asarray(model.predict_on_batch(batch))
+        if not self.active:
+            return plain
+        size = plain.shape[1:3]
+        total, count = np.zeros_like(plain, dtype=np.float32), 0
+        for scale in self.scales:
+            scaled = batch if scale == 1 else _rescale(batch, scale, model)
+            base = plain if scale == 1 else np.asarray(model.predict_on_batch(scaled))
+            outputs = [base] + [
+                np.flip(np.asarray(model.predict_on_batch(np.ascontiguousarray(np.flip(scaled, FLIPS[f])))), FLIPS[f])
+                for f in self.flips
+            ]
+            for output in outputs:
+                total += output if output.shape[1:3] == size else _resize_batch(output, size)
+                count += 1
+        return total / count
+
+
+def _rescale(batch, scale, model):
+    if model.input_height is not None or model.input_width is not None:
+        raise ModelConfigError(
+            f"scales={scale!r}: rescaling needs a model that takes any input size "
+            f"(this one takes {model.input_height}x{model.input_width})"
+        )
+    height, width = (max(1, int(round(d * scale))) for d in batch.shape[1:3])
+    return _resize_batch(batch, (height, width))
+
+
+def _resize_batch(batch, size):
+    return np.stack([resize_image(item, size, cv2.INTER_LINEAR) for item in batch])
+
+
+# ---------------------------------------------------------------- the slide
+def default_window(model, tile=None, overlap=0.25, blend="gaussian"):
+    """The :class:`SlidingWindow` for ``model``: ``tile`` or the model's input size (512 x 512 for any size)."""
+    if tile is None:
+        fixed = model.input_height is not None and model.input_width is not None
+        tile = (model.input_height, model.input_width) if fixed else DEFAULT_FREE_TILE
+    elif isinstance(tile, int):
+        tile = (tile, tile)
+    tile = tuple(int(t) for t in tile)
+    for given, needed, side in ((tile[0], model.input_height, "height"), (tile[1], model.input_width, "width")):
+        if needed is not None and given != needed:
+            raise ModelConfigError(f"tile {side} {given}: this model takes inputs of {needed} pixels, use tile={needed}")
+    return SlidingWindow(tile, overlap, blend)
+
+
+def slide(model, image, window, tta, normalization, batch_size=2):
+    """Yield ``(top, probabilities)`` bands of ``image`` (H, W, C raw pixels), top to bottom, each finished.
+
+    The bands together cover the image exactly: ``probabilities`` is
+    ``(rows, W, n_classes)`` float32 for image rows ``top .. top + rows``.
+    """
+    height, width = image.shape[:2]
+    tile_h, tile_w = window.tile
+    padded = _pad(image, max(height, tile_h), max(width, tile_w))
+    ys = tile_starts(padded.shape[0], tile_h, window.strides[0])
+    xs = tile_starts(padded.shape[1], tile_w, window.strides[1])
+    weights = window.weights()[:, :, None]
+    top = 0  # image row of the first row held in ``acc``
+    acc = wsum = None
+    for i, y in enumerate(ys):
+        tiles = [normalize_image(padded[y : y + tile_h, x : x + tile_w], normalization) for x in xs]
+        probs = np.concatenate([tta.forward(model, np.stack(tiles[k : k + batch_size]))
+                                for k in range(0, len(tiles), batch_size)])
+        if acc is None:
+            acc = np.zeros((tile_h, padded.shape[1], probs.shape[-1]), np.float32)
+            wsum = np.zeros((tile_h, padded.shape[1], 1), np.float32)
+        grow = y + tile_h - (top + acc.shape[0])
+        if grow > 0:
+            acc = np.concatenate([acc, np.zeros((grow, *acc.shape[1:]), np.float32)])
+            wsum = np.concatenate([wsum, np.zeros((grow, *wsum.shape[1:]), np.float32)])
+        for x, tile_probs in zip(xs, probs):
+            if tile_probs.shape[:2] != (tile_h, tile_w):
+                tile_probs = upscale_probabilities(tile_probs, (tile_h, tile_w))
+            acc[y - top : y - top + tile_h, x : x + tile_w] += tile_probs * weights
+            wsum[y - top : y - top + tile_h, x : x + tile_w] += weights
+        done = (ys[i + 1] if i + 1 < len(ys) else padded.shape[0]) - top  # rows no later tile touches
+        rows = min(done, height - top)
+        if rows > 0:
+            yield top, acc[:rows, :width] / wsum[:rows, :width]
+        acc, wsum, top = acc[done:], wsum[done:], top + done
+        if top >= height:
+            return
+
+
+def _pad(image, height, width):
+    """Mirror-pad ``image`` at the bottom and right to at least ``height x width`` (any size, even 1 pixel)."""
+    pad_h, pad_w = height - image.shape[0], width - image.shape[1]
+    if pad_h <= 0 and pad_w <= 0:
+        return image
+    pads = [(0, max(pad_h, 0)), (0, max(pad_w, 0))] + [(0, 0)] * (image.ndim - 2)
+    return np.pad(image, pads, mode="symmetric")
+
+
+def slide_labels(model, image, window, tta, normalization, batch_size=2, with_probabilities=False):
+    """``(labels, probabilities or None)`` of ``image`` by :func:`slide`; labels are uint8 (uint16 above 256 classes)."""
+    labels = np.empty(image.shape[:2], np.uint8 if model.n_classes <= 256 else np.uint16)
+    kept = [] if with_probabilities else None
+    for top, band in slide(model, image, window, tta, normalization, batch_size):
+        labels[top : top + band.shape[0]] = band.argmax(-1)
+        if kept is not None:
+            kept.append(band)
+    return labels, (np.concatenate(kept) if kept is not None else None)
+
+
+def needs_slide_hint(model, image_shape):
+    """True when an image is more than twice the model's fixed input in both sides (say once that slide exists)."""
+    if model.input_height is None or model.input_width is None:
+        return False
+    return image_shape[0] > 2 * model.input_height and image_shape[1] > 2 * model.input_width
+
+
+def tile_count(shape, window):
+    """How many tiles :func:`slide` predicts for an image of ``shape`` (for progress and benchmarks)."""
+    rows = len(tile_starts(max(shape[0], window.tile[0]), window.tile[0], window.strides[0]))
+    columns = len(tile_starts(max(shape[1], window.tile[1]), window.tile[1], window.strides[1]))
+    return rows * columns
+
+
+__all__ = [
+    "SlidingWindow",
+    "TestTimeAugmentation",
+    "default_window",
+    "slide",
+    "slide_labels",
+    "tile_starts",
+    "needs_slide_hint",
+    "tile_count",
+    "BLENDS",
+    "DEFAULT_SCALES",
+]

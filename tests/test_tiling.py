@@ -96,7 +96,7 @@ def test_odd_sizes_strips_and_images_smaller_than_the_tile(shape):
 def test_bands_are_at_most_a_tile_high_and_add_up_to_the_whole_map():
     model, picture = free_net(kernel=1), image(100, 60)
     window = SlidingWindow((24, 24), overlap=0.5)
-    bands = list(slide(model, picture, window, TestTimeAugmentation(), "divide", batch_size=3))
+    bands = [(top, band.copy()) for top, band in slide(model, picture, window, TestTimeAugmentation(), "divide", 3)]
     assert max(band.shape[0] for _, band in bands) <= 24 and len(bands) > 3
     assert [top for top, _ in bands] == list(np.cumsum([0] + [b.shape[0] for _, b in bands[:-1]]))
     np.testing.assert_allclose(np.concatenate([b for _, b in bands]), whole(model, picture), atol=1e-5)

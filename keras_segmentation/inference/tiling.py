@@ -9,10 +9,10 @@ than a tile), and overlapping predictions are averaged with weights:
 ``sliding_window_inference``: tile borders, where context is missing, count least)
 or ``"uniform"``.
 
-Memory is bounded by rows of tiles: only the probabilities of the rows of tiles in
-progress are held (``tile height x image width x classes`` float32, e.g. 256 x 20,000
-x 12 x 4 B = 246 MB), and rows of labels are finished as soon as no later tile
-overlaps them. With ``with_probabilities`` the whole map is kept, so it is for
+Memory is bounded by rows of tiles: only the probabilities of the row of tiles in
+progress are held (``tile height x image width x classes`` float32, e.g. 512 x 20,000
+x 12 x 4 B = 0.46 GiB), tiles go through the model ``batch_size`` at a time, and rows
+of labels are finished as soon as no later tile overlaps them. With ``with_probabilities`` the whole map is kept, so it is for
 images whose probability map fits in memory.
 
 Test-time augmentation (:class:`TestTimeAugmentation`) averages the probabilities of
@@ -185,8 +185,9 @@ def default_window(model, tile=None, overlap=0.25, blend="gaussian"):
 def slide(model, image, window, tta, normalization, batch_size=2):
     """Yield ``(top, probabilities)`` bands of ``image`` (H, W, C raw pixels), top to bottom, each finished.
 
-    The bands together cover the image exactly: ``probabilities`` is
-    ``(rows, W, n_classes)`` float32 for image rows ``top .. top + rows``.
+    The bands together cover the image exactly: ``probabilities`` is a
+    ``(rows, W, n_classes)`` float32 view for image rows ``top .. top + rows``,
+    valid until the next band is asked for (copy it to keep it).
     """
     height, width = image.shape[:2]
     tile_h, tile_w = window.tile
@@ -194,31 +195,30 @@ def slide(model, image, window, tta, normalization, batch_size=2):
     ys = tile_starts(padded.shape[0], tile_h, window.strides[0])
     xs = tile_starts(padded.shape[1], tile_w, window.strides[1])
     weights = window.weights()[:, :, None]
-    top = 0  # image row of the first row held in ``acc``
+    # Rows ys[i] .. ys[i] + tile_h: the only ones a tile of row i touches that are not finished yet.
     acc = wsum = None
     for i, y in enumerate(ys):
-        tiles = [normalize_image(padded[y : y + tile_h, x : x + tile_w], normalization) for x in xs]
-        probs = np.concatenate([tta.forward(model, np.stack(tiles[k : k + batch_size]))
-                                for k in range(0, len(tiles), batch_size)])
-        if acc is None:
-            acc = np.zeros((tile_h, padded.shape[1], probs.shape[-1]), np.float32)
-            wsum = np.zeros((tile_h, padded.shape[1], 1), np.float32)
-        grow = y + tile_h - (top + acc.shape[0])
-        if grow > 0:
-            acc = np.concatenate([acc, np.zeros((grow, *acc.shape[1:]), np.float32)])
-            wsum = np.concatenate([wsum, np.zeros((grow, *wsum.shape[1:]), np.float32)])
-        for x, tile_probs in zip(xs, probs):
-            if tile_probs.shape[:2] != (tile_h, tile_w):
-                tile_probs = upscale_probabilities(tile_probs, (tile_h, tile_w))
-            acc[y - top : y - top + tile_h, x : x + tile_w] += tile_probs * weights
-            wsum[y - top : y - top + tile_h, x : x + tile_w] += weights
-        done = (ys[i + 1] if i + 1 < len(ys) else padded.shape[0]) - top  # rows no later tile touches
-        rows = min(done, height - top)
+        for k in range(0, len(xs), batch_size):
+            starts = xs[k : k + batch_size]
+            tiles = np.stack([normalize_image(padded[y : y + tile_h, x : x + tile_w], normalization) for x in starts])
+            for x, tile_probs in zip(starts, tta.forward(model, tiles)):
+                if acc is None:
+                    acc = np.zeros((tile_h, padded.shape[1], tile_probs.shape[-1]), np.float32)
+                    wsum = np.zeros((tile_h, padded.shape[1], 1), np.float32)
+                if tile_probs.shape[:2] != (tile_h, tile_w):
+                    tile_probs = upscale_probabilities(tile_probs, (tile_h, tile_w))
+                acc[:, x : x + tile_w] += tile_probs * weights
+                wsum[:, x : x + tile_w] += weights
+        done = (ys[i + 1] if i + 1 < len(ys) else padded.shape[0]) - y  # rows no later tile touches
+        rows = min(done, height - y)
         if rows > 0:
-            yield top, acc[:rows, :width] / wsum[:rows, :width]
-        acc, wsum, top = acc[done:], wsum[done:], top + done
-        if top >= height:
-            return
+            np.divide(acc[:rows], wsum[:rows], out=acc[:rows])
+            yield y, acc[:rows, :width]
+        if done < tile_h:  # move the unfinished rows to the top of the buffer, in place
+            acc[: tile_h - done] = acc[done:]
+            wsum[: tile_h - done] = wsum[done:]
+        acc[max(tile_h - done, 0) :] = 0
+        wsum[max(tile_h - done, 0) :] = 0
 
 
 def _pad(image, height, width):
@@ -237,7 +237,7 @@ def slide_labels(model, image, window, tta, normalization, batch_size=2, with_pr
     for top, band in slide(model, image, window, tta, normalization, batch_size):
         labels[top : top + band.shape[0]] = band.argmax(-1)
         if kept is not None:
-            kept.append(band)
+            kept.append(band.copy())
     return labels, (np.concatenate(kept) if kept is not None else None)
 
 

@@ -3,7 +3,7 @@
 import json
 import os
 
-from .options import add_class_names_option, add_colormap_option, scales_arg, shard_arg, tile_arg
+from .options import add_class_names_option, add_colormap_option, bands_arg, scales_arg, shard_arg, tile_arg
 
 
 def register(subparsers):
@@ -33,6 +33,26 @@ def register(subparsers):
         "--skip_existing", action="store_true", help="folder mode: leave out images whose output file exists"
     )
     predict.set_defaults(run=run_predict, needs_keras=True)
+
+    geotiff = subparsers.add_parser(
+        "predict_geotiff",
+        help="predict a GeoTIFF window by window into a georeferenced label map (needs the [geo] extra)",
+        description="Slides tiles over the raster, reading one row of tiles at a time, and writes a tiled, compressed "
+        "GeoTIFF of class ids with the input's CRS and transform; nodata pixels get --nodata_label.",
+    )
+    geotiff.add_argument("--checkpoints_path", required=True)
+    geotiff.add_argument("--input_path", required=True, help="a GeoTIFF (any band count)")
+    geotiff.add_argument("--output_path", required=True, help="the label GeoTIFF to write")
+    geotiff.add_argument("--bands", type=bands_arg, default=None, help="1-based bands to use, e.g. 4,3,2 (default all)")
+    geotiff.add_argument("--nodata_label", type=int, default=255, help="label of nodata pixels (default 255)")
+    geotiff.add_argument("--batch_size", type=int, default=2)
+    geotiff.add_argument("--tile", type=tile_arg, default=None, help="tile size H,W or one number (default: the "
+                         "model's input size; 512 for a model that takes any size)")
+    geotiff.add_argument("--overlap", type=float, default=0.25)
+    geotiff.add_argument("--blend", default="gaussian", help="gaussian (default) or uniform")
+    geotiff.add_argument("--tta", default=None, help="comma-separated: hflip, vflip, flip (both), scale")
+    geotiff.add_argument("--scales", type=scales_arg, default=None, help="with --tta scale (default 0.75,1,1.25)")
+    geotiff.set_defaults(run=run_predict_geotiff, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
     video.add_argument("--input", default="0", help="video file, or a camera number (default 0)")
@@ -121,6 +141,18 @@ def run_predict(args):
     else:
         predict(model, inp=args.input_path, out_fname=args.output_path, **display)
         print(f"wrote {args.output_path}")
+    return 0
+
+
+def run_predict_geotiff(args):
+    from ..inference.geo import predict_geotiff
+
+    written = predict_geotiff(
+        checkpoints_path=args.checkpoints_path, inp=args.input_path, out_fname=args.output_path, bands=args.bands,
+        nodata_label=args.nodata_label, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta,
+        scales=args.scales, batch_size=args.batch_size,
+    )
+    print(f"wrote {written}")
     return 0
 
 

@@ -66,6 +66,17 @@ def tile_arg(text):
     return (sizes[0], sizes[-1])
 
 
+def bands_arg(text):
+    """argparse type: comma-separated 1-based band numbers -> a tuple of ints."""
+    try:
+        bands = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of band numbers, e.g. 4,3,2") from None
+    if min(bands) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: bands are numbered from 1")
+    return bands
+
+
 def scales_arg(text):
     """argparse type: comma-separated positive factors -> a tuple of floats."""
     try:

@@ -182,34 +182,49 @@ def default_window(model, tile=None, overlap=0.25, blend="gaussian"):
     return SlidingWindow(tile, overlap, blend)
 
 
-def slide(model, image, window, tta, normalization, batch_size=2):
-    """Yield ``(top, probabilities)`` bands of ``image`` (H, W, C raw pixels), top to bottom, each finished.
+class ArrayRows:
+    """An image in memory as the row source :func:`slide` reads: ``shape`` and ``rows(top, bottom)``."""
 
-    The bands together cover the image exactly: ``probabilities`` is a
-    ``(rows, W, n_classes)`` float32 view for image rows ``top .. top + rows``,
-    valid until the next band is asked for (copy it to keep it).
+    def __init__(self, image):
+        self.image = image
+        self.shape = image.shape
+
+    def rows(self, top, bottom):
+        return self.image[top:bottom]
+
+
+def slide(model, source, window, tta, normalization, batch_size=2):
+    """Yield ``(top, probabilities)`` bands of an image, top to bottom, each finished.
+
+    ``source`` is an (H, W, C) array of raw pixels, or any object with ``shape`` and
+    ``rows(top, bottom)`` (a raster read window by window): only the rows of one
+    row of tiles are read at a time. The bands together cover the image exactly:
+    ``probabilities`` is a ``(rows, W, n_classes)`` float32 view for image rows
+    ``top .. top + rows``, valid until the next band is asked for (copy it to keep it).
     """
-    height, width = image.shape[:2]
+    source = ArrayRows(source) if isinstance(source, np.ndarray) else source
+    height, width = source.shape[:2]
     tile_h, tile_w = window.tile
-    padded = _pad(image, max(height, tile_h), max(width, tile_w))
-    ys = tile_starts(padded.shape[0], tile_h, window.strides[0])
-    xs = tile_starts(padded.shape[1], tile_w, window.strides[1])
+    ys = tile_starts(max(height, tile_h), tile_h, window.strides[0])
+    xs = tile_starts(max(width, tile_w), tile_w, window.strides[1])
     weights = window.weights()[:, :, None]
     # Rows ys[i] .. ys[i] + tile_h: the only ones a tile of row i touches that are not finished yet.
     acc = wsum = None
     for i, y in enumerate(ys):
+        # Tiles end inside the image unless it is smaller than a tile; then the mirror fills it up.
+        pixels = _pad(source.rows(y, min(y + tile_h, height)), tile_h, max(width, tile_w))
         for k in range(0, len(xs), batch_size):
             starts = xs[k : k + batch_size]
-            tiles = np.stack([normalize_image(padded[y : y + tile_h, x : x + tile_w], normalization) for x in starts])
+            tiles = np.stack([normalize_image(pixels[:, x : x + tile_w], normalization) for x in starts])
             for x, tile_probs in zip(starts, tta.forward(model, tiles)):
                 if acc is None:
-                    acc = np.zeros((tile_h, padded.shape[1], tile_probs.shape[-1]), np.float32)
-                    wsum = np.zeros((tile_h, padded.shape[1], 1), np.float32)
+                    acc = np.zeros((tile_h, pixels.shape[1], tile_probs.shape[-1]), np.float32)
+                    wsum = np.zeros((tile_h, pixels.shape[1], 1), np.float32)
                 if tile_probs.shape[:2] != (tile_h, tile_w):
                     tile_probs = upscale_probabilities(tile_probs, (tile_h, tile_w))
                 acc[:, x : x + tile_w] += tile_probs * weights
                 wsum[:, x : x + tile_w] += weights
-        done = (ys[i + 1] if i + 1 < len(ys) else padded.shape[0]) - y  # rows no later tile touches
+        done = (ys[i + 1] if i + 1 < len(ys) else max(height, tile_h)) - y  # rows no later tile touches
         rows = min(done, height - y)
         if rows > 0:
             np.divide(acc[:rows], wsum[:rows], out=acc[:rows])
@@ -222,7 +237,11 @@ def slide(model, image, window, tta, normalization, batch_size=2):
 
 
 def _pad(image, height, width):
-    """Mirror-pad ``image`` at the bottom and right to at least ``height x width`` (any size, even 1 pixel)."""
+    """Mirror-pad ``image`` at the bottom and right to at least ``height x width`` (any size, even 1 pixel).
+
+    Symmetric padding of a band of rows equals that of the whole image cut to the band,
+    so :func:`slide` can pad row by row.
+    """
     pad_h, pad_w = height - image.shape[0], width - image.shape[1]
     if pad_h <= 0 and pad_w <= 0:
         return image
@@ -256,6 +275,7 @@ def tile_count(shape, window):
 
 
 __all__ = [
+    "ArrayRows",
     "SlidingWindow",
     "TestTimeAugmentation",
     "default_window",

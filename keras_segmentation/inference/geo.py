@@ -1,0 +1,115 @@
+"""Geospatial rasters: predict a GeoTIFF window by window and write a georeferenced label map.
+
+Needs the ``[geo]`` extra (``pip install keras-segmentation[geo]``: rasterio).
+:func:`predict_geotiff` reads only the rows of one row of tiles at a time (any band
+count, a band selection, 8/16-bit or float), predicts them with the sliding window
+of :mod:`keras_segmentation.inference.tiling`, and writes each finished band of
+labels into a tiled, DEFLATE-compressed GeoTIFF with the input's CRS and transform.
+Pixels the input marks as nodata (its nodata value or mask, in every selected band)
+get ``nodata_label``, which is also the output's nodata value.
+
+Band order follows the library's rule for TIFF files (:mod:`keras_segmentation.data.rasters`):
+3 or 4 selected bands are taken as RGB(A) and reach the model in OpenCV's BGR(A)
+order, as when the same file is read for training; other counts keep file order.
+
+Example:
+    >>> predict_geotiff(checkpoints_path="ckpt/run", inp="scene.tif", out_fname="labels.tif", bands=(4, 3, 2))
+"""
+
+import os
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..errors import ModelConfigError, SegmentationError
+from .predictor import model_or_checkpoint
+from .tiling import TestTimeAugmentation, default_window, slide
+
+#: GeoTIFF tile size of the written label maps (a multiple of 16, as GDAL needs)
+BLOCK = 256
+
+
+def _rasterio():
+    try:
+        import rasterio
+    except ImportError:
+        raise SegmentationError("GeoTIFF prediction needs rasterio: pip install keras-segmentation[geo]") from None
+    return rasterio
+
+
+class RasterRows:
+    """Rows of selected bands of an open rasterio dataset, as ``(rows, W, bands)`` arrays in the library's band order."""
+
+    def __init__(self, dataset, bands):
+        self.dataset = dataset
+        self.bands = list(bands)
+        self.shape = (dataset.height, dataset.width, len(self.bands))
+
+    def rows(self, top, bottom):
+        from rasterio.windows import Window
+
+        pixels = self.dataset.read(self.bands, window=Window(0, top, self.dataset.width, bottom - top))
+        pixels = np.moveaxis(pixels, 0, -1)
+        if pixels.shape[2] in (3, 4):
+            pixels = np.concatenate([pixels[:, :, 2::-1], pixels[:, :, 3:]], axis=2)  # RGB(A) -> BGR(A)
+        return np.ascontiguousarray(pixels)
+
+    def nodata(self, top, bottom):
+        """Boolean ``(rows, W)``: pixels that are nodata in every selected band."""
+        from rasterio.windows import Window
+
+        window = Window(0, top, self.dataset.width, bottom - top)
+        masks = self.dataset.read_masks(self.bands, window=window)
+        return ~np.any(masks > 0, axis=0)
+
+
+def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None, *, bands=None, nodata_label=255,
+                    tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2):
+    """Predict the GeoTIFF ``inp`` by sliding window and write the label map ``out_fname`` (GeoTIFF); returns its path.
+
+    Args:
+        bands: 1-based band numbers to feed the model (default: all), e.g. ``(4, 3, 2)``.
+        nodata_label: label written for nodata pixels, and the output's nodata value.
+        tile, overlap, blend, tta, scales, batch_size: as for ``predict(mode="slide")``.
+
+    Raises:
+        SegmentationError: rasterio missing, the file unreadable, or band counts that do not fit the model.
+    """
+    rasterio = _rasterio()
+    model = model_or_checkpoint(model, checkpoints_path)
+    if inp is None or out_fname is None:
+        raise ModelConfigError("predict_geotiff needs inp= (a GeoTIFF) and out_fname= (the label map to write)")
+    if os.path.abspath(os.fspath(out_fname)) == os.path.abspath(os.fspath(inp)):
+        raise ModelConfigError(f"{out_fname}: writing the labels would overwrite the input; choose another out_fname")
+    labels_dtype = "uint8" if max(model.n_classes, nodata_label + 1) <= 256 else "uint16"
+    try:
+        dataset = rasterio.open(os.fspath(inp))
+    except rasterio.errors.RasterioIOError as err:
+        raise SegmentationError(f"{inp}: not a readable raster ({' '.join(str(err).split())})") from None
+    with dataset:
+        bands = list(bands or range(1, dataset.count + 1))
+        if not all(1 <= b <= dataset.count for b in bands):
+            raise ModelConfigError(f"{inp}: bands={bands} but the file has bands 1..{dataset.count}")
+        if len(bands) != model.channels:
+            raise ModelConfigError(f"{inp}: {len(bands)} band(s) selected but the model takes {model.channels}")
+        source = RasterRows(dataset, bands)
+        window = default_window(model, tile, overlap, blend)
+        augment = TestTimeAugmentation.from_names(tta, scales)
+        profile = dict(
+            driver="GTiff", width=dataset.width, height=dataset.height, count=1, dtype=labels_dtype,
+            crs=dataset.crs, transform=dataset.transform, nodata=nodata_label,
+            tiled=True, blockxsize=BLOCK, blockysize=BLOCK, compress="deflate",
+        )
+
+        def write(temp):
+            from rasterio.windows import Window
+
+            with rasterio.open(temp, "w", **profile) as out:
+                for top, probs in slide(model, source, window, augment, model.normalization, batch_size):
+                    rows = probs.shape[0]
+                    labels = probs.argmax(-1).astype(labels_dtype)
+                    labels[source.nodata(top, top + rows)] = nodata_label
+                    out.write(labels, 1, window=Window(0, top, dataset.width, rows))
+
+        atomic_write(out_fname, write, durable=False)
+    return os.fspath(out_fname)

@@ -1,0 +1,101 @@
+"""GeoTIFF prediction: windows in, a tiled georeferenced label map out, nodata kept (needs rasterio)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_segmentation.errors import ModelConfigError
+from keras_segmentation.inference.geo import predict_geotiff
+from keras_segmentation.models.segmentation_model import SegmentationModel
+from keras_segmentation.predict import predict
+
+rasterio = pytest.importorskip("rasterio", reason="rasterio is not installed (pip install .[geo])")
+from rasterio.transform import from_origin  # noqa: E402
+
+
+def pointwise_net(channels=3, seed=0):
+    keras.utils.set_random_seed(seed)
+    x = keras.Input((None, None, channels))
+    h = keras.layers.Conv2D(8, 1, activation="relu")(x)
+    y = keras.layers.Softmax()(keras.layers.Conv2D(4, 1)(h))
+    return SegmentationModel(x, y, model_name="pointwise", normalization="divide")
+
+
+def write_geotiff(path, bands, nodata=0):
+    """``bands``: (count, H, W) uint8; UTM zone 33N, 10 m pixels."""
+    profile = dict(driver="GTiff", width=bands.shape[2], height=bands.shape[1], count=bands.shape[0], dtype="uint8",
+                   crs="EPSG:32633", transform=from_origin(500000, 4649000, 10, 10), nodata=nodata)
+    with rasterio.open(path, "w", **profile) as out:
+        out.write(bands)
+    return path
+
+
+@pytest.fixture
+def scene(tmp_path):
+    rng = np.random.default_rng(0)
+    bands = rng.integers(1, 255, (6, 90, 130), dtype=np.uint8)
+    bands[:, 10:20, 30:50] = 0  # nodata in every band
+    bands[0, 60:70, 5:15] = 0  # nodata in one band only: a valid pixel
+    return write_geotiff(tmp_path / "scene.tif", bands), bands
+
+
+def test_round_trip_keeps_crs_transform_and_nodata_and_matches_slide_mode(tmp_path, scene):
+    path, bands = scene
+    model = pointwise_net()
+    out = predict_geotiff(model, inp=path, out_fname=tmp_path / "labels.tif", bands=(3, 2, 1), tile=32, overlap=0.5)
+    with rasterio.open(path) as src, rasterio.open(out) as result:
+        assert result.crs == src.crs and result.transform == src.transform
+        assert result.nodata == 255 and result.count == 1 and result.dtypes == ("uint8",)
+        assert result.profile["tiled"] and result.profile["compress"].lower() == "deflate"
+        labels = result.read(1)
+    assert (labels[10:20, 30:50] == 255).all()
+    rgb = np.moveaxis(bands[[2, 1, 0]], 0, -1)
+    expected = predict(model, inp=np.ascontiguousarray(rgb[:, :, ::-1]), mode="slide", tile=32, overlap=0.5)
+    valid = np.ones(labels.shape, bool)
+    valid[10:20, 30:50] = False
+    np.testing.assert_array_equal(labels[valid], expected[valid])
+    assert labels[60:70, 5:15].max() < 4  # nodata in one band only is still predicted
+
+
+def test_all_bands_of_a_multispectral_scene_and_band_errors(tmp_path, scene):
+    path, _ = scene
+    out = predict_geotiff(pointwise_net(channels=6), inp=path, out_fname=tmp_path / "six.tif", tile=(64, 64))
+    with rasterio.open(out) as result:
+        assert result.read(1).shape == (90, 130)
+    with pytest.raises(ModelConfigError, match="6 band\\(s\\) selected but the model takes 3"):
+        predict_geotiff(pointwise_net(), inp=path, out_fname=tmp_path / "x.tif")
+    with pytest.raises(ModelConfigError, match=r"bands=\[7, 1, 2\] but the file has bands 1..6"):
+        predict_geotiff(pointwise_net(), inp=path, out_fname=tmp_path / "x.tif", bands=(7, 1, 2))
+    with pytest.raises(ModelConfigError, match="would overwrite the input"):
+        predict_geotiff(pointwise_net(channels=6), inp=path, out_fname=path)
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_the_geotiff_reader_gives_the_training_readers_pixels(tmp_path, count):
+    """Training reads .tif files with keras_segmentation.data; prediction must see the same band order."""
+    from keras_segmentation.data.images import read_image
+    from keras_segmentation.inference.geo import RasterRows
+
+    bands = np.random.default_rng(1).integers(0, 255, (count, 20, 24), dtype=np.uint8)
+    path = write_geotiff(tmp_path / "s.tif", bands, nodata=None)
+    with rasterio.open(path) as dataset:
+        rows = RasterRows(dataset, range(1, count + 1)).rows(0, 20)
+    np.testing.assert_array_equal(rows, read_image(str(path), -1))
+
+
+def test_cli_predict_geotiff(tmp_path, scene, run_cli):
+    from keras_segmentation.training.checkpoints import save_checkpoint, write_config
+
+    path, _ = scene
+    model = pointwise_net()
+    write_config(tmp_path / "ck", model)
+    save_checkpoint(model, tmp_path / "ck", 1)
+    code, out, err = run_cli("predict_geotiff", "--checkpoints_path", tmp_path / "ck", "--input_path", path,
+                             "--output_path", tmp_path / "cli.tif", "--bands", "3,2,1", "--tile", "32",
+                             "--overlap", "0.5", "--nodata_label", "9")
+    assert code == 0, err
+    api = predict_geotiff(model, inp=path, out_fname=tmp_path / "api.tif", bands=(3, 2, 1), tile=32, overlap=0.5,
+                          nodata_label=9)
+    with rasterio.open(tmp_path / "cli.tif") as cli, rasterio.open(api) as direct:
+        np.testing.assert_array_equal(cli.read(1), direct.read(1))
+        assert cli.nodata == 9 and (cli.read(1)[10:20, 30:50] == 9).all()

@@ -3,7 +3,7 @@
 import json
 import os
 
-from .options import add_class_names_option, add_colormap_option, bands_arg, scales_arg, shard_arg, tile_arg
+from .options import add_class_names_option, add_colormap_option, add_precision_option, bands_arg, scales_arg, shard_arg, tile_arg
 
 
 def register(subparsers):
@@ -95,11 +95,13 @@ def _add_inference_options(parser):
                         help="test-time augmentation, comma-separated: hflip, vflip, flip (both), scale")
     parser.add_argument("--scales", type=scales_arg, default=None,
                         help="with --tta scale: comma-separated factors (default 0.75,1,1.25)")
+    add_precision_option(parser)
 
 
 def _window(args):
-    """The Predictor's tiling and augmentation options from the command line."""
-    return dict(mode=args.mode, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales)
+    """The Predictor's tiling, augmentation and precision options from the command line."""
+    return dict(mode=args.mode, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales,
+                precision=args.precision)
 
 
 def _add_display_options(parser, overlay_default=False):

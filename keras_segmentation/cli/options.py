@@ -55,6 +55,14 @@ def shard_arg(text):
     return k - 1, n
 
 
+def add_precision_option(parser):
+    parser.add_argument(
+        "--precision", default=None,
+        help="float32, mixed_bfloat16, mixed_float16, or auto (bfloat16 where the hardware computes it natively); "
+        "default: the model's own (float32)",
+    )
+
+
 def tile_arg(text):
     """argparse type: ``H,W`` or one number -> ``(H, W)``."""
     try:

@@ -4,6 +4,7 @@ from .options import (
     add_augmentation_option,
     add_class_names_option,
     add_colormap_option,
+    add_precision_option,
     class_weights_arg,
 )
 
@@ -71,6 +72,7 @@ def register(subparsers):
         help="data-parallel training: mirrored (every device of this machine) or multi_worker (the machines "
         "TF_CONFIG names); --batch_size is then per replica (docs/distributed.md)",
     )
+    add_precision_option(parser)
     add_class_names_option(parser)
     add_colormap_option(parser)
     parser.set_defaults(run=run, needs_keras=True)
@@ -130,5 +132,6 @@ def run(args):
         class_names=args.class_names,
         colour_map=args.colormap,
         distribute=strategy,
+        precision=args.precision,
     )
     return 0

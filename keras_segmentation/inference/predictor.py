@@ -15,6 +15,7 @@ import numpy as np
 from ..data.images import normalize_image, read_image_for_model
 from ..errors import ModelConfigError, SegmentationError
 from ..models.saving import load_model_from_checkpoint
+from ..precision import resolve_precision, with_precision
 from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
 from .upscale import upscale_labels, upscale_probabilities
 
@@ -38,14 +39,15 @@ class Predictor:
     ``tta`` (names: ``"hflip"``, ``"vflip"``, ``"flip"``, ``"scale"``, with ``scales``)
     and ``flip_tta`` (the left-right mirror) average augmented predictions. With
     ``mode=None`` an image more than twice the model's input in both sides gets a
-    one-time warning that ``mode="slide"`` exists.
+    one-time warning that ``mode="slide"`` exists. ``precision`` (:mod:`keras_segmentation.precision`)
+    runs a copy of the model in another precision, with the same weights.
     """
 
     def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False, *,
-                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None):
+                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision=None):
         if mode not in (None, "resize", "slide"):
             raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
-        self.model = model
+        self.model = model if precision is None else with_precision(model, resolve_precision(precision))
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))

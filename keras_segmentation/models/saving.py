@@ -139,6 +139,7 @@ _CONFIG_TYPES = {
     "seed": (int, type(None)),
     "ignore_index": (int, type(None)),
     "read_image_type": (int,),
+    "precision": (str,),
 }
 
 

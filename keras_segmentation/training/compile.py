@@ -11,6 +11,7 @@ import keras
 
 from ..errors import ModelConfigError
 from ..evaluation.metrics import iou_metric
+from ..precision import model_precision
 from .losses import get_loss
 
 
@@ -28,6 +29,8 @@ def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weig
             raise ModelConfigError(f"unknown optimizer {optimizer!r} (try 'adam', 'sgd', 'adamw', 'rmsprop')") from None
     elif learning_rate is not None or isinstance(lr_schedule, str):
         optimizer.learning_rate = rate
+    if model_precision(model) == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
     model.compile(
         optimizer=optimizer,
         loss=get_loss(loss, model.n_classes, class_weights=class_weights, ignore_index=ignore_index),

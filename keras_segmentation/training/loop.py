@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import ModelConfigError
 from ..models.registry import resolve_model
 from ..models.saving import final_model_path, load_weights_file
+from ..precision import model_precision, resolve_precision, with_precision
 from . import checkpoints as ckpt
 from . import distribute as distribute_engine
 from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
@@ -90,6 +91,7 @@ def train(
     verbose="auto",
     jit_compile="auto",
     distribute=None,
+    precision=None,
 ):
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
 
@@ -99,6 +101,11 @@ def train(
     is accepted and ignored (batches are prepared by ``workers`` threads).
     ``distribute`` trains data-parallel (:mod:`keras_segmentation.training.distribute`):
     ``batch_size`` is then per replica, and ``model`` receives the trained weights.
+    ``precision`` (:mod:`keras_segmentation.precision`) trains a copy of the model in
+    ``"mixed_bfloat16"``, ``"mixed_float16"``, ``"float32"`` or ``"auto"``; ``model`` receives
+    the (float32) weights, and the checkpoint config records the precision. On a CPU,
+    XLA (``jit_compile="auto"``) is left off in a mixed precision: its CPU convolutions
+    do not use the bfloat16 kernels.
     """
     replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
     if isinstance(model, str):
@@ -147,7 +154,9 @@ def train(
         else None
     )
 
-    working = model if replication is None else distribute_engine.replicate(model, replication)
+    working = model if precision is None else with_precision(model, resolve_precision(precision))
+    if replication is not None:
+        working = distribute_engine.replicate(working, replication)
     chief = replication is None or replication.is_chief
     # Where this process writes: the real prefix on the chief; elsewhere a scratch copy, because
     # saving reads synchronised variables, which every worker must do in step.
@@ -166,7 +175,7 @@ def train(
         with distribute_engine.scope(replication):
             if optimizer_name is not None:
                 weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
-                cpu_xla = jit_compile == "auto" and tensorflow_on_cpu()
+                cpu_xla = jit_compile == "auto" and tensorflow_on_cpu() and model_precision(working) == "float32"
                 ignored = ignore_index if blank_label is None else blank_label
                 compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
                               epochs, True if cpu_xla else jit_compile)
@@ -191,7 +200,8 @@ def train(
                         initial_epoch, resume_step = initial_epoch + 1, 0
                 elif chief:
                     ckpt.warn_if_earlier_run(checkpoints_path)
-                ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index)
+                ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index,
+                              precision=model_precision(working))
 
         interrupt, stop_on_nan = Interrupt(train_data), StopOnNaN(checkpoints_path)
         default_callbacks = [stop_on_nan, interrupt]

@@ -1,0 +1,80 @@
+"""Mixed precision: the policy of each layer, float32 outputs, checkpoints across precisions, "auto", the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from keras_segmentation.errors import ModelConfigError
+from keras_segmentation.models import saving
+from keras_segmentation.models.unet import unet_mini
+from keras_segmentation.precision import model_precision, resolve_precision, with_precision
+from keras_segmentation.predict import predict
+from keras_segmentation.training import train
+
+
+@pytest.mark.parametrize(
+    ("flags", "gpus", "expected"),
+    [
+        ({"avx2", "avx512f", "avx512_bf16"}, [], "mixed_bfloat16"),
+        ({"avx2", "amx_bf16"}, [], "mixed_bfloat16"),
+        ({"avx2", "avx512f", "avx512_vnni"}, [], "float32"),
+        (set(), [(8, 0)], "mixed_bfloat16"),
+        ({"avx512_bf16"}, [(7, 5)], "float32"),  # the GPU computes: its capability decides
+    ],
+)
+def test_auto_picks_bfloat16_only_on_native_hardware(flags, gpus, expected):
+    assert resolve_precision("auto", flags=flags, gpus=gpus) == expected
+    assert resolve_precision("mixed_float16", flags=flags, gpus=gpus) == "mixed_float16"
+
+
+def test_an_unknown_precision_is_a_one_line_error():
+    with pytest.raises(ModelConfigError, match="precision='bf16': choose one of float32, mixed_bfloat16"):
+        resolve_precision("bf16")
+
+
+def test_layers_compute_in_bfloat16_the_softmax_and_outputs_stay_float32():
+    model = unet_mini(3, 32, 32)
+    fast = with_precision(model, "mixed_bfloat16")
+    assert model_precision(model) == "float32" and model_precision(fast) == "mixed_bfloat16"
+    policies = {layer.name: layer.dtype_policy.name for layer in fast.layers if layer.weights}
+    assert set(policies.values()) == {"mixed_bfloat16"}
+    assert fast.layers[-1].dtype_policy.name == "float32" and fast.output.dtype == "float32"
+    assert all(v.dtype == "float32" for v in fast.weights)  # variables stay float32: checkpoints fit any precision
+    assert with_precision(model, "float32") is model and with_precision(fast, "mixed_bfloat16") is fast
+    picture = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    _, plain = predict(model, inp=picture, return_probabilities=True)
+    _, half = predict(model, inp=picture, return_probabilities=True, precision="mixed_bfloat16")
+    # bfloat16 keeps 8 bits of mantissa: probabilities move by up to a few hundredths on this untrained net
+    assert half.dtype == np.float32 and 0 < np.abs(plain - half).mean() < 0.01 and np.abs(plain - half).max() < 0.1
+
+
+def test_a_bfloat16_trained_checkpoint_predicts_in_float32_and_back(tmp_path, tiny_dataset):
+    model = unet_mini(3, 32, 48)
+    train(model, *tiny_dataset, epochs=1, verbose=0, seed=0, checkpoints_path=str(tmp_path / "run"),
+          precision="mixed_bfloat16")
+    config = json.loads((tmp_path / "run_config.json").read_text())
+    assert config["precision"] == "mixed_bfloat16" and model_precision(model) == "float32"
+    loaded = saving.load_model_from_checkpoint(tmp_path / "run")
+    assert model_precision(loaded) == "float32"
+    for a, b in zip(loaded.get_weights(), model.get_weights()):  # the model received the trained weights
+        np.testing.assert_array_equal(a, b)
+    picture = np.random.default_rng(1).integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    _, in32 = predict(loaded, inp=picture, return_probabilities=True)
+    _, in16 = predict(loaded, inp=picture, return_probabilities=True, precision="mixed_bfloat16")
+    assert np.abs(in32 - in16).mean() < 0.01 and np.abs(in32 - in16).max() < 0.1
+
+
+def test_cli_precision_flag(tmp_path, tiny_dataset, run_cli):
+    images, masks = tiny_dataset
+    code, _, err = run_cli("train", "--model_name", "unet_mini", "--n_classes", "3", "--input_height", "32",
+                           "--input_width", "48", "--train_images", images, "--train_annotations", masks,
+                           "--epochs", "1", "--checkpoints_path", tmp_path / "ck", "--precision", "mixed_bfloat16")
+    assert code == 0, err
+    assert json.loads((tmp_path / "ck_config.json").read_text())["precision"] == "mixed_bfloat16"
+    code, out, err = run_cli("evaluate_model", "--checkpoints_path", tmp_path / "ck", "--images_path", images,
+                             "--segs_path", masks, "--precision", "mixed_bfloat16")
+    assert code == 0 and "mIoU" in out, err
+    code, _, err = run_cli("predict", "--checkpoints_path", tmp_path / "ck", "--input_path", images,
+                           "--output_path", tmp_path / "out", "--precision", "half")
+    assert code == 2 and "precision='half'" in err

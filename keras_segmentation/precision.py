@@ -93,15 +93,12 @@ def with_precision(model, precision):
 
 def _set_policy(config, precision, float32_layers):
     """Set every layer's ``dtype`` in a (nested) model config, in place; ``float32_layers`` stay float32."""
-    if isinstance(config, dict):
-        inner = config.get("config")
-        if isinstance(inner, dict) and "dtype" in inner and config.get("class_name") != "InputLayer":
+    from .models.saving import layer_configs
+
+    for layer in layer_configs(config):
+        inner = layer["config"]
+        if "dtype" in inner and layer["class_name"] != "InputLayer":
             inner["dtype"] = "float32" if inner.get("name") in float32_layers else precision
-        for value in config.values():
-            _set_policy(value, precision, float32_layers)
-    elif isinstance(config, list):
-        for value in config:
-            _set_policy(value, precision, float32_layers)
 
 
 __all__ = ["PRECISIONS", "resolve_precision", "with_precision", "model_precision", "cpu_flags"]

@@ -46,12 +46,7 @@ def register(subparsers):
     geotiff.add_argument("--bands", type=bands_arg, default=None, help="1-based bands to use, e.g. 4,3,2 (default all)")
     geotiff.add_argument("--nodata_label", type=int, default=255, help="label of nodata pixels (default 255)")
     geotiff.add_argument("--batch_size", type=int, default=2)
-    geotiff.add_argument("--tile", type=tile_arg, default=None, help="tile size H,W or one number (default: the "
-                         "model's input size; 512 for a model that takes any size)")
-    geotiff.add_argument("--overlap", type=float, default=0.25)
-    geotiff.add_argument("--blend", default="gaussian", help="gaussian (default) or uniform")
-    geotiff.add_argument("--tta", default=None, help="comma-separated: hflip, vflip, flip (both), scale")
-    geotiff.add_argument("--scales", type=scales_arg, default=None, help="with --tta scale (default 0.75,1,1.25)")
+    _add_tiling_options(geotiff)
     geotiff.set_defaults(run=run_predict_geotiff, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
@@ -87,21 +82,29 @@ def _add_inference_options(parser):
     parser.add_argument("--mode", choices=("resize", "slide"), default=None,
                         help="resize each image to the model's input (default), or slide: tiles at the image's own "
                         "resolution, blended where they overlap")
-    parser.add_argument("--tile", type=tile_arg, default=None,
-                        help="slide: tile size H,W or one number (default: the model's input size)")
+    _add_tiling_options(parser)
+    add_precision_option(parser)
+
+
+def _add_tiling_options(parser):
+    parser.add_argument("--tile", type=tile_arg, default=None, help="slide: tile size H,W or one number (default: "
+                        "the model's input size; 512 for a model that takes any size)")
     parser.add_argument("--overlap", type=float, default=0.25, help="slide: overlap of neighbouring tiles (0..1)")
     parser.add_argument("--blend", default="gaussian", help="slide: gaussian (default) or uniform weights")
     parser.add_argument("--tta", default=None,
                         help="test-time augmentation, comma-separated: hflip, vflip, flip (both), scale")
     parser.add_argument("--scales", type=scales_arg, default=None,
                         help="with --tta scale: comma-separated factors (default 0.75,1,1.25)")
-    add_precision_option(parser)
+
+
+def _tiling(args):
+    """The sliding-window and augmentation options from the command line."""
+    return dict(tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales)
 
 
 def _window(args):
     """The Predictor's tiling, augmentation and precision options from the command line."""
-    return dict(mode=args.mode, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales,
-                precision=args.precision)
+    return dict(mode=args.mode, precision=args.precision, **_tiling(args))
 
 
 def _add_display_options(parser, overlay_default=False):
@@ -151,8 +154,7 @@ def run_predict_geotiff(args):
 
     written = predict_geotiff(
         checkpoints_path=args.checkpoints_path, inp=args.input_path, out_fname=args.output_path, bands=args.bands,
-        nodata_label=args.nodata_label, tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta,
-        scales=args.scales, batch_size=args.batch_size,
+        nodata_label=args.nodata_label, batch_size=args.batch_size, **_tiling(args),
     )
     print(f"wrote {written}")
     return 0

@@ -189,6 +189,11 @@ def _tiff_header(source, path):
         raise ImageReadError(f"{path}: not a readable TIFF ({_tiff_problem(err)})") from None
 
 
+def rgb_to_bgr(pixels):
+    """``(H, W, 3 or 4)`` RGB(A) samples in OpenCV's BGR(A) order (a new array; alpha stays last)."""
+    return np.concatenate([pixels[:, :, 2::-1], pixels[:, :, 3:]], axis=2)
+
+
 def decode_tiff(path, flags, palette_indices=False, mask=False):
     """A TIFF's pixels: OpenCV for what it reads (one page of 1, 3 or 4 bands, 8/16 bits), ``tifffile`` for the rest.
 
@@ -224,7 +229,7 @@ def decode_tiff(path, flags, palette_indices=False, mask=False):
         return image
     image = image_samples(np.asarray(array), path, axes, mask)
     if image.shape[2] in (3, 4):
-        image = np.concatenate([image[:, :, 2::-1], image[:, :, 3:]], axis=2)  # RGB(A) -> BGR(A), as OpenCV
+        image = rgb_to_bgr(image)  # as OpenCV
     return image if mask else as_read(image, flags)
 
 

@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from ..atomic import atomic_write
+from ..data.rasters import rgb_to_bgr
 from ..errors import ModelConfigError, SegmentationError
 from .predictor import model_or_checkpoint
 from .tiling import TestTimeAugmentation, default_window, slide
@@ -51,7 +52,7 @@ class RasterRows:
         pixels = self.dataset.read(self.bands, window=Window(0, top, self.dataset.width, bottom - top))
         pixels = np.moveaxis(pixels, 0, -1)
         if pixels.shape[2] in (3, 4):
-            pixels = np.concatenate([pixels[:, :, 2::-1], pixels[:, :, 3:]], axis=2)  # RGB(A) -> BGR(A)
+            pixels = rgb_to_bgr(pixels)
         return np.ascontiguousarray(pixels)
 
     def nodata(self, top, bottom):

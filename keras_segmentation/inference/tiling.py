@@ -267,13 +267,6 @@ def needs_slide_hint(model, image_shape):
     return image_shape[0] > 2 * model.input_height and image_shape[1] > 2 * model.input_width
 
 
-def tile_count(shape, window):
-    """How many tiles :func:`slide` predicts for an image of ``shape`` (for progress and benchmarks)."""
-    rows = len(tile_starts(max(shape[0], window.tile[0]), window.tile[0], window.strides[0]))
-    columns = len(tile_starts(max(shape[1], window.tile[1]), window.tile[1], window.strides[1]))
-    return rows * columns
-
-
 __all__ = [
     "ArrayRows",
     "SlidingWindow",
@@ -283,7 +276,6 @@ __all__ = [
     "slide_labels",
     "tile_starts",
     "needs_slide_hint",
-    "tile_count",
     "BLENDS",
     "DEFAULT_SCALES",
 ]

@@ -190,6 +190,23 @@ def _validate_build_config(build_config, fail):
         fail(f"build_config may not set {', '.join(named_files)}: weights files are never taken from a config")
 
 
+def layer_configs(config):
+    """Every layer's ``{"class_name", "config"}`` entry in a (nested) Keras model config, to edit in place.
+
+    Example:
+        >>> [c["class_name"] for c in layer_configs(model.get_config())][:2]
+        ['InputLayer', 'Conv2D']
+    """
+    if isinstance(config, dict):
+        if isinstance(config.get("config"), dict) and "class_name" in config:
+            yield config
+        for value in list(config.values()):
+            yield from layer_configs(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from layer_configs(value)
+
+
 
 # -------------------------------------------------------------------- weights
 def list_checkpoints(checkpoints_path):

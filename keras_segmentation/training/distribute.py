@@ -43,6 +43,7 @@ import numpy as np
 
 from ..data.augmentation import derive_seed
 from ..errors import ModelConfigError
+from ..models.saving import layer_configs
 
 NAMES = ("mirrored", "multi_worker")
 #: the keras.distribution classes (Keras exports no common base class)
@@ -183,14 +184,9 @@ def _vector_logs(step):
 
 def _synchronize_batch_norm(config):
     """Turn on ``synchronized`` in every BatchNormalization layer of a (nested) model config, in place."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "BatchNormalization" and isinstance(config.get("config"), dict):
-            config["config"]["synchronized"] = True
-        for value in config.values():
-            _synchronize_batch_norm(value)
-    elif isinstance(config, list):
-        for value in config:
-            _synchronize_batch_norm(value)
+    for layer in layer_configs(config):
+        if layer["class_name"] == "BatchNormalization":
+            layer["config"]["synchronized"] = True
 
 
 def _broadcast_from_chief(variables, strategy):

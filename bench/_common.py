@@ -12,8 +12,19 @@ its measurements (plus its own peak RSS) to RESULT.json.
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
+
+
+def lscpu():
+    """``(model name, flags)`` as ``lscpu`` prints them, to record with every benchmark run."""
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "lscpu unavailable", ""
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return fields.get("Model name", "?").strip(), fields.get("Flags", "").strip()
 
 
 def read_spec():

@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+import _common  # bench/ is sys.path[0]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZE = (192, 256)
 
@@ -113,15 +115,6 @@ def run_case(name, args, folder):
         return json.load(handle)
 
 
-def lscpu():
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "lscpu unavailable", ""
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return fields.get("Model name", "?").strip(), fields.get("Flags", "").strip()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -141,7 +134,7 @@ def main():
         for _ in range(args.reps):
             for name in cases:
                 figures[name].append(run_case(name, args, folder))
-    model, flags = lscpu()
+    model, flags = _common.lscpu()
     median = {name: statistics.median(r["images_per_s"] for r in runs) for name, runs in figures.items()}
     allreduce = statistics.median(r["allreduce_ms"] for r in figures["two-1t"])
     params = figures["one-2t"][0]["params"]

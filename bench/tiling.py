@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+import _common  # bench/ is sys.path[0]
+
 CLASSES = 12
 
 
@@ -82,8 +84,7 @@ def main():
     for _ in range(args.reps):
         for spec in cases:
             results[spec["name"]].append(run(spec))
-    model = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    model = next((line.split(":", 1)[1].strip() for line in model.splitlines() if line.startswith("Model name")), "?")
+    model, _ = _common.lscpu()
     print(f"CPU: {model}; {args.reps} runs per case, medians\n")
     print("| case | image | model, tile | wall s | Mpx/s | peak RSS GiB | full float32 map would be |")
     print("|---|---|---|---:|---:|---:|---:|")

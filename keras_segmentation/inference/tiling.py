@@ -213,6 +213,8 @@ def slide(model, source, window, tta, normalization, batch_size=2):
     for i, y in enumerate(ys):
         # Tiles end inside the image unless it is smaller than a tile; then the mirror fills it up.
         pixels = _pad(source.rows(y, min(y + tile_h, height)), tile_h, max(width, tile_w))
+        # Tiles are normalised one by one (overlaps twice): normalising the whole row once measured slower
+        # and larger on a 20,000-pixel-wide image (59-62 s and 3.14 GiB against 53 s and 2.88 GiB).
         for k in range(0, len(xs), batch_size):
             starts = xs[k : k + batch_size]
             tiles = np.stack([normalize_image(pixels[:, x : x + tile_w], normalization) for x in starts])

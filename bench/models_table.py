@@ -77,6 +77,17 @@ def matrix_rows():
     return rows
 
 
+def named_rows():
+    from keras_segmentation.models.registry import NAMED_MODELS, build_named_model
+
+    rows = []
+    for name, entry in NAMED_MODELS.items():
+        measured = _measure(lambda: build_named_model(name, N_CLASSES, *MATRIX_SIZE, encoder_weights=None))
+        rows.append({"name": name, "encoder": entry.encoder, "decoder": entry.decoder, "options": entry.options, **measured})
+        print(f"{name}: {measured['params']:,}", file=sys.stderr, flush=True)
+    return rows
+
+
 def encoder_rows():
     from keras_segmentation.models import build_encoder_model, list_encoders
 
@@ -117,10 +128,15 @@ model.save("m.keras"); same = load_model("m.keras")                        # no 
 fresh = rebuild_model(model.build_config)                                  # architecture only, no download
 ```
 
-* Decoders: `fcn_8`, `fcn_32`, `segnet`, `unet`, `pspnet`, `deeplabv3plus`
-  (`keras_segmentation.models.decoders`); decoder options go to `build_model` as keywords
-  (`decoder_filters=...`, `aspp_rates=...`, `fc_filters=...`, `bins=...`).
+* Decoders: `fcn_8`, `fcn_32`, `segnet`, `unet`, `unetplusplus`, `linknet`, `pspnet`, `deeplabv3`,
+  `deeplabv3plus`, `fpn`, `upernet` (`keras_segmentation.models.decoders`; each module's docstring gives the
+  paper and the defaults); decoder options go to `build_model` as keywords (`decoder_filters=...` for
+  U-Net, U-Net++ and UPerNet, `aspp_rates=...`, `fc_filters=...`, `bins=...`, `decoder_merge="cat"` and
+  `decoder_norm="batch"` for FPN, `decoder_final_filters=...` for LinkNet).
 * Encoders: `keras_segmentation models --encoders` or `list_encoders()`; `register_encoder()` adds one.
+* SegFormer: the `segformer` decoder (all-MLP head) on the Mix Transformer encoders `mit_b0` ... `mit_b5`,
+  or by name `segformer_b0` ... `segformer_b5` (`resolve_model`, `train(model=...)`). MiT weights come from a
+  local keras-hub preset: `encoder_weights="path/to/segformer_b0_ade20k_512"` (its `model.weights.h5`).
 * `encoder_weights`: `"imagenet"` (default where available; downloaded and cached by `keras.applications`),
   `None`, or a local file (a `keras.applications` `.h5`, the original library's `.h5`, or a `.weights.h5`
   saved from `build_encoder_model(name)`). With 1, 2, 4 or more input channels the first convolution's
@@ -142,7 +158,29 @@ fresh = rebuild_model(model.build_config)                                  # arc
 DIFFERENCES = {}
 
 
-def render(legacy, matrix, encoders):
+def render_named(named):
+    """The section of named combinations (SegFormer-B0..B5)."""
+    lines = [
+        "",
+        f"## Named models ({MATRIX_SIZE[0]}x{MATRIX_SIZE[1]} input, full resolution)",
+        "",
+        "`resolve_model(name, 12, 512, 512)` (or `train(model=name, ...)`, `--model_name name`): a `build_model`",
+        "combination under its own name. GFLOPs here count 2 per multiply-add; the SegFormer paper counts one:",
+        "with its 150 classes, SegFormer-B0 is 3,753,206 parameters and 8.39 G multiply-adds here, 3.8M and",
+        "8.4 GFLOPs in the paper (B2: 27.5M and 62.3 G here, 27.5M and 62.4 there).",
+        "",
+        "| model | encoder | decoder | decoder options | parameters | GFLOPs |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for row in named:
+        options = ", ".join(f"{key}={value}" for key, value in row["options"].items())
+        lines.append(
+            f"| `{row['name']}` | {row['encoder']} | {row['decoder']} | {options} | {_num(row['params'])} | {row['gflops']:.1f} |"
+        )
+    return lines
+
+
+def render(legacy, matrix, encoders, named=()):
     import keras
 
     lines = [
@@ -214,6 +252,8 @@ def render(legacy, matrix, encoders):
                 row = next(r for r in matrix if r["encoder"] == encoder and r["decoder"] == decoder)
                 cells.append(f"{row['params'] / 1e6:.1f}M / {row['gflops']:.1f}")
             lines.append(f"| {encoder} | " + " | ".join(cells) + " |")
+    if named:
+        lines += render_named(named)
     if encoders:
         lines += [
             "",
@@ -239,18 +279,20 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "docs" / "models.md"))
     parser.add_argument("--skip-matrix", action="store_true")
     parser.add_argument("--skip-encoders", action="store_true")
+    parser.add_argument("--skip-named", action="store_true")
     parser.add_argument("--render-only", action="store_true", help=f"re-render from {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.render_only:
         data = json.loads(RESULTS.read_text())
-        legacy, matrix, encoders = data["legacy"], data["matrix"], data["encoders"]
+        legacy, matrix, encoders, named = data["legacy"], data["matrix"], data["encoders"], data.get("named", [])
     else:
         legacy = legacy_rows()
         matrix = [] if args.skip_matrix else matrix_rows()
         encoders = [] if args.skip_encoders else encoder_rows()
+        named = [] if args.skip_named else named_rows()
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({"legacy": legacy, "matrix": matrix, "encoders": encoders}, indent=1))
-    pathlib.Path(args.out).write_text(render(legacy, matrix, encoders))
+        RESULTS.write_text(json.dumps({"legacy": legacy, "matrix": matrix, "encoders": encoders, "named": named}, indent=1))
+    pathlib.Path(args.out).write_text(render(legacy, matrix, encoders, named))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

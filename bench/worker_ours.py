@@ -136,16 +136,25 @@ def w_predict(spec):
 
     inputs = _common.image_list(spec["images"], spec.get("limit"))
     with _common.Stopwatch() as load:
-        model = model_from_checkpoint_path(spec["checkpoints_path"])
-    _experiment(model, spec)
+        if spec.get("model_path"):  # an exported file, run by its engine (bench/export.py)
+            from keras_segmentation.engines import load_engine
+
+            model = load_engine(spec["model_path"])
+        else:
+            model = model_from_checkpoint_path(spec["checkpoints_path"])
+            _experiment(model, spec)
     # out_dir does not exist yet: predict_multiple must create it.
     with _common.Stopwatch() as run:
-        predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"], batch_size=spec["predict_batch_size"],
-                         progress=False)
+        labels = predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"],
+                                  batch_size=spec["predict_batch_size"], progress=False)
     written = _common.count_files(spec["out_dir"])
     if written != len(inputs):
         raise RuntimeError(f"predict_multiple wrote {written} files for {len(inputs)} images into a fresh out_dir")
+    scores = {}
+    if spec.get("annotations"):
+        scores = _scores(inputs, labels, spec["annotations"], model.n_classes, spec["ignore_index"])
     return {
+        **scores,
         "n_images": len(inputs),
         "load_seconds": load.seconds,
         "predict_seconds": run.seconds,
@@ -155,6 +164,18 @@ def w_predict(spec):
         "files_written": written,
         "threads": threads,
     }
+
+
+def _scores(inputs, labels, annotations, n_classes, ignore_index):
+    """mIoU of the label maps of ``inputs`` against the masks of the same names (untimed, after the run)."""
+    from keras_segmentation.data.images import read_mask
+    from keras_segmentation.evaluation.metrics import ConfusionMatrix
+
+    masks = {os.path.splitext(name)[0]: os.path.join(annotations, name) for name in os.listdir(annotations)}
+    matrix = ConfusionMatrix(n_classes, ignore_index=ignore_index)
+    for path, label in zip(inputs, labels):
+        matrix.update(read_mask(masks[os.path.splitext(os.path.basename(path))[0]]), label)
+    return {"mean_IU": float(matrix.scores()["mean_IU"])}
 
 
 def w_evaluate(spec):

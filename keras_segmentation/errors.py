@@ -49,6 +49,10 @@ class ChannelMismatchError(DataLoaderError, ValueError):
     """An image's channel count does not match what the model expects."""
 
 
+class ConvertError(DataLoaderError):
+    """A labelling tool's export cannot be converted (bad JSON, unknown label or colour, missing image or package)."""
+
+
 class AugmentationError(DataLoaderError, ValueError):
     """An augmentation name or custom augmentation cannot be used."""
 
@@ -79,6 +83,14 @@ class CheckpointWriteError(CheckpointError, OutputWriteError):
 
 class TrainingError(SegmentationError):
     """Training cannot go on (for example the loss became NaN)."""
+
+
+class ExportError(SegmentationError):
+    """A model cannot be exported, or an exported file cannot be read or run."""
+
+
+class ParityError(ExportError):
+    """An exported model's outputs differ from the Keras model's beyond the tolerance."""
 
 
 class BackendError(SegmentationError, ImportError):

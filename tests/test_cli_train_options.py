@@ -100,7 +100,7 @@ def test_the_model_comes_from_resolve_model(run_cli, tiny_dataset, monkeypatch, 
     assert code == 2 and "unknown encoder 'no_such_encoder'" in err
     assert calls == [(("unet", 3, 32, 48), {"channels": 3, "encoder": "no_such_encoder"})]
     code, _, err = run_cli(*_train(images, masks, "--model_name", "no_such_decoder", "--encoder", "vgg16"))
-    assert code == 2 and "unknown decoder 'no_such_decoder'; choose one of: deeplabv3plus" in err
+    assert code == 2 and "unknown decoder 'no_such_decoder'; choose one of: deeplabv3, deeplabv3plus" in err
 
 
 def test_models_encoder_measures_every_decoder_of_the_registry(run_cli, monkeypatch):

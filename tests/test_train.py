@@ -179,23 +179,36 @@ def test_user_callbacks_are_added_to_the_defaults(tmp_path, tiny_dataset):
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU is the TensorFlow backend's choice")
-def test_training_steps_use_xla_on_a_cpu_and_inference_does_not(tiny_dataset):
+def test_training_steps_use_xla_on_a_cpu_without_onednn_and_inference_does_not(tiny_dataset, monkeypatch):
     seen = []
 
     class RecordJit(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             seen.append(self.model.jit_compile)
 
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     model = small_net()
     train(model, *tiny_dataset, epochs=1, verbose=0, seed=0, callbacks=[RecordJit()])
-    assert seen == [True], "jit_compile='auto' trains with XLA on a TensorFlow CPU (Keras alone would not)"
+    assert seen == [True], "jit_compile='auto' trains with XLA on a TensorFlow CPU without oneDNN (Keras would not)"
     assert model.jit_compile is False, "predict after train() runs without XLA, as on a freshly loaded model"
     train(small_net(), *tiny_dataset, epochs=1, verbose=0, seed=0, callbacks=[RecordJit()], jit_compile=False)
-    assert seen == [True, False]
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    train(small_net(), *tiny_dataset, epochs=1, verbose=0, seed=0, callbacks=[RecordJit()])
+    assert seen == [True, False, False], "with oneDNN on, 'auto' leaves XLA off (its CPU kernels are slower there)"
+
+
+def test_onednn_rule_follows_tensorflow():
+    from keras_segmentation.training.compile import onednn_enabled
+
+    assert not onednn_enabled(flags={"avx2", "fma"}, environ={})
+    assert onednn_enabled(flags={"avx512f", "avx512_vnni"}, environ={})
+    assert onednn_enabled(flags={"avx2"}, environ={"TF_ENABLE_ONEDNN_OPTS": "1"})
+    assert not onednn_enabled(flags={"amx_bf16"}, environ={"TF_ENABLE_ONEDNN_OPTS": "0"})
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU is the TensorFlow backend's choice")
-def test_a_model_xla_cannot_compile_trains_without_xla_and_says_so(tiny_dataset):
+def test_a_model_xla_cannot_compile_trains_without_xla_and_says_so(tiny_dataset, monkeypatch):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # where "auto" picks XLA
     class NearestUpsampling(keras.layers.Layer):
         def call(self, x):  # TensorFlow's nearest resize: XLA on CPU has no kernel for its gradient
             return keras.ops.image.resize(x, (32, 48), interpolation="nearest")

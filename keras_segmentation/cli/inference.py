@@ -14,7 +14,7 @@ def register(subparsers):
         "a single image writes a colour image to --output_path. Unreadable images in a folder are skipped and "
         "listed (exit status 1).",
     )
-    predict.add_argument("--checkpoints_path", required=True)
+    _add_model_source(predict)
     predict.add_argument("--input_path", required=True, help="an image file or a folder of images")
     predict.add_argument("--output_path", required=True, help="output file (single image) or folder")
     _add_display_options(predict)
@@ -40,7 +40,7 @@ def register(subparsers):
         description="Slides tiles over the raster, reading one row of tiles at a time, and writes a tiled, compressed "
         "GeoTIFF of class ids with the input's CRS and transform; nodata pixels get --nodata_label.",
     )
-    geotiff.add_argument("--checkpoints_path", required=True)
+    _add_model_source(geotiff)
     geotiff.add_argument("--input_path", required=True, help="a GeoTIFF (any band count)")
     geotiff.add_argument("--output_path", required=True, help="the label GeoTIFF to write")
     geotiff.add_argument("--bands", type=bands_arg, default=None, help="1-based bands to use, e.g. 4,3,2 (default all)")
@@ -64,15 +64,36 @@ def register(subparsers):
     )
     evaluate.add_argument("--images_path", required=True)
     evaluate.add_argument("--segs_path", required=True)
-    evaluate.add_argument("--checkpoints_path", required=True)
+    _add_model_source(evaluate)
     evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
     evaluate.add_argument("--batch_size", type=int, default=2)
     _add_inference_options(evaluate)
     evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
+    evaluate.add_argument("--report", default=None, metavar="DIR",
+                          help="also write an HTML report to DIR/index.html: per-class table, confusion matrix, the "
+                          "worst images, training curves, settings (one file, images inline)")
+    evaluate.add_argument("--report_images", type=int, default=8, help="worst images shown in --report (default 8)")
     add_class_names_option(evaluate)
     add_colormap_option(evaluate)
     evaluate.set_defaults(run=run_evaluate, needs_keras=True)
+
+
+def _add_model_source(parser):
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoints_path", help="the prefix given to train")
+    source.add_argument("--model", dest="model_path", default=None, metavar="PATH",
+                        help="an exported model (.onnx, .tflite, SavedModel folder, .keras) instead of checkpoints")
+    parser.add_argument("--engine", choices=("keras", "onnxruntime", "litert", "savedmodel"), default=None,
+                        help="run the model with this runtime (default: Keras for checkpoints, the file's own for "
+                        "--model); with --checkpoints_path a temporary float32 export is made")
+
+
+def _model(args):
+    """The model of ``--checkpoints_path`` or ``--model``, run by ``--engine``."""
+    from ..inference.predictor import model_or_checkpoint
+
+    return model_or_checkpoint(args.model_path, args.checkpoints_path, args.engine)
 
 
 def _add_inference_options(parser):
@@ -120,9 +141,8 @@ def _add_display_options(parser, overlay_default=False):
 
 def run_predict(args):
     from ..inference import predict, predict_multiple
-    from ..models.saving import load_model_from_checkpoint
 
-    model = load_model_from_checkpoint(args.checkpoints_path)
+    model = _model(args)
     display = dict(
         overlay_img=args.overlay_img,
         class_names=args.class_names,
@@ -153,7 +173,7 @@ def run_predict_geotiff(args):
     from ..inference.geo import predict_geotiff
 
     written = predict_geotiff(
-        checkpoints_path=args.checkpoints_path, inp=args.input_path, out_fname=args.output_path, bands=args.bands,
+        _model(args), inp=args.input_path, out_fname=args.output_path, bands=args.bands,
         nodata_label=args.nodata_label, batch_size=args.batch_size, **_tiling(args),
     )
     print(f"wrote {written}")
@@ -182,6 +202,8 @@ def run_evaluate(args):
     from ..evaluation import evaluate, format_scores
 
     scores = evaluate(
+        args.model_path,
+        engine=args.engine,
         inp_images_dir=args.images_path,
         annotations_dir=args.segs_path,
         checkpoints_path=args.checkpoints_path,
@@ -191,9 +213,13 @@ def run_evaluate(args):
         read_image_type=args.read_image_type,
         colour_map=args.colormap,
         flip_tta=args.flip_tta,
+        report_dir=args.report,
+        report_images=args.report_images,
         **_window(args),
     )
     print(format_scores(scores, class_names=args.class_names))
+    if args.report:
+        print(f"wrote {os.path.join(args.report, 'index.html')}")
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as handle:
             json.dump(_jsonable(scores), handle, indent=2)

@@ -73,6 +73,9 @@ def register(subparsers):
         "TF_CONFIG names); --batch_size is then per replica (docs/distributed.md)",
     )
     add_precision_option(parser)
+    parser.add_argument("--tensorboard", default=None, metavar="DIR",
+                        help="write TensorBoard scalars and prediction images per epoch to DIR "
+                        "(needs the [tensorboard] extra; view with: tensorboard --logdir DIR)")
     add_class_names_option(parser)
     add_colormap_option(parser)
     parser.set_defaults(run=run, needs_keras=True)
@@ -133,5 +136,6 @@ def run(args):
         colour_map=args.colormap,
         distribute=strategy,
         precision=args.precision,
+        tensorboard_dir=args.tensorboard,
     )
     return 0

@@ -9,10 +9,12 @@ Example:
     ['sky', 'building', 'road']
     >>> load_class_names("data/camvid/classes.txt")[:3]      # "0<TAB>Sky" lines
     ['Sky', 'Building', 'Pole']
+    >>> save_class_names("out/classes.txt", ["background", "cat"])   # "0<TAB>background" lines
 """
 
 import os
 
+from ..atomic import atomic_write
 from ..errors import DataLoaderError
 
 
@@ -30,6 +32,28 @@ def load_class_names(source):
     if "," in text or not os.path.splitext(text)[1]:
         return [name.strip() for name in text.split(",")]
     raise DataLoaderError(f"class names file {text}: not found (give a file, or names separated by commas)")
+
+
+def save_class_names(path, names):
+    """Write ``names`` as ``id<TAB>name`` lines (CamVid's ``classes.txt``), atomically.
+
+    Raises:
+        DataLoaderError: see :func:`check_class_names`.
+    """
+    check_class_names(names)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.writelines(f"{i}\t{str(name).strip()}\n" for i, name in enumerate(names))
+
+    atomic_write(path, write, durable=False)
+
+
+def check_class_names(names):
+    """Raise :class:`DataLoaderError` for a name :func:`load_class_names` would not read back (empty, ``#``, line break)."""
+    for class_id, name in enumerate(names):
+        if not str(name).strip() or any(c in str(name) for c in "#\r\n"):
+            raise DataLoaderError(f"class {class_id} name {name!r}: must be non-empty, without '#' or line breaks")
 
 
 def _read_file(path):

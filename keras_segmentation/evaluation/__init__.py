@@ -2,7 +2,8 @@
 
 * :mod:`.metrics`: :class:`ConfusionMatrix`, :func:`segmentation_scores`, :func:`format_scores`,
   the in-training ``mean_iou`` metric;
-* :mod:`.evaluate`: :func:`evaluate` (also ``model.evaluate_segmentation(...)``).
+* :mod:`.evaluate`: :func:`evaluate` (also ``model.evaluate_segmentation(...)``);
+* :mod:`.report`: the HTML report ``evaluate(..., report_dir=...)`` writes (:mod:`.curves`: its SVG charts).
 
 Example:
     >>> from keras_segmentation.evaluation import evaluate, format_scores

@@ -3,19 +3,26 @@
 ``evaluate`` accumulates one confusion matrix at the original resolution and
 returns the original keys (``frequency_weighted_IU``, ``mean_IU``,
 ``class_wise_IU``) plus pixel accuracy, mean class accuracy and Dice
-(see :mod:`keras_segmentation.evaluation.metrics`).
+(see :mod:`keras_segmentation.evaluation.metrics`), and each image's mean IoU
+(``per_image_mean_IU``). ``report_dir=`` also writes an HTML report
+(:mod:`keras_segmentation.evaluation.report`).
 
 Example:
     >>> from keras_segmentation.evaluation import evaluate
     >>> evaluate(checkpoints_path="ckpt/vgg_unet_1", inp_images_dir="imgs/", annotations_dir="masks/")["mean_IU"]
 """
 
+import os
+
+import numpy as np
+
 from ..data.images import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
-from ..models.saving import read_config
+from ..models.saving import read_config, read_history
 from .metrics import ConfusionMatrix
+from .report import WorstImages, run_settings, write_report
 
 
 def evaluate(
@@ -35,6 +42,9 @@ def evaluate(
     preprocessing=None,
     progress=True,
     flip_tta=False,
+    engine=None,
+    report_dir=None,
+    report_images=8,
     **window,
 ):
     """Score predictions against masks at the original resolution; returns a dict of metrics.
@@ -46,10 +56,17 @@ def evaluate(
     miss of its true class, and it is left out of every mean (see
     :mod:`keras_segmentation.evaluation.metrics`). ``mode="slide"``, ``tile``,
     ``overlap``, ``blend``, ``tta`` and ``scales`` are those of
-    :class:`~keras_segmentation.inference.predictor.Predictor`.
+    :class:`~keras_segmentation.inference.predictor.Predictor`; ``model`` (an exported
+    file) and ``engine`` are those of :func:`~keras_segmentation.inference.predict`.
+
+    ``per_image_mean_IU`` holds each image's mean IoU (scored as the whole set's,
+    over the classes in its mask or prediction; NaN when no pixel is scored), in
+    the order of the images. ``report_dir`` writes ``report_dir/index.html``
+    (:mod:`keras_segmentation.evaluation.report`) with the ``report_images`` worst
+    images; only those are kept in memory.
     """
     model_given = model is not None
-    model = model_or_checkpoint(model, checkpoints_path)
+    model = model_or_checkpoint(model, checkpoints_path, engine)
     if ignore_index is None and not model_given and checkpoints_path is not None:
         ignore_index = read_config(checkpoints_path).get("ignore_index")
     if inp_images is None:
@@ -61,6 +78,8 @@ def evaluate(
         raise ModelConfigError(f"{len(inp_images)} images but {len(annotations)} annotations")
 
     matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
+    per_image = np.full(len(inp_images), np.nan)
+    worst = WorstImages(report_images if report_dir is not None else 0)
     predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
     for result in progress_bar(predictor.run(list(inp_images)), len(inp_images), progress):
         if result.error is not None:
@@ -72,6 +91,23 @@ def evaluate(
                 f"{annotations[result.index]}: mask is {truth.shape[1]}x{truth.shape[0]} but the image is "
                 f"{result.labels.shape[1]}x{result.labels.shape[0]}"
             )
-        matrix.update(truth, result.labels)
-    return matrix.scores(class_names=class_names or model.class_names)
+        image_matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index).update(truth, result.labels)
+        matrix.merge(image_matrix)
+        per_image[result.index] = image_matrix.scores()["mean_IU"]
+        worst.add(per_image[result.index], _name(inp_images, result.index), result.image, truth, result.labels)
+    scores = matrix.scores(class_names=class_names or model.class_names)
+    scores["per_image_mean_IU"] = per_image
+    if report_dir is not None:
+        config = read_config(checkpoints_path) if checkpoints_path is not None and not model_given else None
+        settings = run_settings(model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),
+                                annotations=annotations_dir, ignore_index=ignore_index, batch_size=batch_size,
+                                read_image_type=read_image_type, flip_tta=flip_tta or None, engine=engine, **window)
+        history = read_history(checkpoints_path) if checkpoints_path is not None else []
+        write_report(report_dir, scores, worst.items(), settings, history, ignore_index)
+    return scores
+
+
+def _name(sources, index):
+    source = sources[index]
+    return os.path.basename(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else f"image {index}"
 

@@ -16,7 +16,10 @@ The original library's functions and arguments, with these changes:
 * the keyword options of :class:`~keras_segmentation.inference.predictor.Predictor`
   (``mode="slide"``, ``tile``, ``overlap``, ``blend``, ``tta``, ``scales``) predict
   large images tile by tile at their own resolution and add flips and rescalings
-  (:mod:`keras_segmentation.inference.tiling`).
+  (:mod:`keras_segmentation.inference.tiling`);
+* ``model`` may be an exported file (``.onnx``, ``.tflite``, a SavedModel folder,
+  an exported ``.keras``), and ``engine="onnxruntime" | "litert" | "savedmodel"``
+  runs a Keras model through that runtime (:mod:`keras_segmentation.engines`).
 
 Example:
     >>> from keras_segmentation.inference import predict, predict_multiple
@@ -53,6 +56,7 @@ def predict(
     return_probabilities=False,
     preprocessing=None,
     flip_tta=False,
+    engine=None,
     **window,
 ):
     """Predict one image (a path or a BGR array); returns the (H, W) label map at its resolution.
@@ -61,7 +65,7 @@ def predict(
     behaviour; ``colored=False`` writes the class-id label map instead).
     ``return_probabilities=True`` returns ``(labels, probabilities)``.
     """
-    model = model_or_checkpoint(model, checkpoints_path)
+    model = model_or_checkpoint(model, checkpoints_path, engine)
     if inp is None:
         raise ModelConfigError("predict needs inp= (an image path or array)")
     predictor = Predictor(model, read_image_type, preprocessing, 1, 1, flip_tta, **window)
@@ -100,6 +104,7 @@ def predict_multiple(
     shard=None,
     skip_existing=False,
     keep_labels=True,
+    engine=None,
     **window,
 ):
     """Predict a list of images or every image in ``inp_dir``; returns the label maps in order.
@@ -124,7 +129,7 @@ def predict_multiple(
         >>> predict_multiple(checkpoints_path="ckpt/run", inp_dir="tiles/", out_dir="preds/", shard=(2, 8),
         ...                  skip_existing=True)
     """
-    model = model_or_checkpoint(model, checkpoints_path)
+    model = model_or_checkpoint(model, checkpoints_path, engine)
     if inps is None:
         if inp_dir is None:
             raise ModelConfigError("predict_multiple needs inps= (a list) or inp_dir= (a folder)")

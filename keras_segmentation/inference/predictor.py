@@ -20,13 +20,26 @@ from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slid
 from .upscale import upscale_labels, upscale_probabilities
 
 
-def model_or_checkpoint(model, checkpoints_path):
-    """``model``, or the model trained under ``checkpoints_path`` (newest weights)."""
-    if model is not None:
+def model_or_checkpoint(model, checkpoints_path, engine=None):
+    """``model``, or the model trained under ``checkpoints_path`` (newest weights), run by ``engine``.
+
+    ``model`` may also be the path of an exported model (``.onnx``, ``.tflite``, SavedModel folder,
+    ``.keras``); ``engine`` (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
+    model through that runtime (:mod:`keras_segmentation.engines`).
+    """
+    if isinstance(model, (str, os.PathLike)):
+        from ..engines import load_engine
+
+        return load_engine(model, engine)
+    if model is None:
+        if checkpoints_path is None:
+            raise ModelConfigError("give a model or a checkpoints_path")
+        model = load_model_from_checkpoint(checkpoints_path)
+    if engine in (None, "keras"):
         return model
-    if checkpoints_path is None:
-        raise ModelConfigError("give a model or a checkpoints_path")
-    return load_model_from_checkpoint(checkpoints_path)
+    from ..engines import model_for_engine
+
+    return model_for_engine(model, engine)
 
 
 class Predictor:
@@ -47,6 +60,9 @@ class Predictor:
                  mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision=None):
         if mode not in (None, "resize", "slide"):
             raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
+        if precision is not None and not hasattr(model, "layers"):
+            raise ModelConfigError(f"precision={precision!r} applies to Keras models; {model.path} runs in the "
+                                   "precision it was exported in")
         self.model = model if precision is None else with_precision(model, resolve_precision(precision))
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing

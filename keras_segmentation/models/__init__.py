@@ -1,9 +1,9 @@
 """The model zoo: encoders x decoders, the original 22 model names, saving and loading.
 
-* :func:`build_model` puts any decoder (FCN-8, FCN-32, SegNet, U-Net, PSPNet,
-  DeepLabV3+) on any encoder of :func:`list_encoders` (vanilla CNN, VGG,
-  ResNet/ResNetV2, MobileNet v1/v2/v3, EfficientNet/V2, ConvNeXt, DenseNet,
-  Xception), with ImageNet weights adapted to any channel count.
+* :func:`build_model` puts any decoder (FCN-8, FCN-32, SegNet, U-Net, U-Net++,
+  LinkNet, PSPNet, DeepLabV3, DeepLabV3+, FPN, UPerNet) on any encoder of
+  :func:`list_encoders` (vanilla CNN, VGG, ResNet/ResNetV2, MobileNet v1/v2/v3,
+  EfficientNet/V2, ConvNeXt, DenseNet, Xception), with ImageNet weights adapted to any channel count.
 * The original names (``keras_segmentation.models.unet.vgg_unet`` ...) and
   ``all_models.model_from_name`` build the original graphs.
 * :func:`rebuild_model` rebuilds any model from its ``build_config``;

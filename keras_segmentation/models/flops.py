@@ -13,6 +13,8 @@ model's static shapes:
 * Dense: ``positions * units_in * units_out`` (positions = product of the
   non-batch, non-feature dimensions)
 
+A layer of its own kind (the MiT transformer layers) counts itself with a
+``flops(input_shape, output_shape)`` method (attention products included).
 Biases, normalisation, activations, pooling and resizing are not counted (they
 are a few percent at most). The benchmarks divide this count by the measured
 time to report achieved FLOP/s.
@@ -41,6 +43,8 @@ def _spatial(shape):
 def layer_flops(layer, input_shape, output_shape):
     """Forward FLOPs (2 x multiply-adds) of one call of ``layer`` on one image; 0 for uncounted layers."""
     L = keras.layers
+    if callable(getattr(layer, "flops", None)):
+        return int(layer.flops(input_shape, output_shape))
     if isinstance(layer, L.Conv2DTranspose):
         kh, kw = layer.kernel_size
         return 2 * _spatial(input_shape) * int(input_shape[-1]) * layer.filters * kh * kw
@@ -109,4 +113,6 @@ def count_flops(model):
 
 def _is_counted(layer):
     L = keras.layers
+    if callable(getattr(layer, "flops", None)):
+        return True
     return isinstance(layer, (L.Conv2D, L.DepthwiseConv2D, L.SeparableConv2D, L.Conv2DTranspose, L.Dense))

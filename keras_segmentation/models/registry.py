@@ -1,4 +1,5 @@
-"""Every model by name: ``build_model`` (any decoder on any encoder), the 22 legacy names, rebuilding.
+"""Every model by name: ``build_model`` (any decoder on any encoder), the 22 legacy names, named combinations
+(``segformer_b0`` ... ``segformer_b5``), rebuilding.
 
 Example:
     >>> from keras_segmentation.models.registry import build_model, rebuild_model
@@ -23,6 +24,7 @@ from .encoders import get_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 __all__ = ["build_model", "resolve_model", "list_models", "rebuild_model", "LEGACY_MODELS", "model_from_name"]
+__all__ += ["NAMED_MODELS", "build_named_model"]
 
 
 # ============================================================ build_model
@@ -51,11 +53,12 @@ def build_model(
     model_name=None,
     **decoder_options,
 ):
-    """Build ``decoder`` on ``encoder``: any of the 6 decoders on any registered encoder.
+    """Build ``decoder`` on ``encoder``: any decoder of the registry on any registered encoder.
 
     Args:
-        decoder: ``"fcn_8"``, ``"fcn_32"``, ``"segnet"``, ``"unet"``, ``"pspnet"`` or
-            ``"deeplabv3plus"`` (see :data:`keras_segmentation.models.decoders.DECODERS`).
+        decoder: ``"fcn_8"``, ``"fcn_32"``, ``"segnet"``, ``"unet"``, ``"unetplusplus"``, ``"linknet"``,
+            ``"pspnet"``, ``"deeplabv3"``, ``"deeplabv3plus"``, ``"fpn"``, ``"upernet"``, ...
+            (see :data:`keras_segmentation.models.decoders.DECODERS`).
         encoder: an encoder name (:func:`list_encoders`), e.g. ``"efficientnetv2b0"``.
         n_classes: number of classes.
         input_height, input_width: input size; ``None`` (default) accepts any
@@ -66,8 +69,8 @@ def build_model(
             weights; ``None`` when ``KERAS_SEGMENTATION_ENCODER_WEIGHTS=none``),
             ``None`` or a local weights file.
         full_resolution: output at the input's height and width (default), or
-            at the decoder's native stride (2 for U-Net/SegNet, 4 for DeepLabV3+,
-            the encoder's last stride for PSPNet).
+            at the decoder's native stride (2 for U-Net/U-Net++/LinkNet/SegNet, 4 for
+            DeepLabV3+/FPN/UPerNet, the encoder's last stride for PSPNet/DeepLabV3).
         model_name: defaults to ``"<encoder>_<decoder>"``.
         **decoder_options: passed to the decoder (e.g. ``decoder_filters=(128, 64, 32, 16, 8)``
             for U-Net, ``aspp_rates=(3, 6, 9)`` for DeepLabV3+).
@@ -192,11 +195,60 @@ LEGACY_MODELS = _legacy_table()
 model_from_name = {name: entry.constructor for name, entry in LEGACY_MODELS.items()}
 
 
+# ============================================================ named combinations
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedModel:
+    """A :func:`build_model` combination known by its own name (``segformer_b0``: MiT-B0 + the SegFormer head)."""
+
+    name: str
+    decoder: str
+    encoder: str
+    options: dict
+    description: str
+
+
+def _named_table():
+    rows = []
+    for k in range(6):
+        filters = 256 if k < 2 else 768
+        rows.append(
+            NamedModel(
+                f"segformer_b{k}",
+                "segformer",
+                f"mit_b{k}",
+                {"decoder_filters": filters},
+                f"SegFormer-B{k}: MiT-B{k} encoder + all-MLP head ({filters} filters)",
+            )
+        )
+    return {row.name: row for row in rows}
+
+
+#: names of build_model combinations -> NamedModel
+NAMED_MODELS = _named_table()
+
+
+def build_named_model(name, n_classes, input_height=None, input_width=None, channels=3, **kwargs):
+    """Build a :data:`NAMED_MODELS` entry with :func:`build_model`; ``kwargs`` override its decoder options.
+
+    Example:
+        >>> build_named_model("segformer_b0", 3, 64, 64).model_name
+        'segformer_b0'
+    """
+    if name not in NAMED_MODELS:
+        raise ModelConfigError(f"unknown named model {name!r}; choose one of: {', '.join(NAMED_MODELS)}")
+    entry = NAMED_MODELS[name]
+    options = {**entry.options, **kwargs}
+    return build_model(entry.decoder, entry.encoder, n_classes, input_height, input_width, channels, model_name=name, **options)
+
+
 def resolve_model(name, n_classes, input_height=None, input_width=None, channels=3, encoder=None):
     """Build a model given by name, as ``train(model="vgg_unet", ...)`` and the CLI's ``--model_name`` do.
 
-    ``name`` is one of the 22 legacy names, or a decoder name when ``encoder`` is
-    given (then :func:`build_model`). Sizes left ``None`` take the model's defaults.
+    ``name`` is one of the 22 legacy names, a :data:`NAMED_MODELS` name (``segformer_b0``),
+    or a decoder name when ``encoder`` is given (then :func:`build_model`). Sizes left
+    ``None`` take the model's defaults (any size for named models).
 
     Raises:
         ModelConfigError: unknown name, or ``n_classes`` missing.
@@ -209,9 +261,11 @@ def resolve_model(name, n_classes, input_height=None, input_width=None, channels
         raise ModelConfigError(f"n_classes is required when the model is given by name ({name!r})")
     if encoder is not None:
         return build_model(name, encoder, n_classes, input_height, input_width, channels)
+    if name in NAMED_MODELS:
+        return build_named_model(name, n_classes, input_height, input_width, channels)
     if name not in model_from_name:
         raise ModelConfigError(
-            f"unknown model name {name!r}; known: {', '.join(sorted(model_from_name))} "
+            f"unknown model name {name!r}; known: {', '.join(sorted([*model_from_name, *NAMED_MODELS]))} "
             f"(or a decoder {', '.join(sorted(DECODERS))} with an encoder)"
         )
     sizes = {k: v for k, v in (("input_height", input_height), ("input_width", input_width)) if v}
@@ -221,7 +275,7 @@ def resolve_model(name, n_classes, input_height=None, input_width=None, channels
 
 
 def list_models():
-    """One dict per model name: the 22 legacy names, then ``build_model`` decoders.
+    """One dict per model name: the 22 legacy names, then ``build_model`` decoders, then the named combinations.
 
     Each row: ``name``, ``builder`` ("legacy" or "build_model"), ``encoder``,
     ``decoder``, ``default_input`` ((h, w) or None = any), ``output`` ((h, w) at
@@ -262,13 +316,27 @@ def list_models():
                 "description": spec.description,
             }
         )
+    for name, entry in NAMED_MODELS.items():
+        stride = DECODERS[entry.decoder].native_stride
+        rows.append(
+            {
+                "name": name,
+                "builder": "named",
+                "encoder": entry.encoder,
+                "decoder": entry.decoder,
+                "default_input": None,
+                "output": f"input (native 1/{stride})",
+                "native_stride": stride,
+                "description": entry.description,
+            }
+        )
     return rows
 
 
 def count_model(name, n_classes=12, input_height=None, input_width=None, encoder="vanilla"):
     """Build one model without pretrained weights and measure it.
 
-    ``name`` is a legacy name or a decoder name (built on ``encoder``). Returns
+    ``name`` is a legacy name, a named combination or a decoder name (built on ``encoder``). Returns
     ``{"params", "output", "gflops"}`` at the given (or default) input size.
     """
     from .flops import count_flops
@@ -279,6 +347,8 @@ def count_model(name, n_classes=12, input_height=None, input_width=None, encoder
         model = rebuild_model(
             {"builder": name, "kwargs": {"n_classes": n_classes, "input_height": height, "input_width": width}}
         )
+    elif name in NAMED_MODELS:
+        model = build_named_model(name, n_classes, input_height or 416, input_width or 608, encoder_weights=None)
     else:
         model = build_model(
             name, encoder, n_classes, input_height or 416, input_width or 608, encoder_weights=None

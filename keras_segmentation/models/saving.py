@@ -9,7 +9,9 @@ For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
 * ``ckpt/vgg_unet_1.00003.weights.h5`` after epoch 3 (1-based, as Keras'
   ``ModelCheckpoint``): Keras weights, loadable with ``model.load_weights``; Keras
   stores the compiled optimizer's state in the same file, which resuming restores;
-* ``ckpt/vgg_unet_1.keras``: the full model, at the end of training.
+* ``ckpt/vgg_unet_1.keras``: the full model, at the end of training;
+* ``ckpt/vgg_unet_1_history.json``: ``{"epochs": [{"epoch": 1, "loss": ..., "val_loss": ...,
+  "learning_rate": ...}, ...]}``, one entry per checkpointed epoch (:func:`read_history`).
 
 This module reads them (and defines their names and schema); writing them is
 :mod:`keras_segmentation.training.checkpoints`.
@@ -48,6 +50,10 @@ def weights_path(checkpoints_path, epoch):
 
 def final_model_path(checkpoints_path):
     return f"{os.fspath(checkpoints_path)}.keras"
+
+
+def history_path(checkpoints_path):
+    return f"{os.fspath(checkpoints_path)}_history.json"
 
 
 def interrupted_paths(checkpoints_path):
@@ -99,6 +105,29 @@ def read_config(checkpoints_path):
         raise CheckpointError(f"{path}: cannot be read ({err.strerror or err})") from None
     _validate_config(config, path)
     return config
+
+
+def read_history(checkpoints_path):
+    """The per-epoch logs training wrote to ``<checkpoints_path>_history.json``, oldest first; ``[]`` if none.
+
+    Raises:
+        CheckpointError: the file exists but is not the history JSON.
+
+    Example:
+        >>> [round(e["loss"], 2) for e in read_history("ckpt/vgg_unet_1")]   # doctest: +SKIP
+        [0.91, 0.55, 0.42]
+    """
+    path = history_path(checkpoints_path)
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            epochs = json.load(handle)["epochs"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: not a training history ({err}); delete it, training writes it anew") from None
+    if not isinstance(epochs, list) or not all(isinstance(e, dict) and isinstance(e.get("epoch"), int) for e in epochs):
+        raise CheckpointError(f"{path}: not a training history (epochs must be objects with an epoch number)")
+    return epochs
 
 
 def _config_not_found(checkpoints_path, path):

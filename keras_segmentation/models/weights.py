@@ -8,7 +8,9 @@ a local weights file:
   original library used: ``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5``,
   ``resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5``, ...);
 * a ``.weights.h5`` / ``.keras`` file saved from a 3-channel
-  :func:`~keras_segmentation.models.encoders.build_encoder_model`.
+  :func:`~keras_segmentation.models.encoders.build_encoder_model`;
+* for encoders with a ``preset_reference`` (MiT): a keras-hub preset directory
+  (its ``model.weights.h5``) or such a weights file, read by layer and variable name.
 
 The weights are first loaded into a 3-channel reference model, then copied
 layer by layer (matched by name, else by order within the same layer type)
@@ -181,6 +183,9 @@ def _download_imagenet(spec):
 def _file_entries(spec, path):
     legacy = read_legacy_h5(path) if path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5") else None
     try:
+        preset = spec.preset_reference(path) if spec.preset_reference is not None and legacy is None else None
+        if preset is not None:
+            return _model_entries(preset)
         if legacy is not None and spec.reference is None:
             return legacy
         if legacy is not None:
@@ -275,6 +280,8 @@ def load_encoder_weights(spec, model, weights):
         entries = _model_entries(_download_imagenet(spec))
     else:
         path = os.fspath(weights)
+        if os.path.isdir(path):  # a keras-hub preset directory
+            path = os.path.join(path, "model.weights.h5")
         if not os.path.isfile(path):
             raise WeightsError(f"encoder weights file {path} does not exist; {_NO_DOWNLOAD_HINT}")
         entries = _file_entries(spec, path)

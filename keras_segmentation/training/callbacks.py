@@ -17,10 +17,12 @@ from . import checkpoints as ckpt
 
 
 class CheckpointsCallback(keras.callbacks.Callback):
-    """Saves ``<prefix>.NNNNN.weights.h5`` (+ optimizer state) after each complete epoch.
+    """Saves ``<prefix>.NNNNN.weights.h5`` (+ optimizer state) after each complete epoch, and its logs.
 
     The original library's callback name; epochs are 1-based like Keras'
-    ``ModelCheckpoint``. Nothing is saved for an epoch that ended with a
+    ``ModelCheckpoint``. The epoch's logs (loss, metrics, ``val_*``) and learning
+    rate go to ``<prefix>_history.json`` (:func:`~.checkpoints.append_history`).
+    Nothing is saved for an epoch that ended with a
     non-finite loss or was cut short by Ctrl-C. ``keep_only_latest`` deletes the
     previous epoch's file once the new one is written (scratch copies of
     workers other than the chief).
@@ -36,6 +38,7 @@ class CheckpointsCallback(keras.callbacks.Callback):
         if (self.interrupt is not None and self.interrupt.requested) or not _finite(logs):
             return
         ckpt.save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
+        ckpt.append_history(self.checkpoints_path, epoch + 1, dict(logs or {}, **_learning_rate(self.model, logs)))
         ckpt.clear_interrupted(self.checkpoints_path)
         if self.keep_only_latest:
             for done, path in list_checkpoints(self.checkpoints_path):
@@ -86,6 +89,15 @@ class StopOnNaN(keras.callbacks.Callback):
             f"loss became NaN/inf at epoch {self.failed_at[0]}, batch {self.failed_at[1]}{kept}; "
             "lower the learning rate, check the masks and class weights"
         )
+
+
+def _learning_rate(model, logs):
+    """``{"learning_rate": value}`` of the model's optimizer (the scheduled value), unless ``logs`` has it."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed_float16: LossScaleOptimizer
+    if "learning_rate" in (logs or {}) or not isinstance(optimizer, keras.optimizers.Optimizer):
+        return {}
+    return {"learning_rate": float(keras.ops.convert_to_numpy(optimizer.learning_rate))}
 
 
 def _finite(logs):

@@ -8,6 +8,7 @@ leaves a half-written checkpoint under the real name.
 Example:
     >>> write_config("ckpt/run", model, seed=0)
     >>> save_checkpoint(model, "ckpt/run", epoch=1)      # ckpt/run.00001.weights.h5
+    >>> append_history("ckpt/run", 1, {"loss": 0.7})    # ckpt/run_history.json
     >>> resume(model, "ckpt/run")                        # (1, 0): one epoch done
 """
 
@@ -25,12 +26,14 @@ from ..errors import CheckpointError, CheckpointWriteError
 from ..models.saving import (
     RNG_GROUP,
     config_path,
+    history_path,
     interrupted_paths,
     list_checkpoints,
     load_error_message,
     load_training_weights,
     model_config,
     read_config,
+    read_history,
     read_interrupted,
     restore_latest,
     rng_variables,
@@ -66,6 +69,30 @@ def write_config(checkpoints_path, model, **extra):
 def save_checkpoint(model, checkpoints_path, epoch):
     """Write the weights (with the optimizer state) after ``epoch`` (1-based), atomically."""
     atomic_write(weights_path(checkpoints_path, epoch), lambda temp: save_training_weights(model, temp))
+
+
+def append_history(checkpoints_path, epoch, logs):
+    """Record epoch ``epoch``'s (1-based) logs in ``<checkpoints_path>_history.json``, atomically.
+
+    Entries for ``epoch`` and later are replaced, so a resumed run continues the
+    history and a fresh run over an old prefix starts it again. Non-finite values are stored as ``null``.
+    """
+    try:
+        epochs = [e for e in read_history(checkpoints_path) if e["epoch"] < epoch]
+    except CheckpointError as err:
+        warnings.warn(f"{err}: starting a new history", stacklevel=2)
+        epochs = []
+    entry = {"epoch": int(epoch)}
+    for key, value in logs.items():
+        value = float(np.asarray(keras.ops.convert_to_numpy(value)).mean())
+        entry[str(key)] = value if np.isfinite(value) else None
+    epochs.append(entry)
+
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump({"epochs": epochs}, handle, indent=1)
+
+    atomic_write(history_path(checkpoints_path), write)
 
 
 def save_training_weights(model, path):

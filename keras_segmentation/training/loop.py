@@ -18,11 +18,15 @@ Every argument of the original library works as before; what changed:
   training with a :class:`~keras_segmentation.errors.TrainingError` and keeps the
   last good checkpoint;
 * ``seed=`` makes the order, augmentation and (with a seeded model) the run reproducible;
+* ``tensorboard_dir=`` writes TensorBoard scalars and prediction images per epoch
+  (:mod:`keras_segmentation.training.tensorboard`; the ``[tensorboard]`` extra); every
+  run with ``checkpoints_path`` also keeps its per-epoch logs in ``<checkpoints_path>_history.json``;
 * ``jit_compile="auto"`` compiles the training and validation steps with XLA on
-  the TensorFlow backend on CPU too (Keras' own ``"auto"`` leaves XLA off without a
-  GPU): on a 2-core CPU that made ``vgg_unet`` training 1.5x faster
-  (``docs/benchmarks.md``). Inference afterwards runs without XLA, as before (XLA
-  would recompile for every new image size). ``jit_compile=False`` turns it off.
+  a CPU where TensorFlow's oneDNN kernels are off (CPUs without AVX-512 VNNI/BF16 or
+  AMX, or ``TF_ENABLE_ONEDNN_OPTS=0``; Keras' own ``"auto"`` leaves XLA off without a
+  GPU): there XLA made ``vgg_unet`` training 1.5x faster, while with oneDNN on it made
+  training 1.3-2.1x slower (``docs/benchmarks.md``). Inference afterwards runs without
+  XLA (it would recompile for every new image size). ``jit_compile=True`` forces it on.
 
 Example:
     >>> from keras_segmentation.models.unet import vgg_unet
@@ -43,7 +47,7 @@ from ..precision import model_precision, resolve_precision, with_precision
 from . import checkpoints as ckpt
 from . import distribute as distribute_engine
 from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
-from .compile import compile_model, fit_without_xla_if_it_cannot_compile, is_keras_schedule, tensorflow_on_cpu
+from .compile import compile_model, fit_without_xla_if_it_cannot_compile, is_keras_schedule, xla_helps_training_here
 from .datasets import class_weight_vector, io_sizes, make_augmenter, segmentation_dataset, training_pairs
 
 
@@ -92,6 +96,7 @@ def train(
     jit_compile="auto",
     distribute=None,
     precision=None,
+    tensorboard_dir=None,
 ):
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
 
@@ -138,6 +143,12 @@ def train(
                   read_image_type=read_image_type, channels=model.channels if other_inputs_paths is None else None)
     train_pairs = training_pairs(train_images, train_annotations, other_inputs_paths, **checks)
     val_pairs = training_pairs(val_images, val_annotations, other_inputs_paths, **checks) if validate else None
+    board = []  # TensorBoard, on the chief: built first, so that a missing package stops before any work
+    if tensorboard_dir is not None and (replication is None or replication.is_chief):
+        from .tensorboard import tensorboard_callbacks
+
+        shown = [] if other_inputs_paths else [pair[0] for pair in (val_pairs if validate else train_pairs)]
+        board = tensorboard_callbacks(tensorboard_dir, shown, read_image_type, preprocessing)
 
     input_size, output_size = io_sizes(model, train_pairs, read_image_type)
     train_data = segmentation_dataset(
@@ -175,7 +186,7 @@ def train(
         with distribute_engine.scope(replication):
             if optimizer_name is not None:
                 weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
-                cpu_xla = jit_compile == "auto" and tensorflow_on_cpu() and model_precision(working) == "float32"
+                cpu_xla = jit_compile == "auto" and xla_helps_training_here() and model_precision(working) == "float32"
                 ignored = ignore_index if blank_label is None else blank_label
                 compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
                               epochs, True if cpu_xla else jit_compile)
@@ -212,6 +223,7 @@ def train(
         user_callbacks = list(callbacks or [])
         all_callbacks = [DatasetEpoch(train_data)]  # plumbing, not a default a user replaces
         all_callbacks += user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
+        all_callbacks += board  # asked for by name: kept when the user's callbacks replace the defaults
 
         fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
         if replication is not None and validate:

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import write_tiny_dataset
+from tinydata import write_tiny_dataset
 
 from keras_segmentation.data.loader import SegmentationDataset
 from keras_segmentation.data.pairing import get_pairs_from_paths

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import write_tiny_dataset
+from tinydata import write_tiny_dataset
 
 WORKER = pathlib.Path(__file__).with_name("worker.py")
 #: 3 SGD steps in float32 (12 pairs, global batch 4): the order of the gradient sums is the only difference
@@ -81,7 +81,7 @@ def test_two_workers_end_equal_to_one_process_with_the_same_global_batch(tmp_pat
     start_weights = weights_of_the_untrained_model(tmp_path)
     assert max(float(np.abs(a - b).max()) for a, b in zip(w0, start_weights)) > 1e-3, "training changed nothing"
     # Only the chief wrote checkpoints.
-    assert sorted(os.listdir(tmp_path / "ck")) == ["run.00001.weights.h5", "run.keras", "run_config.json"]
+    assert sorted(os.listdir(tmp_path / "ck")) == ["run.00001.weights.h5", "run.keras", "run_config.json", "run_history.json"]
 
 
 def weights_of_the_untrained_model(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_segmentation.models import SegmentationModel, rebuild_model
+from keras_segmentation.models import SegmentationModel, build_model, rebuild_model
 
 BATCH = 2
 
@@ -36,6 +36,24 @@ class ModelCase:
 
     def __repr__(self):
         return self.id
+
+
+def build_model_case(decoder, encoder, size=(64, 64), *, full_resolution=True, output=None, slow=False,
+                     learning_rate=1e-3, **options):
+    """The :class:`ModelCase` of ``build_model(decoder, encoder, 3, *size, **options)``."""
+
+    def build(channels):
+        return build_model(decoder, encoder, 3, *size, channels=channels, full_resolution=full_resolution, **options)
+
+    return ModelCase(
+        id=f"{encoder}-{decoder}" + ("" if full_resolution else "-native"),
+        build=build,
+        input_size=size,
+        output=output or size,
+        slow=slow,
+        expected={"model_name": f"{encoder}_{decoder}"},
+        learning_rate=learning_rate,
+    )
 
 
 def flat_sparse_ce(y_true, y_pred):

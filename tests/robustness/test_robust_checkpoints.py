@@ -159,7 +159,8 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint_and_resumes(tmp_pa
     assert isinstance(error, SegmentationError) and isinstance(error, OSError) and error.errno == 28
     assert str(error).startswith(f"{saving.weights_path(prefix, 2)}: cannot write (No space left on device)")
     assert "earlier checkpoints are intact" in str(error) and "\n" not in str(error)
-    assert sorted(os.listdir(prefix.parent)) == ["run.00001.weights.h5", "run_config.json"], "no temp file left"
+    assert sorted(os.listdir(prefix.parent)) == ["run.00001.weights.h5", "run_config.json", "run_history.json"], \
+        "no temp file left"
     assert open(saving.weights_path(prefix, 1), "rb").read() == seen["epoch_1"]
 
     resumed = tiny_model()

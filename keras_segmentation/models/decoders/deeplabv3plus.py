@@ -35,17 +35,7 @@ def deeplabv3plus_decoder(
     dropout=0.1,
 ):
     """ASPP + low-level fusion; returns a :class:`DecoderOutput` for a 1x1 classifier."""
-    x = pyramid["P5"]
-    branches = [conv_bn_relu(x, aspp_filters, kernel_size=1, name="aspp_1x1")]
-    for rate in aspp_rates:
-        branches.append(conv_bn_relu(x, aspp_filters, kernel_size=3, dilation_rate=rate, name=f"aspp_rate{rate}"))
-    pooled = layers.GlobalAveragePooling2D(keepdims=True, name="aspp_image_pool")(x)
-    pooled = conv_bn_relu(pooled, aspp_filters, kernel_size=1, name="aspp_image")
-    branches.append(resize_like(pooled, x))
-    x = layers.Concatenate(name="aspp_concat")(branches)
-    x = conv_bn_relu(x, aspp_filters, kernel_size=1, name="aspp_project")
-    x = layers.Dropout(dropout, name="aspp_dropout")(x)
-
+    x = aspp(pyramid["P5"], aspp_filters, aspp_rates, dropout)
     skip = pyramid[low_level]
     x = resize_like(x, skip)
     low = conv_bn_relu(skip, low_level_filters, kernel_size=1, name="decoder_low_level")
@@ -53,3 +43,16 @@ def deeplabv3plus_decoder(
     x = conv_bn_relu(x, decoder_filters, name="decoder_refine1")
     x = conv_bn_relu(x, decoder_filters, name="decoder_refine2")
     return DecoderOutput(x, kernel_size=1)
+
+
+def aspp(x, filters=256, rates=(6, 12, 18), dropout=0.1):
+    """Atrous spatial pyramid pooling: 1x1, dilated 3x3 and image-pooling branches, 1x1 projection, dropout."""
+    branches = [conv_bn_relu(x, filters, kernel_size=1, name="aspp_1x1")]
+    for rate in rates:
+        branches.append(conv_bn_relu(x, filters, kernel_size=3, dilation_rate=rate, name=f"aspp_rate{rate}"))
+    pooled = layers.GlobalAveragePooling2D(keepdims=True, name="aspp_image_pool")(x)
+    pooled = conv_bn_relu(pooled, filters, kernel_size=1, name="aspp_image")
+    branches.append(resize_like(pooled, x))
+    x = layers.Concatenate(name="aspp_concat")(branches)
+    x = conv_bn_relu(x, filters, kernel_size=1, name="aspp_project")
+    return layers.Dropout(dropout, name="aspp_dropout")(x)

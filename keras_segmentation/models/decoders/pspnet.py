@@ -37,16 +37,23 @@ BINS = (1, 2, 3, 6)
 
 def pspnet_decoder(pyramid, inputs=None, *, bins=BINS, pool_filters=512, filters=512, dropout=0.1):
     """Pyramid pooling module on P5; returns a :class:`DecoderOutput` for a 1x1 classifier."""
-    x = pyramid["P5"]
-    branches = [x]
-    for b in bins:
-        y = AdaptiveAveragePooling2D(b, name=f"ppm_pool{b}")(x)
-        y = conv_bn_relu(y, pool_filters, kernel_size=1, name=f"ppm_branch{b}")
-        branches.append(resize_like(y, x))
-    x = layers.Concatenate(name="ppm_concat")(branches)
-    x = conv_bn_relu(x, filters, kernel_size=3, name="ppm_fuse")
+    x = pyramid_pooling(pyramid["P5"], bins, pool_filters, filters)
     x = layers.Dropout(dropout, name="ppm_dropout")(x)
     return DecoderOutput(x, kernel_size=1)
+
+
+def pyramid_pooling(x, bins=BINS, pool_filters=512, filters=512, name="ppm"):
+    """Pyramid pooling module: ``x`` and its pooled bins (1x1 Conv-BN-ReLU, upsampled), concatenated, 3x3-fused.
+
+    Also UPerNet's top level.
+    """
+    branches = [x]
+    for b in bins:
+        y = AdaptiveAveragePooling2D(b, name=f"{name}_pool{b}")(x)
+        y = conv_bn_relu(y, pool_filters, kernel_size=1, name=f"{name}_branch{b}")
+        branches.append(resize_like(y, x))
+    x = layers.Concatenate(name=f"{name}_concat")(branches)
+    return conv_bn_relu(x, filters, kernel_size=3, name=f"{name}_fuse")
 
 
 def pool_block(feats, pool_factor):

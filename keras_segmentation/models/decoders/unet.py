@@ -25,8 +25,7 @@ Example:
 from keras import layers
 
 from ..head import DecoderOutput
-from ..layers import resize_like
-from .blocks import available_levels, check_filters, conv_bn_relu
+from .blocks import available_levels, check_filters, unet_stage
 
 DEFAULT_FILTERS = (256, 128, 64, 32, 16)
 
@@ -47,16 +46,10 @@ def unet_decoder(pyramid, inputs, *, full_resolution=True, decoder_filters=DEFAU
     check_filters(decoder_filters, len(skips) + int(full_resolution), "unet")
     x = pyramid[top]
     for stage, level in enumerate(skips):
-        skip = pyramid[level]
-        x = resize_like(x, skip, interpolation="nearest")
-        x = layers.Concatenate(name=f"decoder_stage{stage}_concat")([x, skip])
-        x = conv_bn_relu(x, decoder_filters[stage], name=f"decoder_stage{stage}a")
-        x = conv_bn_relu(x, decoder_filters[stage], name=f"decoder_stage{stage}b")
+        x = unet_stage(x, pyramid[level], [pyramid[level]], decoder_filters[stage], name=f"decoder_stage{stage}")
     if full_resolution:
         stage = len(skips)
-        x = resize_like(x, inputs, interpolation="nearest")
-        x = conv_bn_relu(x, decoder_filters[stage], name=f"decoder_stage{stage}a")
-        x = conv_bn_relu(x, decoder_filters[stage], name=f"decoder_stage{stage}b")
+        x = unet_stage(x, inputs, [], decoder_filters[stage], name=f"decoder_stage{stage}")
     return DecoderOutput(x, kernel_size=3)
 
 

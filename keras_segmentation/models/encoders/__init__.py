@@ -4,7 +4,7 @@ An encoder turns an image tensor into a **pyramid**, a dict of feature maps
 keyed ``"P1"`` ... ``"P5"``: ``P<k>`` is the output of stage *k*, at stride
 ``2**k`` (stride 2 to 32) for ordinary encoders. Dilated encoders stop
 downsampling at stride 8 (their ``strides`` say so), and an encoder without a
-stride-2 stage (ConvNeXt) has no ``"P1"`` key. Decoders read only the pyramid,
+stride-2 stage (ConvNeXt, MiT) has no ``"P1"`` key. Decoders read only the pyramid,
 so any decoder runs on any encoder.
 
 Each :class:`EncoderSpec` also records the input normalisation its pretrained
@@ -28,7 +28,7 @@ import keras
 
 from ...errors import InputSizeError, ModelConfigError
 from ..weights import load_encoder_weights
-from . import applications, legacy
+from . import applications, legacy, mit, mit_weights
 
 __all__ = [
     "EncoderSpec",
@@ -62,6 +62,8 @@ class EncoderSpec:
         reference: ``reference(path) -> keras.Model``: a 3-channel model with the
             weights of a local file, or None to read legacy ``.h5`` files by layer name.
         name_map: maps a layer name of this encoder to the reference's name, when they differ.
+        preset_reference: ``preset_reference(path) -> keras.Model or None``: a 3-channel model holding
+            the weights of a file in another library's layout (a keras-hub preset), None when it is not one.
         description: one line for tables.
     """
 
@@ -76,6 +78,7 @@ class EncoderSpec:
     imagenet: Callable | None = None
     reference: Callable | None = None
     name_map: Callable | None = None
+    preset_reference: Callable | None = None
     description: str = ""
 
     @property
@@ -297,6 +300,18 @@ def _register_builtin():
                 imagenet=_keras_application(name),
                 reference=lambda path, name=name: applications.application_reference(name, path),
                 description=f"keras.applications.{row['application']}",
+            )
+        )
+    for variant, (dims, depths) in mit.MIT_VARIANTS.items():
+        register_encoder(
+            EncoderSpec(
+                f"mit_{variant}",
+                "MiT",
+                lambda inputs, variant=variant: mit.build_mit(inputs, variant),
+                "torch",
+                (None, *dims),
+                preset_reference=lambda path, variant=variant: mit_weights.keras_hub_reference(path, variant),
+                description=f"Mix Transformer {variant.upper()} (SegFormer), depths {depths}; weights from a keras-hub preset",
             )
         )
 

@@ -1,0 +1,48 @@
+"""ONNX Runtime engine (the ``[onnx]`` extra): runs an exported ``.onnx`` file on the CPU.
+
+Example:
+    >>> engine = OnnxRuntimeModel("export/model_int8.onnx")
+    >>> engine.run(np.zeros((2, 360, 480, 3), np.uint8)).shape
+    (2, 360, 480, 12)
+"""
+
+import os
+
+from ..errors import ExportError
+from ..export.graph import INPUT_NAME, PROBABILITIES
+from .base import ExportedModel
+
+
+def onnxruntime():
+    """The ``onnxruntime`` module, or a one-line error saying how to install it."""
+    try:
+        import onnxruntime as ort
+    except ImportError as err:
+        raise ExportError("ONNX Runtime is not installed: pip install 'keras-segmentation[onnx]'") from err
+    return ort
+
+
+class OnnxRuntimeModel(ExportedModel):
+    """An ONNX model with the exported graph's input (``image``, uint8 NHWC) in an ONNX Runtime session."""
+
+    engine = "onnxruntime"
+
+    def __init__(self, path, threads=None):
+        ort = onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(os.fspath(path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types for bad files
+            raise ExportError(f"{path}: ONNX Runtime cannot load it ({str(err).splitlines()[0]})") from err
+        inputs = {item.name: item for item in self.session.get_inputs()}
+        outputs = {item.name: item for item in self.session.get_outputs()}
+        if INPUT_NAME not in inputs or PROBABILITIES not in outputs:
+            raise ExportError(f"{path}: not a keras-segmentation export (needs input {INPUT_NAME!r} and output "
+                              f"{PROBABILITIES!r}; has {sorted(inputs)} -> {sorted(outputs)})")
+        shape = [dim if isinstance(dim, int) else None for dim in inputs[INPUT_NAME].shape[1:]]
+        super().__init__(path, shape, outputs[PROBABILITIES].shape[-1])
+
+    def run(self, images):
+        return self.session.run([PROBABILITIES], {INPUT_NAME: images})[0]

@@ -1,0 +1,19 @@
+"""Export a trained model for deployment: SavedModel, ONNX, LiteRT or ``.keras``, float32 / float16 / int8.
+
+The exported graph takes uint8 images ``(N, H, W, C)`` (RGB(A) for colour models) and holds the model's own
+normalisation; it gives ``probabilities`` and, with ``labels=True``, ``labels`` (class ids). A JSON beside it
+describes it (:mod:`.metadata`), a parity check against the Keras model runs after every export
+(:mod:`.parity`), and ``serving=`` lays it out for Triton or TensorFlow Serving (:mod:`.serving`).
+:mod:`keras_segmentation.engines` runs the files in the library's own inference.
+
+Example:
+    >>> from keras_segmentation.export import export_model
+    >>> result = export_model(checkpoints_path="ckpt/unet", output="unet_int8.onnx", fmt="onnx",
+    ...                       precision="int8", calibration_images="data/train_images")
+    >>> print(result.parity.line())
+"""
+
+from .exporter import ExportResult, export_model
+from .formats import FORMATS, PRECISIONS
+
+__all__ = ["FORMATS", "PRECISIONS", "ExportResult", "export_model"]

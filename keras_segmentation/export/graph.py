@@ -1,0 +1,110 @@
+"""The deployable graph: uint8 images in, the model's own normalisation inside, probabilities (and labels) out.
+
+A deployer has 8-bit images in RGB(A) order (or the bands as they are, for
+other channel counts); the library reads images as OpenCV's BGR and normalises
+them in NumPy (:func:`~keras_segmentation.data.images.normalize_image`). Every
+normalisation there is a per-channel affine map, so the exported graph holds it
+as one :class:`UInt8Normalization` layer whose scale and offset are read off
+``normalize_image`` itself: the two can never disagree.
+
+Example:
+    >>> from keras_segmentation.models.unet import unet_mini
+    >>> served = deployable_model(unet_mini(5, input_height=64, input_width=64), labels=True)
+    >>> served.input.dtype, sorted(served.output)
+    ('uint8', ['labels', 'probabilities'])
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..data.images import normalize_image
+from ..errors import ExportError
+
+#: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).
+INPUT_NAME = "image"
+PROBABILITIES = "probabilities"
+LABELS = "labels"
+
+
+def to_uint8(pixels):
+    """Float pixels on the 0..255 scale -> the uint8 an exported graph takes (rounded, clipped)."""
+    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+
+
+def normalization_affine(normalization, channels):
+    """``(scale, offset, bgr)`` with ``normalize_image(bgr_image) == rgb_image[..., order] * scale + offset``.
+
+    ``bgr`` says whether the network sees the colour channels in BGR order ("caffe");
+    ``normalize_image`` is evaluated on constant images to read the map off it.
+
+    Example:
+        >>> scale, offset, bgr = normalization_affine("divide", 3)
+        >>> float(scale[0]), float(offset[0]), bgr
+        (0.00392156..., 0.0, False)
+    """
+    zeros = normalize_image(np.zeros((1, 1, channels), np.uint8), normalization)[0, 0]
+    ones = normalize_image(np.ones((1, 1, channels), np.uint8), normalization)[0, 0]
+    bgr = normalization == "caffe" and channels in (3, 4)
+    return (ones - zeros).astype("float32"), zeros.astype("float32"), bgr
+
+
+@keras.saving.register_keras_serializable(package="keras_segmentation")
+class UInt8Normalization(keras.layers.Layer):
+    """uint8 RGB(A) images -> the float input a model expects (``normalization`` of ``normalize_image``).
+
+    Example:
+        >>> layer = UInt8Normalization("divide", 3)
+        >>> float(layer(np.full((1, 1, 1, 3), 255, np.uint8))[0, 0, 0, 0])
+        1.0
+    """
+
+    def __init__(self, normalization, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.normalization = normalization
+        self.channels = int(channels)
+        scale, offset, self.bgr = normalization_affine(normalization, self.channels)
+        self.scale, self.offset = scale.tolist(), offset.tolist()
+
+    def call(self, images):
+        x = ops.cast(images, "float32")
+        if self.bgr:
+            x = ops.concatenate([ops.flip(x[..., :3], axis=-1), x[..., 3:]], axis=-1)
+        return x * ops.convert_to_tensor(self.scale) + ops.convert_to_tensor(self.offset)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "normalization": self.normalization, "channels": self.channels}
+
+
+def deployable_model(model, labels=False):
+    """``model`` behind a uint8 input and its normalisation; outputs ``{"probabilities"[, "labels"]}``.
+
+    The batch is dynamic, and so are height and width where the model takes any size.
+    """
+    if model.channels is None:
+        raise ExportError(f"{model.name}: the model's channel count is not fixed; it cannot be exported")
+    image = keras.Input((model.input_height, model.input_width, model.channels), dtype="uint8", name=INPUT_NAME)
+    probabilities = model(UInt8Normalization(model.normalization, model.channels, name="normalization")(image))
+    probabilities = keras.layers.Activation("linear", dtype="float32", name=PROBABILITIES)(probabilities)
+    outputs = {PROBABILITIES: probabilities}
+    if labels:
+        outputs[LABELS] = ClassIds(name=LABELS)(probabilities)
+    return keras.Model(image, outputs, name=f"{model.name}_deployable")
+
+
+@keras.saving.register_keras_serializable(package="keras_segmentation")
+class ClassIds(keras.layers.Layer):
+    """Probabilities ``(N, H, W, C)`` -> int32 class ids ``(N, H, W)`` (arg-max of the last axis)."""
+
+    def call(self, probabilities):
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf  # keras.ops.argmax adds Bitcast ops (for -0.0) that ONNX does not have
+
+            return tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return ops.cast(ops.argmax(probabilities, axis=-1), "int32")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]

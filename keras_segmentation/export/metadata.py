@@ -1,0 +1,93 @@
+"""The JSON that makes an exported model self-describing, written beside it.
+
+``model.onnx`` gets ``model.onnx.json``; a SavedModel folder gets
+``keras_segmentation.json`` inside it (so it travels with the folder). It holds
+what a deployer needs to feed the graph and read its outputs: the input size,
+channels and their order, the dtype, the normalisation the graph applies, the
+output names, the class names, and which library and Keras versions wrote it.
+
+Example:
+    >>> metadata_path("out/model.onnx")
+    'out/model.onnx.json'
+"""
+
+import json
+import os
+
+from ..atomic import atomic_write
+from ..errors import ExportError
+from .graph import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
+
+SAVEDMODEL_METADATA = "keras_segmentation.json"
+
+
+def metadata_path(path):
+    """Where the metadata of the export at ``path`` lives."""
+    path = os.fspath(path)
+    return os.path.join(path, SAVEDMODEL_METADATA) if os.path.isdir(path) else f"{path}.json"
+
+
+def describe(model, fmt, precision, labels):
+    """The metadata of ``model`` exported as ``fmt`` in ``precision`` (a dict, JSON-ready)."""
+    import keras
+
+    from .. import __version__
+
+    scale, offset, bgr = normalization_affine(model.normalization, model.channels)
+    order = {1: "gray", 3: "RGB", 4: "RGBA"}.get(model.channels, "bands as stored")
+    return {
+        "format": fmt,
+        "precision": precision,
+        "model_name": model.model_name or model.name,
+        "n_classes": int(model.n_classes),
+        "class_names": model.class_names,
+        "input": {
+            "name": INPUT_NAME,
+            "dtype": "uint8",
+            "layout": "NHWC",
+            "height": model.input_height,
+            "width": model.input_width,
+            "channels": int(model.channels),
+            "channel_order": order,
+        },
+        "normalization": {
+            "name": model.normalization,
+            "inside_graph": True,
+            "network_channel_order": "BGR" if bgr else order,
+            "scale": scale.tolist(),
+            "offset": offset.tolist(),
+        },
+        "outputs": {PROBABILITIES: "float32 (N, H, W, n_classes), softmax"}
+        | ({LABELS: "int32 (N, H, W), arg-max class ids"} if labels else {}),
+        "output_size": [model.output_height, model.output_width],
+        "library": {"keras_segmentation": __version__, "keras": keras.__version__},
+    }
+
+
+def write_metadata(path, metadata):
+    """Write ``metadata`` beside the export at ``path`` (atomically); returns the JSON's path."""
+    target = metadata_path(path)
+    text = json.dumps(metadata, indent=2) + "\n"
+
+    def write(temp):
+        with open(temp, "w") as handle:
+            handle.write(text)
+
+    atomic_write(target, write)
+    return target
+
+
+def read_metadata(path):
+    """The metadata beside the export at ``path``, or ``None`` when there is none.
+
+    Raises:
+        ExportError: the JSON exists but cannot be parsed.
+    """
+    source = metadata_path(path)
+    if not os.path.exists(source):
+        return None
+    try:
+        with open(source) as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as err:
+        raise ExportError(f"{source}: cannot read the export's metadata ({err})") from err

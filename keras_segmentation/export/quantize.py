@@ -1,0 +1,72 @@
+"""Reduced precision: the images int8 is calibrated on, ONNX float16, ONNX Runtime static int8.
+
+Calibration images are read like the library reads them for prediction, resized to the model's input (for a
+fixed-size model), and turned into the uint8 RGB(A) the exported graph takes. ``count`` images are spread evenly
+over the sorted folder, so a folder of consecutive video frames is sampled from start to end.
+
+Example:
+    >>> images = calibration_images("data/train_images", model, count=32)
+    >>> onnx_int8("model.onnx", images)
+"""
+
+import os
+
+import numpy as np
+
+from ..data.images import normalize_image, read_image_for_model
+from ..data.pairing import list_images
+from .graph import INPUT_NAME, to_uint8
+
+
+def deployer_image(image, size=None):
+    """A library image (BGR(A), 8 or 16 bits) as the uint8 RGB(A) an exported graph takes, resized to ``size``."""
+    return to_uint8(normalize_image(image, "none", size))
+
+
+def spread(items, count):
+    """``count`` items spread evenly over ``items`` (all of them when there are fewer)."""
+    if count >= len(items):
+        return list(items)
+    return [items[int(i)] for i in np.linspace(0, len(items) - 1, count).round()]
+
+
+def calibration_images(folder, model, count=100):
+    """``count`` uint8 images from ``folder`` at the model's input size, for int8 calibration.
+
+    Raises:
+        PairingError: ``folder`` holds no image.
+    """
+    size = (model.input_height, model.input_width) if model.input_height and model.input_width else None
+    return [deployer_image(read_image_for_model(path, model.channels), size)
+            for path in spread(list_images(folder, "calibration_images"), count)]
+
+
+def onnx_float16(path):
+    """Turn the float32 ONNX file at ``path`` into float16 weights and compute; input and outputs keep their types."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = convert_float_to_float16(onnx.load(path), keep_io_types=True)
+    onnx.save(model, path)
+
+
+def onnx_int8(path, images):
+    """Quantise the float32 ONNX file at ``path`` in place: static QDQ, per-channel int8 weights, uint8 activations."""
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter(images)
+
+        def get_next(self):
+            image = next(self.items, None)
+            return None if image is None else {INPUT_NAME: image[None]}
+
+    with tempfile.TemporaryDirectory(prefix="keras_segmentation_int8_") as folder:
+        prepared = os.path.join(folder, "prepared.onnx")
+        quant_pre_process(path, prepared, skip_symbolic_shape=True)  # folds constants, infers shapes
+        quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)

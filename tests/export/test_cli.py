@@ -1,0 +1,76 @@
+"""``export`` and ``--model`` / ``--engine`` from the command line: files, printed parity, exit codes."""
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+from tinydata import write_tiny_dataset
+
+from keras_segmentation.models.unet import unet_mini
+from keras_segmentation.train import train
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A unet_mini trained for one epoch on the tiny dataset: ``(prefix, images, masks)``."""
+    root = tmp_path_factory.mktemp("cli")
+    images, masks = write_tiny_dataset(root / "data")
+    prefix = str(root / "ckpt" / "mini")
+    model = unet_mini(3, input_height=32, input_width=48)
+    train(model, str(images), str(masks), checkpoints_path=prefix, epochs=1, batch_size=3, verify_dataset=False,
+          ignore_index=2)
+    return prefix, str(images), str(masks)
+
+
+def test_export_int8_prints_parity_and_mIoU_change(checkpoint, run_cli, tmp_path):
+    prefix, images, masks = checkpoint
+    output = tmp_path / "mini_int8.onnx"
+    code, out, err = run_cli("export", "--checkpoints_path", prefix, "--format", "onnx", "--precision", "int8",
+                             "--calibration_images", images, "--calibration_count", "4", "--parity_images", images,
+                             "--parity_annotations", masks, "--ignore_index", "2", "--output", output)
+    assert code == 0, err
+    assert f"wrote {output}" in out and f"{output}.json" in out
+    assert "onnxruntime int8 vs keras on 6 images: max |Δprob|" in out and "mIoU" in out
+    assert json.loads(open(f"{output}.json").read())["precision"] == "int8"
+
+
+def test_predict_and_evaluate_with_an_exported_model(checkpoint, run_cli, tmp_path):
+    prefix, images, masks = checkpoint
+    model = tmp_path / "mini.tflite"
+    assert run_cli("export", "--checkpoints_path", prefix, "--format", "litert", "--output", model)[0] == 0
+    assert run_cli("predict", "--model", model, "--input_path", images, "--output_path", tmp_path / "lite")[0] == 0
+    assert run_cli("predict", "--checkpoints_path", prefix, "--input_path", images,
+                   "--output_path", tmp_path / "keras")[0] == 0
+    for name in sorted(os.listdir(images)):
+        lite = cv2.imread(str(tmp_path / "lite" / name), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(lite, cv2.imread(str(tmp_path / "keras" / name), cv2.IMREAD_UNCHANGED))
+    scores = []
+    for source in (["--model", model], ["--checkpoints_path", prefix, "--engine", "onnxruntime"]):
+        code, out, err = run_cli("evaluate_model", *source, "--images_path", images, "--segs_path", masks,
+                                 "--ignore_index", "2", "--json", tmp_path / "scores.json")
+        assert code == 0, err
+        scores.append(json.loads((tmp_path / "scores.json").read_text())["mean_IU"])
+    assert scores[0] == pytest.approx(scores[1], abs=1e-9)
+
+
+def test_float32_parity_failure_exits_1_with_one_line(checkpoint, run_cli, tmp_path, monkeypatch):
+    from keras_segmentation.export import parity
+
+    monkeypatch.setattr(parity, "FLOAT32_TOLERANCE", 0.0)  # ONNX Runtime differs from TensorFlow by ~1e-7
+    code, out, err = run_cli("export", "--checkpoints_path", checkpoint[0], "--format", "onnx",
+                             "--output", tmp_path / "m.onnx")
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "float32 export differs from the Keras model by" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--format", "keras", "--precision", "int8"], "format='keras' is written in float32 only"),
+    (["--format", "onnx", "--precision", "int8"], "int8 needs calibration images"),
+    (["--format", "litert", "--parity_annotations", "masks/"], "parity_annotations_dir needs parity_images_dir"),
+])
+def test_export_errors_are_one_line(checkpoint, run_cli, tmp_path, argv, message):
+    code, out, err = run_cli("export", "--checkpoints_path", checkpoint[0], "--output", tmp_path / "m", *argv)
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1

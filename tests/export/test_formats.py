@@ -1,0 +1,80 @@
+"""Every format x precision on small models of three decoder families and two encoders: parity, size, metadata."""
+
+import json
+
+import numpy as np
+import pytest
+from exportfiles import small_model, write_calibration_images
+
+from keras_segmentation.export import export_model
+from keras_segmentation.export.formats import SUFFIXES
+
+#: (format, precision) -> (max |Δprob| allowed against Keras, bytes per parameter range of the file)
+EXPECTED = {
+    ("keras", "float32"): (0, (3.9, 6)),
+    ("savedmodel", "float32"): (0, (3.9, 9)),
+    ("onnx", "float32"): (1e-4, (3.9, 6)),
+    ("onnx", "float16"): (0.02, (1.9, 3)),
+    ("onnx", "int8"): (0.3, (0.9, 2)),
+    ("litert", "float32"): (1e-4, (3.9, 6)),
+    ("litert", "float16"): (0.02, (1.9, 3)),
+    ("litert", "int8"): (0.3, (0.9, 2)),
+}
+ALL = list(EXPECTED)
+MODELS = [("unet", "vanilla"), ("deeplabv3plus", "vanilla"), ("pspnet", "vanilla"), ("unet", "mobilenetv3small"),
+          ("deeplabv3plus", "mobilenetv3small"), ("pspnet", "mobilenetv3small")]
+#: the fast set (tf2onnx needs ~20 s for PSPNet's adaptive pooling); every other pair is marked slow
+FAST = {("unet", "vanilla"): ALL, ("deeplabv3plus", "vanilla"): [("onnx", "float32"), ("litert", "int8")],
+        ("pspnet", "vanilla"): [("litert", "float32")], ("unet", "mobilenetv3small"): [("onnx", "int8")]}
+CASES = [
+    pytest.param(decoder, encoder, fmt, precision, id=f"{encoder}-{decoder}-{fmt}-{precision}",
+                 marks=() if (fmt, precision) in FAST.get((decoder, encoder), ()) else pytest.mark.slow)
+    for decoder, encoder in MODELS for fmt, precision in ALL
+]
+
+
+@pytest.fixture(scope="module")
+def calibration_dir(tmp_path_factory):
+    return write_calibration_images(tmp_path_factory.mktemp("calibration"))
+
+
+@pytest.mark.parametrize("decoder, encoder, fmt, precision", CASES)
+def test_export_matches_keras(decoder, encoder, fmt, precision, tmp_path, calibration_dir):
+    model = small_model(decoder, encoder)
+    path = tmp_path / f"model{SUFFIXES[fmt]}"
+    result = export_model(model, path, fmt, precision, labels=True,
+                          calibration_images=calibration_dir if precision == "int8" else None)
+    tolerance, (low, high) = EXPECTED[fmt, precision]
+    assert result.parity.max_abs_diff <= tolerance
+    if precision == "float32":
+        assert result.parity.label_agreement > 0.999
+    assert low <= result.size_bytes / model.count_params() <= high, result.size_bytes / model.count_params()
+    metadata = json.loads(open(result.metadata_path).read())
+    assert metadata["format"] == fmt and metadata["precision"] == precision
+    assert metadata["input"] | {"channel_order": "RGB"} == {"name": "image", "dtype": "uint8", "layout": "NHWC",
+                                                           "height": 64, "width": 64, "channels": 3,
+                                                           "channel_order": "RGB"}
+    assert metadata["n_classes"] == 3 and set(metadata["outputs"]) == {"probabilities", "labels"}
+
+
+def test_int8_onnx_holds_quantised_operators(tmp_path, calibration_dir):
+    import onnx
+
+    path = tmp_path / "model.onnx"
+    export_model(small_model("unet", "vanilla"), path, "onnx", "int8", calibration_images=calibration_dir,
+                 parity=False)
+    operators = {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= operators
+
+
+def test_int8_litert_is_full_integer(tmp_path, calibration_dir):
+    from keras_segmentation.engines.litert import interpreter_class
+
+    path = tmp_path / "model.tflite"
+    export_model(small_model("unet", "vanilla"), path, "litert", "int8", calibration_images=calibration_dir,
+                 parity=False)
+    interpreter = interpreter_class()(model_path=str(path))
+    convolutions = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    tensors = {tensor["index"]: tensor for tensor in interpreter.get_tensor_details()}
+    assert convolutions and all(tensors[op["inputs"][0]]["dtype"] == np.int8 for op in convolutions)
+    assert interpreter.get_input_details()[0]["dtype"] == np.uint8

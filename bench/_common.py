@@ -108,16 +108,16 @@ def steady_throughput(timer, warmup_steps, batch_size):
     }
 
 
-def matmul_peak(tf, sizes, repeats, inner):
-    """Best float32 GFLOP/s of ``n x n`` matmuls, TF's own kernel and XLA-compiled, for each ``n`` in ``sizes``.
+def matmul_peak(tf, sizes, repeats, inner, dtype="float32"):
+    """Best ``dtype`` GFLOP/s of ``n x n`` matmuls, TF's own kernel and XLA-compiled, for each ``n`` in ``sizes``.
 
     ``inner`` products are chained per timing; the best of ``repeats`` timings is kept.
     The machine peak is the best of all (XLA's CPU matmul is often the faster one).
     """
     results = []
     for n in sizes:
-        a = tf.random.uniform((n, n), dtype=tf.float32)
-        b = tf.random.uniform((n, n), dtype=tf.float32)
+        a = tf.cast(tf.random.uniform((n, n)), dtype)
+        b = tf.cast(tf.random.uniform((n, n)), dtype)
         for jit in (False, True):
 
             def chain(x, y):
@@ -136,7 +136,8 @@ def matmul_peak(tf, sizes, repeats, inner):
                 times.append(round(seconds, 4))
                 best = max(best, 2.0 * n**3 * inner / seconds / 1e9)
             results.append({"n": n, "xla": jit, "best_gflops": best, "seconds": times})
-    return {"inner": inner, "repeats": repeats, "runs": results, "best_gflops": max(r["best_gflops"] for r in results)}
+    best = max(r["best_gflops"] for r in results)
+    return {"inner": inner, "repeats": repeats, "dtype": dtype, "runs": results, "best_gflops": best}
 
 
 def profiler_flops(tf, model, input_shape):

@@ -32,6 +32,7 @@ default: the number of CPUs; ``OMP_NUM_THREADS`` likewise).
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -390,6 +391,12 @@ def run(args, argv_used=()):
     peaks = [r["best_gflops"] for lib in ("ours", "original") for r in peak[lib] if "best_gflops" in r]
     results["peak_gflops"] = max(peaks) if peaks else None
     log(f"machine float32 matmul peak: {results['peak_gflops']} GFLOP/s")
+    if args.bf16:
+        # bfloat16 exists in ours only (TF 2.21 with oneDNN's bf16 kernels); the bf16 rows' share of peak uses it
+        results["matmul_bf16"] = runner.worker("ours", {"workload": "matmul", **mm, "dtype": "bfloat16"})
+        results["peak_gflops_bf16"] = results["matmul_bf16"].get("best_gflops")
+        log(f"bfloat16 matmul peak (ours): {results['peak_gflops_bf16']} GFLOP/s")
+    precisions = [(None, "", "")] + ([("mixed_bfloat16", "_bf16", ", ours in mixed_bfloat16")] if args.bf16 else [])
 
     # --- same graphs? parameters, output size, counted FLOPs
     models = {}
@@ -425,61 +432,66 @@ def run(args, argv_used=()):
 
     # --- W1 training throughput
     if "W1" in only:
-        for name, (height, width) in TRAIN_MODELS.items():
+        for (precision, suffix, note), (name, (height, width)) in itertools.product(precisions, TRAIN_MODELS.items()):
             steps = settings["train"][name]
             spec = {
                 "workload": "train", "model": name, "height": height, "width": width, "n_classes": N_CLASSES,
                 "batch_size": 2, "optimizer": "adam", "images": data["train_images"],
                 "annotations": data["train_annotations"], "seed": 0, **steps,
             }
-            runs = alternate(runner, f"W1 {name}", reps, warmup_reps, make_spec=lambda lib, rep, s=spec: s)
-            results["workloads"][f"W1_{name}"] = {
-                "title": f"W1 training {name} {height}x{width}, batch 2, from files",
+
+            def train_spec(lib, rep, s=spec, p=precision):
+                return dict(s, precision=p) if lib == "ours" and p else s
+
+            runs = alternate(runner, f"W1 {name}{suffix}", reps, warmup_reps, make_spec=train_spec)
+            results["workloads"][f"W1_{name}{suffix}"] = {
+                "title": f"W1 training {name} {height}x{width}, batch 2, from files{note}",
                 "metric": "images_per_s", "unit": "img/s", "higher_is_better": True,
-                "cpu_metric": "cpu_seconds_per_image", "train_flops_per_image": _train_flops(models.get(name)), **runs,
+                "cpu_metric": "cpu_seconds_per_image", "train_flops_per_image": _train_flops(models.get(name)),
+                **({"peak_gflops": results.get("peak_gflops_bf16")} if precision else {}), **runs,
             }
 
     # --- W2 predict_multiple
-    if "W2" in only:
-        def predict_spec(lib, rep):
-            out_dir = os.path.join(workdir, "out", f"predict_{lib}_{rep}")
+    for precision, suffix, note in precisions if "W2" in only else ():
+        def predict_spec(lib, rep, suffix=suffix, precision=precision):
+            out_dir = os.path.join(workdir, "out", f"predict{suffix}_{lib}_{rep}")
             spec = {"workload": "predict", **base, "images": data["test_images"], "limit": limit, "out_dir": out_dir}
             if lib == "ours":
-                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS)
+                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS, precision=precision)
             else:
                 spec.update(weights=original_weights)
             return spec
 
-        runs = alternate(runner, "W2 predict_multiple", reps, warmup_reps, make_spec=predict_spec)
+        runs = alternate(runner, f"W2 predict_multiple{suffix}", reps, warmup_reps, make_spec=predict_spec)
         agreement = runner.worker("ours", {
             "workload": "agreement", "n_classes": N_CLASSES,
-            "ours_dir": os.path.join(workdir, "out", f"predict_ours_{warmup_reps}"),
-            "original_dir": os.path.join(workdir, "out", f"predict_original_{warmup_reps}"),
+            "ours_dir": os.path.join(workdir, "out", f"predict{suffix}_ours_{warmup_reps}"),
+            "original_dir": os.path.join(workdir, "out", f"predict{suffix}_original_{warmup_reps}"),
         })
         for rep in range(warmup_reps + reps):
             if rep != warmup_reps:
                 for lib in ("ours", "original"):
-                    shutil.rmtree(os.path.join(workdir, "out", f"predict_{lib}_{rep}"), ignore_errors=True)
-        results["workloads"]["W2_predict"] = {
-            "title": f"W2 predict_multiple, unet_mini 360x480, {limit or 101} test images, writing outputs",
+                    shutil.rmtree(os.path.join(workdir, "out", f"predict{suffix}_{lib}_{rep}"), ignore_errors=True)
+        results["workloads"][f"W2_predict{suffix}"] = {
+            "title": f"W2 predict_multiple, unet_mini 360x480, {limit or 101} test images, writing outputs{note}",
             "metric": "images_per_s", "unit": "img/s", "higher_is_better": True, "agreement": agreement,
             "cpu_metric": "cpu_seconds_per_image", **runs,
         }
 
     # --- W3 evaluate
-    if "W3" in only:
-        def evaluate_spec(lib, rep):
+    for precision, suffix, note in precisions if "W3" in only else ():
+        def evaluate_spec(lib, rep, precision=precision):
             spec = {"workload": "evaluate", **base, "images": data["test_images"],
                     "annotations": data["test_annotations"], "limit": limit}
             if lib == "ours":
-                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS)
+                spec.update(checkpoints_path=ckpt, predict_batch_size=PREDICT_BATCH_SIZE_OURS, precision=precision)
             else:
                 spec.update(weights=original_weights)
             return spec
 
-        runs = alternate(runner, "W3 evaluate", reps, warmup_reps, make_spec=evaluate_spec)
-        results["workloads"]["W3_evaluate"] = {
-            "title": f"W3 evaluate, unet_mini 360x480, {limit or 101} test pairs",
+        runs = alternate(runner, f"W3 evaluate{suffix}", reps, warmup_reps, make_spec=evaluate_spec)
+        results["workloads"][f"W3_evaluate{suffix}"] = {
+            "title": f"W3 evaluate, unet_mini 360x480, {limit or 101} test pairs{note}",
             "metric": "images_per_s", "unit": "img/s", "higher_is_better": True,
             "cpu_metric": "cpu_seconds_per_image", **runs,
         }
@@ -569,7 +581,6 @@ def _stats(values):
 
 def summarise(results):
     """Add medians, min-max and pair-by-pair ratios (ours/original, as speed-ups) to every workload."""
-    peak = results.get("peak_gflops")
     for w in results["workloads"].values():
         metric, higher = w["metric"], w["higher_is_better"]
         pairs = list(zip(w["ours"], w["original"]))
@@ -606,6 +617,7 @@ def summarise(results):
             summary["cpu_speedup_pairs"] = cpu_pairs
             summary["cpu_speedup"] = _stats(cpu_pairs)
         flops = w.get("train_flops_per_image")
+        peak = w.get("peak_gflops") or results.get("peak_gflops")
         if flops and peak:
             for lib in ("ours", "original"):
                 if summary[lib]:
@@ -644,6 +656,8 @@ def main(argv=None):
         help="CamVid folder (default: $KERAS_SEGMENTATION_CAMVID or ../shared/datasets/camvid from the repo root)",
     )
     parser.add_argument("--only", help="comma-separated subset of W1,W2,W3,W4,W5")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help="skip the rows where ours runs in mixed_bfloat16 (W1, W2, W3) and the bf16 matmul peak")
     parser.add_argument(
         "--threads", type=int, default=os.cpu_count() or 1, help="TF intra- and inter-op threads (both libraries)"
     )

@@ -60,7 +60,7 @@ def _experiment(model, spec):
 # ---------------------------------------------------------------- workloads
 def w_matmul(spec):
     tf, threads = _setup_tf(spec)
-    result = _common.matmul_peak(tf, spec["sizes"], spec["repeats"], spec["inner"])
+    result = _common.matmul_peak(tf, spec["sizes"], spec["repeats"], spec["inner"], spec.get("dtype", "float32"))
     result.update(threads=threads, tf_version=tf.__version__)
     return result
 
@@ -119,6 +119,8 @@ def w_train(spec):
         extra["jit_compile"] = spec["jit_compile"]
     if spec.get("workers") is not None:
         extra["workers"] = spec["workers"]
+    if spec.get("precision") is not None:
+        extra["precision"] = spec["precision"]
     with _common.Stopwatch() as total:
         train(
             model, spec["images"], spec["annotations"],
@@ -131,21 +133,25 @@ def w_train(spec):
 
 
 def w_predict(spec):
-    tf, threads = _setup_tf(spec)
-    from keras_segmentation.predict import model_from_checkpoint_path, predict_multiple
+    # An exported file (bench/export.py) runs without TensorFlow, as a deployment would.
+    exported = spec.get("model_path")
+    threads = spec["intra_op_threads"] if exported else _setup_tf(spec)[1]
+    from keras_segmentation.inference import predict_multiple
 
     inputs = _common.image_list(spec["images"], spec.get("limit"))
     with _common.Stopwatch() as load:
-        if spec.get("model_path"):  # an exported file, run by its engine (bench/export.py)
+        if exported:
             from keras_segmentation.engines import load_engine
 
-            model = load_engine(spec["model_path"])
+            model = load_engine(exported, threads=threads)
         else:
-            model = model_from_checkpoint_path(spec["checkpoints_path"])
+            from keras_segmentation.models.saving import load_model_from_checkpoint
+
+            model = load_model_from_checkpoint(spec["checkpoints_path"])
             _experiment(model, spec)
     # out_dir does not exist yet: predict_multiple must create it.
     with _common.Stopwatch() as run:
-        labels = predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"],
+        labels = predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"], precision=spec.get("precision"),
                                   batch_size=spec["predict_batch_size"], progress=False)
     written = _common.count_files(spec["out_dir"])
     if written != len(inputs):
@@ -189,7 +195,7 @@ def w_evaluate(spec):
     _experiment(model, spec)
     with _common.Stopwatch() as run:
         scores = evaluate(model=model, inp_images=inputs, annotations=masks, batch_size=spec["predict_batch_size"],
-                          progress=False)
+                          progress=False, precision=spec.get("precision"))
     return {
         "n_images": len(inputs),
         "load_seconds": load.seconds,

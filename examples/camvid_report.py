@@ -11,7 +11,12 @@ full-resolution label maps)::
 Writes ``examples/results/camvid_original.json`` (the original's scores by
 ``keras_segmentation.metrics`` with ``ignore_index=11``, means over the 11 classes, for
 both upsamplings), ``docs/figures/camvid_curves.png`` and ``docs/figures/camvid_samples.png``,
-and prints the Markdown tables used in ``docs/camvid.md``.
+and prints the Markdown tables used in ``docs/camvid.md``. Without ``--original`` it only prints
+the tables of the runs given (no figures). Runs of ``examples/camvid.py --protocol heldout-sequence``
+or ``both`` add columns and a per-class table for the held-out sequence (0001TP)::
+
+    python examples/camvid_report.py --ours examples/results/camvid_unet-both.json \
+        --ablation "fpn=examples/results/camvid_fpn-both.json"
 """
 
 import argparse
@@ -112,27 +117,79 @@ def pct(value):
     return f"{100 * value:.1f}"
 
 
+def run_row(label, result, flip=False):
+    """``(label, test-folder summary, result, held-out summary)`` of one run of ``examples/camvid.py``.
+
+    Either summary is ``None`` where the run did not score that set; results from before
+    ``--protocol`` scored the test folder only.
+    """
+    sets = result.get("sets", {"test_folder": {"scores": result["scores"], "flip_tta": result.get("flip_tta")}})
+    key = "flip_tta" if flip else None
+
+    def summary(scored_set):
+        if scored_set is None:
+            return None
+        return scored_set[key]["scores"] if key else scored_set["scores"]
+
+    heldout = next((sets[name] for name in sets if name.startswith("heldout_")), None)
+    return label, summary(sets.get("test_folder")), result, summary(heldout)
+
+
+def heldout_title(rows):
+    """``"0001TP (62 frames)"``: the held-out set of the first row that scored one, or ``None``."""
+    for _, _, result, heldout in rows:
+        if heldout is not None:
+            name, scored = next((k, v) for k, v in result["protocol"]["scored"].items() if k.startswith("heldout_"))
+            return f"{name[len('heldout_'):]} ({scored['n_images']} frames)"
+    return None
+
+
 def tables(rows, names):
-    """Markdown: a summary table and a per-class IoU table for ``rows`` = [(label, summary, result)]."""
-    lines = ["| run | model, input | epochs | training time | mIoU (11) | pixel acc. | mean class acc. |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for label, summary, result in rows:
+    """Markdown: a summary table and per-class IoU tables for ``rows`` = [(label, summary, result, held-out summary)].
+
+    ``summary`` is on the 101 test frames; the held-out columns and table appear only when a row has
+    a held-out summary; a set a run did not score shows as "–".
+    """
+    title = heldout_title(rows)
+
+    def cells(summary):
+        if summary is None:
+            return ["–"] * 3
+        return [f"**{pct(summary['mIoU_11'])}**", pct(summary["pixel_accuracy"]), pct(summary["mean_class_accuracy_11"])]
+
+    header = "| run | model, input | epochs | training time | mIoU (11) | pixel acc. | mean class acc. |"
+    if title:
+        header = ("| run | model, input | protocol (training frames) | epochs | training time | mIoU (11), test folder | "
+                  f"pixel acc. | mean class acc. | mIoU (11), {title} | pixel acc. | mean class acc. |")
+    lines = [header, "|---|---|" + ("---|" if title else "") + "---:|" * (5 + (3 if title else 0))]
+    for label, summary, result, heldout in rows:
         training = result["training"]
         model = result["model"]
-        lines.append(f"| {label} | `{model['name']}` {model['input'][0]}x{model['input'][1]} | {training['epochs']} | "
-                     f"{training['train_seconds'] / 60:.1f} min | **{pct(summary['mIoU_11'])}** | "
-                     f"{pct(summary['pixel_accuracy'])} | {pct(summary['mean_class_accuracy_11'])} |")
-    lines += ["", "| class | " + " | ".join(label for label, _, _ in rows) + " |",
-              "|---|" + "---:|" * len(rows)]
-    for name in names[:VOID]:
-        lines.append(f"| {name} | " + " | ".join(pct(summary["class_IoU"][name]) for _, summary, _ in rows) + " |")
+        row = [label, f"`{model['name']}` {model['input'][0]}x{model['input'][1]}"]
+        if title:
+            protocol = result.get("protocol", {"name": "folder"})
+            frames = f" ({protocol['train']['n_images']})" if "train" in protocol else ""
+            row.append(protocol["name"] + frames)
+        row += [str(training["epochs"]), f"{training['train_seconds'] / 60:.1f} min", *cells(summary)]
+        if title:
+            row += cells(heldout)
+        lines.append("| " + " | ".join(row) + " |")
+    for column, heading in ((1, "test folder" if title else None), (3, title)):
+        scored = [row for row in rows if row[column] is not None]
+        if not scored or (column == 3 and not title):
+            continue
+        lines += [""] + ([f"Per-class IoU (%), {heading}:", ""] if heading else [])
+        lines += ["| class | " + " | ".join(row[0] for row in scored) + " |", "|---|" + "---:|" * len(scored)]
+        for name in names[:VOID]:
+            lines.append(f"| {name} | " + " | ".join(pct(row[column]["class_IoU"][name]) for row in scored) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=default_data_path())
-    parser.add_argument("--original", required=True, help="bench/camvid_original.py's --out folder")
+    parser.add_argument("--original", default=None,
+                        help="bench/camvid_original.py's --out folder (without it: the tables of our runs only)")
     parser.add_argument("--ours", default=os.path.join(HERE, "results", "camvid_same-arch.json"))
     parser.add_argument("--best", default=None, help="results JSON of our best recipe, when it is another run")
     parser.add_argument("--ablation", action="append", default=[], metavar="LABEL=JSON",
@@ -143,6 +200,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     names = class_names(args.data)
+    with open(args.ours) as handle:
+        ours = json.load(handle)
+    if args.original is None:
+        rows = [run_row(f"ours, {ours.get('tag', 'run')}", ours)]
+        for path in [args.best] if args.best else []:
+            with open(path) as handle:
+                rows.append(run_row("ours, best recipe", json.load(handle)))
+        rows += ablation_rows(args.ablation)
+        print(tables(rows, names))
+        return
+
     gt_dir = os.path.join(args.data, "annotations_prepped_test")
     with open(os.path.join(args.original, "result.json")) as handle:
         original = json.load(handle)
@@ -159,36 +227,41 @@ def main(argv=None):
         text = json.dumps(original, indent=1).replace(REPO + os.sep, "./").replace(os.path.dirname(REPO) + os.sep, "../")
         handle.write(text + "\n")
 
-    with open(args.ours) as handle:
-        ours = json.load(handle)
-    rows = [("original 0.3.0, bilinear", original["scores"]["bilinear"], original),
-            ("original 0.3.0, nearest", original["scores"]["nearest"], original),
-            ("ours, same architecture", ours["scores"], ours)]
+    rows = [("original 0.3.0, bilinear", original["scores"]["bilinear"], original, None),
+            ("original 0.3.0, nearest", original["scores"]["nearest"], original, None),
+            run_row("ours, same architecture", ours)]
     if "bilinear_flip" in original["scores"] and "flip_tta" in ours:
-        rows += [("original 0.3.0, bilinear, flip TTA", original["scores"]["bilinear_flip"], original),
-                 ("ours, same architecture, flip TTA", ours["flip_tta"]["scores"], ours)]
+        rows += [("original 0.3.0, bilinear, flip TTA", original["scores"]["bilinear_flip"], original, None),
+                 run_row("ours, same architecture, flip TTA", ours, flip=True)]
     runs = [("ours", os.path.join(ours["work"], "pred")), ("original 0.3.0", os.path.join(args.original, "pred_bilinear"))]
     curves = [("ours (same arch.)", ours["training"]["history"]), ("original 0.3.0", original["training"]["history"])]
     if args.best:
         with open(args.best) as handle:
             best = json.load(handle)
-        rows.append(("ours, best recipe", best["scores"], best))
+        rows.append(run_row("ours, best recipe", best))
         runs.insert(1, ("ours, best", os.path.join(best["work"], "pred")))
         curves.insert(1, ("ours (best)", best["training"]["history"]))
 
-    for ablation in args.ablation:
-        label, path = ablation.split("=", 1)
-        with open(path) as handle:
-            other = json.load(handle)
-        rows.append((f"ours, {label}", other["scores"], other))
+    rows += ablation_rows(args.ablation)
 
     os.makedirs(args.figures, exist_ok=True)
     draw_samples(os.path.join(args.figures, "camvid_samples.png"), args.data, runs, args.n_samples)
     draw_curves(os.path.join(args.figures, "camvid_curves.png"), curves)
     print(tables(rows, names))
-    for label, summary, _ in rows:
-        print(f"{label}: void predicted on {summary['void_predicted_pixels']} labelled pixels "
-              "(each a miss of its true class)")
+    for label, summary, _, _ in rows:
+        if summary is not None:
+            print(f"{label}: void predicted on {summary['void_predicted_pixels']} labelled pixels "
+                  "(each a miss of its true class)")
+
+
+def ablation_rows(ablations):
+    """Table rows of ``--ablation LABEL=JSON`` runs, labelled ``ours, LABEL``."""
+    rows = []
+    for ablation in ablations:
+        label, path = ablation.split("=", 1)
+        with open(path) as handle:
+            rows.append(run_row(f"ours, {label}", json.load(handle)))
+    return rows
 
 
 if __name__ == "__main__":

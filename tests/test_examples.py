@@ -103,3 +103,141 @@ def test_camvid_figure_images_are_spread_and_stable():
     chosen = camvid.figure_images(names, 4)
     assert chosen == ["012.png", "037.png", "062.png", "087.png"]
     assert camvid.figure_images(names, 0) == []
+
+
+# ---------------------------------------------------------------- CamVid protocols (examples/camvid.py --protocol)
+
+
+def _fake_camvid(root, train_names, test_names):
+    """Empty files named like CamVid frames: the split only reads names."""
+    for folder, names in (("train", train_names), ("test", test_names)):
+        for kind in ("images", "annotations"):
+            path = root / f"{kind}_prepped_{folder}"
+            path.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                (path / name).write_bytes(b"")
+    return root
+
+
+FAKE_TRAIN = ([f"0001TP_{i:06d}.png" for i in range(3)] + [f"0006R0_f{i:05d}.png" for i in range(4)]
+              + [f"0016E5_{i:05d}.png" for i in range(0, 50, 10)])
+FAKE_TEST = [f"0016E5_{i:05d}.png" for i in (21, 23)]
+
+
+def _names(pairs):
+    return {pathlib.Path(image).name for image, _ in pairs}
+
+
+@pytest.fixture
+def fake_camvid(tmp_path):
+    return _fake_camvid(tmp_path / "camvid", FAKE_TRAIN, FAKE_TEST)
+
+
+def test_camvid_folder_protocol_is_the_two_folders(fake_camvid):
+    import camvid
+
+    train, scored = camvid.camvid_split(str(fake_camvid), "folder")
+    assert _names(train) == set(FAKE_TRAIN)
+    assert list(scored) == ["test_folder"] and _names(scored["test_folder"]) == set(FAKE_TEST)
+    assert all(pathlib.Path(mask).name == pathlib.Path(image).name for image, mask in train)
+
+
+def test_camvid_heldout_sequence_trains_on_both_folders_without_0001TP(fake_camvid):
+    import camvid
+
+    train, scored = camvid.camvid_split(str(fake_camvid), "heldout-sequence")
+    assert camvid.sequence_counts(train) == {"0006R0": 4, "0016E5": 7}  # 5 train-folder + 2 test-folder frames
+    assert list(scored) == ["heldout_0001TP"]
+    assert camvid.sequence_counts(scored["heldout_0001TP"]) == {"0001TP": 3}
+    assert not _names(train) & _names(scored["heldout_0001TP"])
+
+
+def test_camvid_both_keeps_the_test_folder_and_0001TP_out_of_training(fake_camvid):
+    import camvid
+
+    train, scored = camvid.camvid_split(str(fake_camvid), "both")
+    assert camvid.sequence_counts(train) == {"0006R0": 4, "0016E5": 5}
+    assert list(scored) == ["test_folder", "heldout_0001TP"]
+    assert _names(scored["test_folder"]) == set(FAKE_TEST)
+    assert camvid.sequence_counts(scored["heldout_0001TP"]) == {"0001TP": 3}
+    for pairs in scored.values():
+        assert not _names(train) & _names(pairs)
+    assert all(pathlib.Path(image).parent.name == "images_prepped_train" for image, _ in train)
+
+
+def test_camvid_split_refuses_what_it_cannot_hold_out(tmp_path, fake_camvid):
+    import camvid
+
+    with pytest.raises(ValueError, match="no frame of sequence '0001TP'"):
+        camvid.camvid_split(str(_fake_camvid(tmp_path / "a", FAKE_TRAIN[3:], FAKE_TEST)), "both")
+    with pytest.raises(ValueError, match="0016E5 has frames in images_prepped_test"):
+        camvid.camvid_split(str(fake_camvid), "both", heldout="0016E5")
+    with pytest.raises(ValueError, match="also trained on"):  # one frame in both folders
+        camvid.camvid_split(str(_fake_camvid(tmp_path / "b", FAKE_TRAIN, FAKE_TEST + FAKE_TRAIN[-1:])), "folder")
+    with pytest.raises(ValueError, match="unknown protocol"):
+        camvid.camvid_split(str(fake_camvid), "random")
+
+
+def test_camvid_link_pairs_links_without_copying(tmp_path, fake_camvid):
+    import camvid
+
+    train, _ = camvid.camvid_split(str(fake_camvid), "heldout-sequence")
+    images, annotations = camvid.link_pairs(train, str(tmp_path / "work" / "train"))
+    linked = sorted(pathlib.Path(images).iterdir())
+    assert [p.name for p in linked] == sorted(_names(train))
+    assert all(p.is_symlink() for p in linked) and all(p.is_symlink() for p in pathlib.Path(annotations).iterdir())
+    assert {str(p.resolve()) for p in linked} == {str(pathlib.Path(image).resolve()) for image, _ in train}
+    camvid.link_pairs(train[:2], str(tmp_path / "work" / "train"))  # remade, not added to
+    assert len(list(pathlib.Path(images).iterdir())) == 2
+
+
+@pytest.mark.camvid
+def test_camvid_sequences_of_the_real_data(camvid_dir):
+    import camvid
+
+    train, scored = camvid.camvid_split(str(camvid_dir), "both")
+    assert camvid.sequence_counts(train) == {"0006R0": 101, "0016E5": 204}
+    assert {name: len(pairs) for name, pairs in scored.items()} == {"test_folder": 101, "heldout_0001TP": 62}
+    assert camvid.sequence_counts(scored["test_folder"]) == {"0016E5": 101}
+    train, scored = camvid.camvid_split(str(camvid_dir), "heldout-sequence")
+    assert camvid.sequence_counts(train) == {"0006R0": 101, "0016E5": 305}
+    assert len(scored["heldout_0001TP"]) == 62
+
+
+def _result(tag, protocol=None, folder=None, heldout=None):
+    """A results JSON of examples/camvid.py, cut down to what the report reads."""
+    def summary(miou):
+        return {"mIoU_11": miou, "pixel_accuracy": 0.9, "mean_class_accuracy_11": 0.7,
+                "class_IoU": {f"c{k}": miou for k in range(11)}, "void_predicted_pixels": 0}
+
+    result = {"tag": tag, "training": {"epochs": 3, "train_seconds": 120.0}, "model": {"name": tag, "input": [192, 256]}}
+    if protocol is None:  # a run from before --protocol: the test folder only
+        result.update(scores=summary(folder), flip_tta={"scores": summary(folder)})
+        return result
+    sets = {}
+    if folder is not None:
+        sets["test_folder"] = {"scores": summary(folder), "flip_tta": {"scores": summary(folder)}}
+    if heldout is not None:
+        sets["heldout_0001TP"] = {"scores": summary(heldout), "flip_tta": {"scores": summary(heldout)}}
+    result.update(sets=sets, scores=next(iter(sets.values()))["scores"],
+                  protocol={"name": protocol, "train": {"n_images": 305},
+                            "scored": {name: {"n_images": 62 if name.startswith("heldout") else 101} for name in sets}})
+    return result
+
+
+def test_camvid_report_shows_the_heldout_column_where_present():
+    import camvid_report
+
+    names = [f"c{k}" for k in range(12)]
+    old = camvid_report.run_row("old", _result("old", folder=0.5))
+    assert camvid_report.tables([old], names).splitlines()[0].count("mIoU") == 1  # no held-out column
+    rows = [old, camvid_report.run_row("both", _result("both", "both", folder=0.6, heldout=0.4)),
+            camvid_report.run_row("held", _result("held", "heldout-sequence", heldout=0.3))]
+    lines = camvid_report.tables(rows, names).splitlines()
+    assert "mIoU (11), 0001TP (62 frames)" in lines[0]
+    cells = {line.split(" | ")[0][2:]: line.split(" | ") for line in lines[2:5]}
+    assert cells["old"][2] == "folder" and cells["old"][9] == "–"
+    assert cells["both"][2] == "both (305)" and cells["both"][5] == "**60.0**" and cells["both"][8] == "**40.0**"
+    assert cells["held"][5] == "–" and cells["held"][8] == "**30.0**"
+    heldout_table = lines[lines.index("Per-class IoU (%), 0001TP (62 frames):") + 2]
+    assert heldout_table == "| class | both | held |"

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from ..export.graph import to_uint8
+from ..export.contract import to_uint8
 from ..export.metadata import read_metadata
 
 

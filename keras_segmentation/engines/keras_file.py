@@ -6,7 +6,7 @@ Example:
     (1, 64, 64, 5)
 """
 
-from ..export.graph import PROBABILITIES
+from ..export.contract import PROBABILITIES
 from ..export.metadata import read_metadata
 from .base import ExportedModel
 

@@ -13,7 +13,7 @@ import os
 import warnings
 
 from ..errors import ExportError
-from ..export.graph import INPUT_NAME, PROBABILITIES
+from ..export.contract import INPUT_NAME, PROBABILITIES
 from .base import ExportedModel
 
 

@@ -9,7 +9,7 @@ Example:
 import os
 
 from ..errors import ExportError
-from ..export.graph import INPUT_NAME, PROBABILITIES
+from ..export.contract import INPUT_NAME, PROBABILITIES
 from .base import ExportedModel
 
 

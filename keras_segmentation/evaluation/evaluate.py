@@ -20,7 +20,6 @@ from ..data.images import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
-from ..models.saving import read_config, read_history
 from .metrics import ConfusionMatrix
 from .report import WorstImages, run_settings, write_report
 
@@ -68,6 +67,8 @@ def evaluate(
     model_given = model is not None
     model = model_or_checkpoint(model, checkpoints_path, engine)
     if ignore_index is None and not model_given and checkpoints_path is not None:
+        from ..models.saving import read_config  # Keras: not loaded for exported files
+
         ignore_index = read_config(checkpoints_path).get("ignore_index")
     if inp_images is None:
         if inp_images_dir is None or annotations_dir is None:
@@ -98,6 +99,8 @@ def evaluate(
     scores = matrix.scores(class_names=class_names or model.class_names)
     scores["per_image_mean_IU"] = per_image
     if report_dir is not None:
+        from ..models.saving import read_config, read_history
+
         config = read_config(checkpoints_path) if checkpoints_path is not None and not model_given else None
         settings = run_settings(model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),
                                 annotations=annotations_dir, ignore_index=ignore_index, batch_size=batch_size,

@@ -13,7 +13,17 @@ Example:
     >>> print(result.parity.line())
 """
 
-from .exporter import ExportResult, export_model
-from .formats import FORMATS, PRECISIONS
+import importlib
+
+#: public name -> module that defines it (imported on first use: the engines read
+#: :mod:`.contract` and :mod:`.metadata` without loading Keras)
+_LAZY = {"export_model": "exporter", "ExportResult": "exporter", "FORMATS": "formats", "PRECISIONS": "formats"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+
 
 __all__ = ["FORMATS", "PRECISIONS", "ExportResult", "export_model"]

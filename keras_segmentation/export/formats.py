@@ -26,7 +26,7 @@ import warnings
 
 from ..atomic import atomic_write
 from ..errors import ExportError
-from .graph import INPUT_NAME
+from .contract import INPUT_NAME
 
 FORMATS = ("keras", "savedmodel", "onnx", "litert")
 PRECISIONS = ("float32", "float16", "int8")

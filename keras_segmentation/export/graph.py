@@ -15,38 +15,10 @@ Example:
 """
 
 import keras
-import numpy as np
 from keras import ops
 
-from ..data.images import normalize_image
 from ..errors import ExportError
-
-#: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).
-INPUT_NAME = "image"
-PROBABILITIES = "probabilities"
-LABELS = "labels"
-
-
-def to_uint8(pixels):
-    """Float pixels on the 0..255 scale -> the uint8 an exported graph takes (rounded, clipped)."""
-    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
-
-
-def normalization_affine(normalization, channels):
-    """``(scale, offset, bgr)`` with ``normalize_image(bgr_image) == rgb_image[..., order] * scale + offset``.
-
-    ``bgr`` says whether the network sees the colour channels in BGR order ("caffe");
-    ``normalize_image`` is evaluated on constant images to read the map off it.
-
-    Example:
-        >>> scale, offset, bgr = normalization_affine("divide", 3)
-        >>> float(scale[0]), float(offset[0]), bgr
-        (0.00392156..., 0.0, False)
-    """
-    zeros = normalize_image(np.zeros((1, 1, channels), np.uint8), normalization)[0, 0]
-    ones = normalize_image(np.ones((1, 1, channels), np.uint8), normalization)[0, 0]
-    bgr = normalization == "caffe" and channels in (3, 4)
-    return (ones - zeros).astype("float32"), zeros.astype("float32"), bgr
+from .contract import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
 
 
 @keras.saving.register_keras_serializable(package="keras_segmentation")

@@ -16,7 +16,7 @@ import os
 
 from ..atomic import atomic_write
 from ..errors import ExportError
-from .graph import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
+from .contract import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
 
 SAVEDMODEL_METADATA = "keras_segmentation.json"
 

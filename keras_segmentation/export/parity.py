@@ -21,7 +21,7 @@ import numpy as np
 from ..data.images import read_image_for_model
 from ..data.pairing import list_images
 from ..errors import ParityError
-from .graph import PROBABILITIES
+from .contract import PROBABILITIES
 from .quantize import deployer_image, spread
 
 FLOAT32_TOLERANCE = 1e-4

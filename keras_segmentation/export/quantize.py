@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data.images import normalize_image, read_image_for_model
 from ..data.pairing import list_images
-from .graph import INPUT_NAME, to_uint8
+from .contract import INPUT_NAME, to_uint8
 
 
 def deployer_image(image, size=None):

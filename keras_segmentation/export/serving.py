@@ -15,7 +15,7 @@ import os
 
 from ..atomic import atomic_write
 from ..errors import ExportError
-from .graph import INPUT_NAME, LABELS, PROBABILITIES
+from .contract import INPUT_NAME, LABELS, PROBABILITIES
 
 SERVERS = ("triton", "tfserving")
 FORMATS = {"triton": ("onnx", "savedmodel"), "tfserving": ("savedmodel",)}

@@ -14,8 +14,6 @@ import numpy as np
 
 from ..data.images import normalize_image, read_image_for_model
 from ..errors import ModelConfigError, SegmentationError
-from ..models.saving import load_model_from_checkpoint
-from ..precision import resolve_precision, with_precision
 from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
 from .upscale import upscale_labels, upscale_probabilities
 
@@ -34,6 +32,8 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     if model is None:
         if checkpoints_path is None:
             raise ModelConfigError("give a model or a checkpoints_path")
+        from ..models.saving import load_model_from_checkpoint  # Keras: not loaded for exported files
+
         model = load_model_from_checkpoint(checkpoints_path)
     if engine in (None, "keras"):
         return model
@@ -63,7 +63,11 @@ class Predictor:
         if precision is not None and not hasattr(model, "layers"):
             raise ModelConfigError(f"precision={precision!r} applies to Keras models; {model.path} runs in the "
                                    "precision it was exported in")
-        self.model = model if precision is None else with_precision(model, resolve_precision(precision))
+        if precision is not None:
+            from ..precision import resolve_precision, with_precision
+
+            model = with_precision(model, resolve_precision(precision))
+        self.model = model
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))

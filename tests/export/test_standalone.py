@@ -38,3 +38,26 @@ def test_documented_onnx_snippet_runs_without_tensorflow(tmp_path):
     assert done.stdout.split() == ["(64,", "64)", "3"]
     expected = predict(model, inp=np.full((64, 64, 3), 200, np.uint8), colored=False)
     np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"), expected)
+
+
+def test_the_library_predicts_and_evaluates_an_onnx_file_without_tensorflow(tmp_path):
+    import cv2
+
+    model = small_model("unet", "vanilla")
+    export_model(model, tmp_path / "unet.onnx", "onnx", parity=False)
+    image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "a.png"), image)
+    expected = predict(model, inp=image, colored=False)
+    cv2.imwrite(str(tmp_path / "mask.png"), expected.astype(np.uint8))
+    check = BLOCK_IMPORTS.replace('"keras_segmentation", ', "") + (
+        "import numpy as np\n"
+        "from keras_segmentation.inference import predict_multiple\n"
+        "from keras_segmentation.evaluation import evaluate\n"
+        "labels, = predict_multiple(model='unet.onnx', inps=['a.png'], progress=False)\n"
+        "np.save('labels.npy', labels)\n"
+        "print(evaluate('unet.onnx', inp_images=['a.png'], annotations=['mask.png'], progress=False)['mean_IU'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.split()[-1]) == 1.0
+    np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"), expected)

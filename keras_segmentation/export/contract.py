@@ -1,0 +1,40 @@
+"""What an exported graph takes and gives, without Keras: tensor names, the uint8 input, the normalisation map.
+
+The engines (:mod:`keras_segmentation.engines`) run exported files with this alone, so predicting with an
+ONNX or LiteRT file never imports TensorFlow or Keras.
+
+Example:
+    >>> to_uint8(np.array([-3.0, 12.4, 300.0]))
+    array([  0,  12, 255], dtype=uint8)
+"""
+
+import numpy as np
+
+from ..data.images import normalize_image
+
+#: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).
+INPUT_NAME = "image"
+PROBABILITIES = "probabilities"
+LABELS = "labels"
+
+
+def to_uint8(pixels):
+    """Float pixels on the 0..255 scale -> the uint8 an exported graph takes (rounded, clipped)."""
+    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+
+
+def normalization_affine(normalization, channels):
+    """``(scale, offset, bgr)`` with ``normalize_image(bgr_image) == rgb_image[..., order] * scale + offset``.
+
+    ``bgr`` says whether the network sees the colour channels in BGR order ("caffe");
+    ``normalize_image`` is evaluated on constant images to read the map off it.
+
+    Example:
+        >>> scale, offset, bgr = normalization_affine("divide", 3)
+        >>> float(scale[0]), float(offset[0]), bgr
+        (0.00392156..., 0.0, False)
+    """
+    zeros = normalize_image(np.zeros((1, 1, channels), np.uint8), normalization)[0, 0]
+    ones = normalize_image(np.ones((1, 1, channels), np.uint8), normalization)[0, 0]
+    bgr = normalization == "caffe" and channels in (3, 4)
+    return (ones - zeros).astype("float32"), zeros.astype("float32"), bgr

@@ -231,6 +231,9 @@ def render(legacy, matrix, encoders, named=()):
         "  output is 4-D `(batch, h, w, classes)` instead of the original's reshaped `(batch, h*w, classes)`.",
         "* `fcn_*_resnet50` and `fcn_*_mobilenet` are large because the original FCN head puts a 7x7, 4096-filter",
         "  convolution on the 2048- (ResNet-50) or 1024-channel (MobileNet) features.",
+        "* The U-Net decoders (`unet`, `vgg_unet`, `resnet50_unet`, `mobilenet_unet`) follow the repository HEAD: a",
+        "  ReLU after each decoder convolution. The 0.3.0 release has none (same parameters); `decoder_activation=None`",
+        "  builds its graph, which `migrate_checkpoint` uses for 0.3.0's checkpoints ([migration.md](migration.md)).",
     ]
     for name, reason in DIFFERENCES.items():
         lines.append(f"* `{name}`: {reason}")

@@ -32,7 +32,8 @@ class SegmentationDataset(keras.utils.PyDataset):
     """Batches of (normalised images, integer masks) read from files.
 
     Args:
-        pairs: ``(image, mask)`` or ``(image, mask, [other images])`` tuples.
+        pairs: ``(image, mask)`` or ``(image, mask, [other images])`` tuples; when every mask is ``None``
+            (unlabelled images) batches hold the images only: ``(x,)``.
         batch_size: samples per batch.
         n_classes: mask values must be below this (or equal ``ignore_index``).
         input_size: ``(height, width)`` the images are resized to.
@@ -119,12 +120,13 @@ class SegmentationDataset(keras.utils.PyDataset):
         index += self.start_step
         samples = [self.load_sample(position) for position in self._positions(index)]
         images = [s[0] for s in samples]
-        masks = np.stack([s[1] for s in samples])
         if isinstance(images[0], list):
             x = [np.stack([img[i] for img in images]) for i in range(len(images[0]))]
         else:
             x = np.stack(images)
-        return x, masks
+        if samples[0][1] is None:
+            return (x,)
+        return x, np.stack([s[1] for s in samples])
 
     def on_epoch_end(self):
         # Keras stops its worker threads before calling this, so no batch of the
@@ -143,16 +145,24 @@ class SegmentationDataset(keras.utils.PyDataset):
         if self.augmenter is not None:
             first, mask, others = self.augmenter(images[0], mask, images[1:] or None, seed=augment_seed)
             images = [first, *(others or [])]
-        inputs = []
-        for i, image in enumerate(images):
-            if self.preprocessing is not None:
-                fn = self.preprocessing[i] if isinstance(self.preprocessing, (list, tuple)) else self.preprocessing
-                image = fn(image)
-            inputs.append(normalize_image(image, self.normalization, self.input_size))
+        if mask is None:
+            return self.model_inputs(images), None
         if mask.shape[:2] != self.output_size:
             mask = cv2.resize(mask, self.output_size[::-1], interpolation=cv2.INTER_NEAREST)
-        x = inputs if len(inputs) > 1 else inputs[0]
-        return x, mask.astype(np.int32)
+        return self.model_inputs(images), mask.astype(np.int32)
+
+    def model_inputs(self, images):
+        """The network input(s) made from the (augmented) images: preprocessed, resized and normalised."""
+        inputs = [normalize_image(self.preprocessed(i, image), self.normalization, self.input_size)
+                  for i, image in enumerate(images)]
+        return inputs if len(inputs) > 1 else inputs[0]
+
+    def preprocessed(self, i, image):
+        """Input ``i``'s image after the ``preprocessing`` callable (if any)."""
+        if self.preprocessing is None:
+            return image
+        fn = self.preprocessing[i] if isinstance(self.preprocessing, (list, tuple)) else self.preprocessing
+        return fn(image)
 
     def _read(self, index):
         if self._cache is not None and index in self._cache:
@@ -162,8 +172,9 @@ class SegmentationDataset(keras.utils.PyDataset):
         image_paths = [pair[0], *(pair[2] if len(pair) > 2 else [])]
         channels = self.channels if isinstance(self.channels, (list, tuple)) else [self.channels] * len(image_paths)
         images = [read_image_for_model(p, c, self.read_image_type) for p, c in zip(image_paths, channels)]
-        mask = read_mask(pair[1], self.colour_map)
-        self._check_mask(mask, images[0], pair)
+        mask = None if pair[1] is None else read_mask(pair[1], self.colour_map)
+        if mask is not None:
+            self._check_mask(mask, images[0], pair)
         if self._cache is not None:
             self._cache[index] = (images, mask)
         return list(images), mask

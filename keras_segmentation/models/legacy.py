@@ -108,16 +108,17 @@ def legacy_constructor(name, assemble, encoder, default_size, summary, *, with_e
 
     The function has the original signature ``(n_classes, input_height, input_width,
     [encoder_level,] channels)`` plus keyword-only ``encoder_weights`` and
-    ``full_resolution``, and calls ``assemble(n_classes, encoder, ..., model_name=name)``.
+    ``full_resolution``, and calls ``assemble(n_classes, encoder, ..., model_name=name)``;
+    other keyword-only ``options`` go to ``assemble`` (``decoder_activation`` for the U-Nets).
     """
     height, width = default_size
     if with_encoder_level:
 
         def constructor(n_classes, input_height=height, input_width=width, encoder_level=3, channels=3, *,
-                        encoder_weights=DEFAULT_ENCODER_WEIGHTS, full_resolution=False):
+                        encoder_weights=DEFAULT_ENCODER_WEIGHTS, full_resolution=False, **options):
             return assemble(n_classes, encoder, input_height=input_height, input_width=input_width,
                             encoder_level=encoder_level, channels=channels, encoder_weights=encoder_weights,
-                            full_resolution=full_resolution, model_name=name)
+                            full_resolution=full_resolution, model_name=name, **options)
 
     else:
 

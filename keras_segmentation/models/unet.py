@@ -5,8 +5,11 @@ original library's graph (output at half the input size, e.g. 208x304 for
 416x608) from :func:`~keras_segmentation.models.decoders.unet.legacy_unet_decoder`;
 ``encoder_level`` now works (the original ignored it): it picks the deepest
 encoder level used (3 = f4, the original graph). ``full_resolution=True``
-upsamples the class scores to the input size. ``unet_mini`` is the original
-small stand-alone U-Net (full resolution, inputs multiple of 4).
+upsamples the class scores to the input size. ``decoder_activation=None``
+builds the original 0.3.0 release's decoder, which had no ReLU (its master
+branch added it; :mod:`keras_segmentation.migrate` picks the one a checkpoint
+was trained with). ``unet_mini`` is the original small stand-alone U-Net (full
+resolution, inputs multiple of 4).
 
 Example:
     >>> from keras_segmentation.models.unet import unet, unet_mini
@@ -93,10 +96,14 @@ def _unet(
     encoder_weights=DEFAULT_ENCODER_WEIGHTS,
     full_resolution=False,
     model_name="",
+    decoder_activation="relu",
 ):
     """The original U-Net assembly on any encoder (function or registry name)."""
     if isinstance(encoder_level, bool) or encoder_level not in (1, 2, 3, 4):
         raise ModelConfigError(f"{model_name or 'unet'}: encoder_level must be 1, 2, 3 or 4, got {encoder_level!r}")
+    if decoder_activation not in ("relu", None):
+        raise ModelConfigError(f"{model_name or 'unet'}: decoder_activation must be 'relu' or None (the original "
+                               f"0.3.0 release's decoder), got {decoder_activation!r}")
     kwargs = {
         "n_classes": n_classes,
         "input_height": input_height,
@@ -105,8 +112,10 @@ def _unet(
         "channels": channels,
         "full_resolution": full_resolution,
     }
+    if decoder_activation is None:
+        kwargs["decoder_activation"] = None  # recorded only when not the default: older configs stay as they were
     return build_legacy(
-        lambda levels: legacy_unet_decoder(levels, encoder_level, l1_skip_conn),
+        lambda levels: legacy_unet_decoder(levels, encoder_level, l1_skip_conn, decoder_activation),
         encoder,
         n_classes=n_classes,
         input_height=input_height,

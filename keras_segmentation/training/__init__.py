@@ -5,6 +5,7 @@
 * :mod:`.compile`: optimizer, learning-rate schedule, loss and metrics, the XLA fallback;
 * :mod:`.checkpoints`: writing checkpoints and resuming (reading them is :mod:`keras_segmentation.models.saving`);
 * :mod:`.callbacks`: epoch checkpoints, stop on NaN, Ctrl-C;
+* :mod:`.runner`: the epoch loop ``train`` and ``distill`` share (seed, resume, callbacks, final checkpoint);
 * :mod:`.losses`, :mod:`.class_weights`.
 
 Example:

@@ -195,7 +195,7 @@ def resume(model, checkpoints_path, remove_stale=True):
             load_training_weights(model, weights_file)
             return interrupted
         except Exception as err:  # noqa: BLE001
-            warnings.warn(f"{weights_file}: skipping unreadable interrupted checkpoint ({err})", stacklevel=3)
+            warnings.warn(f"{weights_file}: skipping unreadable interrupted checkpoint ({err})", stacklevel=4)
             skipped.append(f"{weights_file}: {load_error_message(err)}")
     if epoch == 0 and skipped:
         raise CheckpointError(
@@ -214,5 +214,5 @@ def warn_if_earlier_run(checkpoints_path):
             f"{os.fspath(checkpoints_path)}: holds checkpoints of an earlier run (up to epoch {found[-1][0]}); "
             "this run replaces them epoch by epoch and later epochs stay behind: pass auto_resume_checkpoint=True "
             "to continue that run, or use a new checkpoints_path",
-            stacklevel=3,
+            stacklevel=4,  # <- runner.begin <- train or distill: their caller
         )

@@ -18,6 +18,20 @@ from .losses import get_loss
 
 def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weights, ignore_index, steps, epochs, jit_compile):
     """``model.compile`` with the library's loss (by name), accuracy and mean IoU; ``steps`` per epoch sizes named schedules."""
+    model.compile(
+        optimizer=make_optimizer(model, optimizer, learning_rate, lr_schedule, steps, epochs),
+        loss=get_loss(loss, model.n_classes, class_weights=class_weights, ignore_index=ignore_index),
+        metrics=training_metrics(model.n_classes, ignore_index),
+        jit_compile=jit_compile,
+    )
+
+
+def make_optimizer(model, optimizer, learning_rate, lr_schedule, steps, epochs):
+    """The optimizer (a name or an object) with ``learning_rate`` (default 1e-3) and a named schedule over the run.
+
+    Example:
+        >>> make_optimizer(model, "adam", 1e-3, "cosine", steps=100, epochs=5).learning_rate   # doctest: +SKIP
+    """
     rate = learning_rate if learning_rate is not None else 1e-3
     if isinstance(lr_schedule, str):
         rate = _named_schedule(lr_schedule, rate, steps * epochs)
@@ -32,15 +46,22 @@ def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weig
         optimizer.learning_rate = rate
     if model_precision(model) == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
-    model.compile(
-        optimizer=optimizer,
-        loss=get_loss(loss, model.n_classes, class_weights=class_weights, ignore_index=ignore_index),
-        metrics=[
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            iou_metric(model.n_classes, ignore_index=ignore_index),
-        ],
-        jit_compile=jit_compile,
-    )
+    return optimizer
+
+
+def training_metrics(n_classes, ignore_index=None):
+    """The metrics training reports: pixel accuracy and mean IoU (``ignore_index`` left out)."""
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), iou_metric(n_classes, ignore_index=ignore_index)]
+
+
+def choose_jit_compile(jit_compile, model):
+    """``(value for compile, cpu_xla)``: ``"auto"`` turns XLA on where :func:`xla_helps_training_here` (float32 only).
+
+    ``cpu_xla`` says that choice was made, so the caller fits with :func:`fit_without_xla_if_it_cannot_compile`
+    and turns XLA off again for inference.
+    """
+    cpu_xla = jit_compile == "auto" and xla_helps_training_here() and model_precision(model) == "float32"
+    return (True if cpu_xla else jit_compile), cpu_xla
 
 
 def fit_without_xla_if_it_cannot_compile(model, data, **kwargs):

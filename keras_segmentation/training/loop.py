@@ -37,17 +37,13 @@ Example:
     ...             checkpoints_path="ckpt/vgg_unet_1", epochs=5, loss="ce+dice", ignore_index=11)
 """
 
-import keras
-import numpy as np
-
 from ..errors import ModelConfigError
 from ..models.registry import resolve_model
-from ..models.saving import final_model_path, load_weights_file
+from ..models.saving import load_weights_file
 from ..precision import model_precision, resolve_precision, with_precision
-from . import checkpoints as ckpt
 from . import distribute as distribute_engine
-from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
-from .compile import compile_model, fit_without_xla_if_it_cannot_compile, is_keras_schedule, xla_helps_training_here
+from . import runner
+from .compile import choose_jit_compile, compile_model, fit_without_xla_if_it_cannot_compile
 from .datasets import class_weight_vector, io_sizes, make_augmenter, segmentation_dataset, training_pairs
 
 
@@ -118,10 +114,8 @@ def train(
     if replication is not None and other_inputs_paths:
         raise ModelConfigError("distribute= trains single-input models; other_inputs_paths is not supported with it")
     ignore_index = _resolve_ignore_index(ignore_index, ignore_zero_class)
-    for name, value in (("batch_size", batch_size), ("val_batch_size", val_batch_size),
-                        ("steps_per_epoch", steps_per_epoch), ("val_steps_per_epoch", val_steps_per_epoch)):
-        if value is not None and int(value) < 1:
-            raise ModelConfigError(f"{name}={value}: must be at least 1")
+    runner.check_counts(batch_size=batch_size, val_batch_size=val_batch_size, steps_per_epoch=steps_per_epoch,
+                        val_steps_per_epoch=val_steps_per_epoch)
     n_classes = model.n_classes
     if class_names is not None:
         model.class_names = list(class_names)
@@ -133,11 +127,8 @@ def train(
     if validate and not val_images:
         raise ModelConfigError("validate=True needs both val_images and val_annotations")
 
-    resume_seed = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume_checkpoint else None
-    seed = seed if seed is not None else resume_seed
-    if seed is None and replication is not None and replication.workers > 1:
-        seed = 0  # every worker must draw the same order
-    seed = _resolve_seed(seed)
+    every_worker_alike = replication is not None and replication.workers > 1  # every worker must draw the same order
+    seed = runner.choose_seed(seed, checkpoints_path, model, auto_resume_checkpoint, default=0 if every_worker_alike else None)
 
     checks = dict(verify=verify_dataset, n_classes=n_classes, ignore_index=ignore_index, colour_map=colour_map,
                   read_image_type=read_image_type, channels=model.channels if other_inputs_paths is None else None)
@@ -186,10 +177,10 @@ def train(
         with distribute_engine.scope(replication):
             if optimizer_name is not None:
                 weights = class_weight_vector(class_weights, train_pairs, n_classes, ignore_index, colour_map)
-                cpu_xla = jit_compile == "auto" and xla_helps_training_here() and model_precision(working) == "float32"
+                jit, cpu_xla = choose_jit_compile(jit_compile, working)
                 ignored = ignore_index if blank_label is None else blank_label
                 compile_model(working, optimizer_name, learning_rate, lr_schedule, loss, weights, ignored, steps,
-                              epochs, True if cpu_xla else jit_compile)
+                              epochs, jit)
             elif replication is not None:
                 raise ModelConfigError(
                     "distribute= rebuilds the model inside the strategy's scope, which drops your compile(): "
@@ -203,26 +194,12 @@ def train(
             if load_weights is not None:
                 load_weights_file(working, load_weights)
 
-            initial_epoch, resume_step = 0, 0
-            if checkpoints_path is not None:
-                if auto_resume_checkpoint:
-                    initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
-                    if resume_step >= steps:  # Ctrl-C after the epoch's last batch: that epoch is done
-                        initial_epoch, resume_step = initial_epoch + 1, 0
-                elif chief:
-                    ckpt.warn_if_earlier_run(checkpoints_path)
-                ckpt.write_config(write_path, working, seed=seed, read_image_type=read_image_type, ignore_index=ignore_index,
-                              precision=model_precision(working))
+            initial_epoch, resume_step = runner.begin(
+                working, working, checkpoints_path, write_path, auto_resume_checkpoint, steps, chief, seed=seed,
+                read_image_type=read_image_type, ignore_index=ignore_index, precision=model_precision(working))
 
-        interrupt, stop_on_nan = Interrupt(train_data), StopOnNaN(checkpoints_path)
-        default_callbacks = [stop_on_nan, interrupt]
-        if checkpoints_path is not None:
-            default_callbacks.insert(0, CheckpointsCallback(write_path, interrupt, keep_only_latest=not chief))
-        if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
-            default_callbacks.append(keras.callbacks.LearningRateScheduler(lr_schedule))
-        user_callbacks = list(callbacks or [])
-        all_callbacks = [DatasetEpoch(train_data)]  # plumbing, not a default a user replaces
-        all_callbacks += user_callbacks if replace_default_callbacks and user_callbacks else default_callbacks + user_callbacks
+        interrupt, stop_on_nan, all_callbacks = runner.epoch_callbacks(
+            train_data, checkpoints_path, write_path, chief, lr_schedule, callbacks, replace_default_callbacks)
         all_callbacks += board  # asked for by name: kept when the user's callbacks replace the defaults
 
         fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
@@ -245,14 +222,9 @@ def train(
             run = fit_without_xla_if_it_cannot_compile if cpu_xla else _fit
             return run(working, data, initial_epoch=epoch, epochs=last_epoch, steps_per_epoch=epoch_steps, **fit_args)
 
-        history = None
         try:
             with interrupt.installed(), distribute_engine.scope(replication):
-                if resume_step and initial_epoch < epochs:
-                    history = fit(initial_epoch, resume_step, initial_epoch + 1)
-                    initial_epoch += 1
-                if initial_epoch < epochs and not interrupt.requested and not working.stop_training:
-                    history = fit(initial_epoch, 0, epochs)
+                history = runner.run_epochs(fit, working, interrupt, initial_epoch, resume_step, epochs)
         finally:
             train_data.start_step = 0
             if cpu_xla:
@@ -260,15 +232,7 @@ def train(
             if working is not model:
                 model.set_weights(working.get_weights())
 
-        stop_on_nan.raise_if_failed()
-        if interrupt.requested:
-            if checkpoints_path is not None:
-                interrupt.save(working, write_path)
-            resume = f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}"
-            raise KeyboardInterrupt("training interrupted" + (resume if checkpoints_path else ""))
-        if checkpoints_path is not None:
-            ckpt.clear_interrupted(write_path)
-            ckpt.atomic_write(final_model_path(write_path), working.save)
+        runner.finish(working, working, checkpoints_path, write_path, interrupt, stop_on_nan)
         return history
     finally:
         if write_path != checkpoints_path:
@@ -281,12 +245,6 @@ def _resolve_ignore_index(ignore_index, ignore_zero_class):
             raise ModelConfigError(f"ignore_zero_class=True conflicts with ignore_index={ignore_index}")
         return 0
     return ignore_index
-
-
-def _resolve_seed(seed):
-    if seed is not None:
-        return int(seed)
-    return int(np.random.SeedSequence().generate_state(1)[0])
 
 
 def _fit(model, data, **kwargs):

@@ -12,7 +12,8 @@ Two forms:
   library's decoder: it starts at level ``encoder_level`` (P4 by default; the
   original ignored the argument), one ZeroPad + Conv3x3 (ReLU) + BatchNorm per
   stage with 512 / 256 / 128 / 64 filters, ``seg_feats`` on the last conv, and
-  ends at stride 2.
+  ends at stride 2. The ReLU is the original's master branch; its 0.3.0 release
+  (PyPI) had none (``activation=None``, for checkpoints trained with it).
 
 Example:
     >>> import keras
@@ -53,22 +54,23 @@ def unet_decoder(pyramid, inputs, *, full_resolution=True, decoder_filters=DEFAU
     return DecoderOutput(x, kernel_size=3)
 
 
-def _legacy_stage(x, filters, name=None):
+def _legacy_stage(x, filters, activation, name=None):
     x = layers.ZeroPadding2D((1, 1))(x)
-    x = layers.Conv2D(filters, (3, 3), padding="valid", activation="relu", name=name)(x)
+    x = layers.Conv2D(filters, (3, 3), padding="valid", activation=activation, name=name)(x)
     return layers.BatchNormalization()(x)
 
 
-def legacy_unet_decoder(levels, encoder_level=3, l1_skip_conn=True):
+def legacy_unet_decoder(levels, encoder_level=3, l1_skip_conn=True, activation="relu"):
     """The original ``_unet`` decoder on ``levels = [f1, ..., f5]``; output at stride 2.
 
     ``encoder_level`` picks the deepest feature used (3 = f4, as the original
-    always did); each shallower level is a skip connection.
+    always did); each shallower level is a skip connection. ``activation`` follows
+    each conv (``None``: the original 0.3.0 release's decoder).
     """
-    x = _legacy_stage(levels[encoder_level], 512)
+    x = _legacy_stage(levels[encoder_level], 512, activation)
     for k in range(encoder_level - 1, -1, -1):
         x = layers.UpSampling2D((2, 2))(x)
         if k > 0 or l1_skip_conn:
             x = layers.concatenate([x, levels[k]], axis=-1)
-        x = _legacy_stage(x, min(64 * 2**k, 512), name="seg_feats" if k == 0 else None)
+        x = _legacy_stage(x, min(64 * 2**k, 512), activation, name="seg_feats" if k == 0 else None)
     return DecoderOutput(x, kernel_size=3)

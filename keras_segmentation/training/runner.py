@@ -1,0 +1,120 @@
+"""The epoch machinery ``train()`` and ``distill()`` share: seed, resume, default callbacks, fitting, the final checkpoint.
+
+``working`` is the model ``fit`` runs (the model itself, a precision copy, a
+:class:`~keras_segmentation.distillation.Distiller`); its ``save_weights`` /
+``load_weights`` write and read the epoch checkpoints. ``described`` is the model
+the ``_config.json`` describes, and ``final`` the one saved as ``<prefix>.keras``.
+
+Example:
+    >>> seed = choose_seed(None, "ckpt/run", model, auto_resume=True)
+    >>> first, done = begin(model, model, "ckpt/run", "ckpt/run", True, steps=len(data), seed=seed)
+    >>> interrupt, stop_on_nan, callbacks = epoch_callbacks(data, "ckpt/run")
+    >>> def fit(epoch, start_step, last_epoch):
+    ...     data.epoch, data.start_step = epoch, start_step
+    ...     return model.fit(data, initial_epoch=epoch, epochs=last_epoch, callbacks=callbacks, shuffle=False)
+    >>> with interrupt.installed():
+    ...     history = run_epochs(fit, model, interrupt, first, done, epochs=5)
+    >>> finish(model, model, "ckpt/run", "ckpt/run", interrupt, stop_on_nan)
+"""
+
+import keras
+import numpy as np
+
+from ..errors import ModelConfigError
+from ..models.saving import final_model_path
+from . import checkpoints as ckpt
+from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
+from .compile import is_keras_schedule
+
+
+def check_counts(**counts):
+    """Raise a ModelConfigError naming the first count (``batch_size=0``) below 1; ``None`` passes."""
+    for name, value in counts.items():
+        try:
+            too_small = value is not None and int(value) < 1
+        except (TypeError, ValueError):
+            raise ModelConfigError(f"{name}={value!r}: must be a whole number") from None
+        if too_small:
+            raise ModelConfigError(f"{name}={value}: must be at least 1")
+
+
+def choose_seed(seed, checkpoints_path, model, auto_resume, default=None):
+    """The run's seed: ``seed``, else the resumed run's (from its config), else ``default``, else a random one.
+
+    Raises:
+        CheckpointError: resuming, and the checkpoints under ``checkpoints_path`` belong to another model.
+    """
+    previous = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume else None
+    for value in (seed, previous, default):
+        if value is not None:
+            return int(value)
+    return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+def begin(working, described, checkpoints_path, write_path, auto_resume, steps, chief=True, **config):
+    """Resume (or warn that an earlier run will be replaced) and write the config; ``(epochs done, steps done)``.
+
+    ``steps`` is the number of batches in an epoch; ``config`` goes into ``_config.json`` (seed, ...).
+    """
+    if checkpoints_path is None:
+        return 0, 0
+    initial_epoch, resume_step = 0, 0
+    if auto_resume:
+        initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
+        if resume_step >= steps:  # Ctrl-C after the epoch's last batch: that epoch is done
+            initial_epoch, resume_step = initial_epoch + 1, 0
+    elif chief:
+        ckpt.warn_if_earlier_run(checkpoints_path)
+    ckpt.write_config(write_path, described, **config)
+    return initial_epoch, resume_step
+
+
+def epoch_callbacks(data, checkpoints_path, write_path=None, chief=True, lr_schedule=None, callbacks=None,
+                    replace_default=False):
+    """``(interrupt, stop_on_nan, callbacks)``: checkpoints, NaN stop, Ctrl-C, ``lr_schedule(epoch, lr)``, ``callbacks``.
+
+    ``replace_default`` (with ``callbacks``) keeps only the caller's callbacks, as the original library did.
+    """
+    write_path = checkpoints_path if write_path is None else write_path
+    interrupt, stop_on_nan = Interrupt(data), StopOnNaN(checkpoints_path)
+    defaults = [stop_on_nan, interrupt]
+    if checkpoints_path is not None:
+        defaults.insert(0, CheckpointsCallback(write_path, interrupt, keep_only_latest=not chief))
+    if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
+        defaults.append(keras.callbacks.LearningRateScheduler(lr_schedule))
+    user_callbacks = list(callbacks or [])
+    chosen = [DatasetEpoch(data)]  # plumbing, not a default a user replaces
+    chosen += user_callbacks if replace_default and user_callbacks else defaults + user_callbacks
+    return interrupt, stop_on_nan, chosen
+
+
+def run_epochs(fit, working, interrupt, initial_epoch, resume_step, epochs):
+    """Finish a part-done epoch (``resume_step`` batches done), then the rest; returns the last ``History``.
+
+    ``fit(epoch, start_step, last_epoch)`` runs ``fit`` from ``epoch``, skipping ``start_step`` batches.
+    """
+    history = None
+    if resume_step and initial_epoch < epochs:
+        history = fit(initial_epoch, resume_step, initial_epoch + 1)
+        initial_epoch += 1
+    if initial_epoch < epochs and not interrupt.requested and not working.stop_training:
+        history = fit(initial_epoch, 0, epochs)
+    return history
+
+
+def finish(working, final, checkpoints_path, write_path, interrupt, stop_on_nan):
+    """After fitting: raise on a NaN loss; on Ctrl-C save a mid-epoch checkpoint and raise; else write ``<prefix>.keras``.
+
+    Raises:
+        TrainingError: the loss became NaN/inf.
+        KeyboardInterrupt: training was interrupted (the message says how to resume).
+    """
+    stop_on_nan.raise_if_failed()
+    if interrupt.requested:
+        if checkpoints_path is not None:
+            interrupt.save(working, write_path)
+        resume = f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}"
+        raise KeyboardInterrupt("training interrupted" + (resume if checkpoints_path else ""))
+    if checkpoints_path is not None:
+        ckpt.clear_interrupted(write_path)
+        ckpt.atomic_write(final_model_path(write_path), final.save)

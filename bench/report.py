@@ -148,9 +148,11 @@ def render(results):
         f"float32, batch {results['settings']['batch_size']}, optimizer {results['settings']['optimizer']}, "
         f"{results['settings']['n_classes']} classes, CamVid at `{results['settings']['camvid']}`.",
         "* W1 calls each library's `train()` with its defaults otherwise: ours compiles the training step with XLA on a "
-        "CPU (`jit_compile=\"auto\"`, see `bench/analysis.md`), the original does not use XLA.",
-        f"* Duration of this run: {results['total_seconds'] / 60:.0f} min (`--quick`: under 10 minutes on this 2-core "
-        "machine). Run the full one on a quiet machine: other jobs move the wall-time figures by up to 2× (the CPU-time "
+        "CPU only where TensorFlow's oneDNN kernels are off (`jit_compile=\"auto\"`; on AVX-512 VNNI/BF16 CPUs like a "
+        "Zen 4 oneDNN is on and XLA is left off, see `bench/analysis.md`), the original does not use XLA. Rows marked "
+        "*ours in mixed_bfloat16* pass `precision=\"mixed_bfloat16\"` to ours; the original runs float32.",
+        f"* Duration of this run: {results['total_seconds'] / 60:.0f} min ({results.get('mode', 'full')} mode)."
+        " Run the full one on a quiet machine: other jobs move the wall-time figures by up to 2× (the CPU-time "
         "columns much less).",
         "* Peak RSS is the maximum resident set of each workload's own process, taken by GNU `time -f %M` around it "
         "(Linux carries `ru_maxrss` across `exec`, so a child started straight from the harness's Python would report at "

@@ -10,6 +10,7 @@ Example:
     ...     with open(temp, "w") as handle:
     ...         handle.write("done")
     >>> atomic_write("/tmp/result.txt", write)
+    >>> atomic_write_text("/tmp/result.txt", "done")  # the same, for text
 """
 
 import os
@@ -50,6 +51,19 @@ def atomic_write(path, write, *, durable=True, advice="free disk space (or fix t
         raise
     if durable:
         _fsync_folder(folder or ".")
+
+
+def atomic_write_text(path, text, **options):
+    """:func:`atomic_write` of a text file (UTF-8); ``options`` as for :func:`atomic_write`.
+
+    Example:
+        >>> atomic_write_text("/tmp/config.json", json.dumps({"epochs": 5}))
+    """
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    atomic_write(path, write, **options)
 
 
 def remove_stale_temp_files(prefix):

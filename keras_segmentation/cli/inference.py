@@ -221,8 +221,9 @@ def run_evaluate(args):
     if args.report:
         print(f"wrote {os.path.join(args.report, 'index.html')}")
     if args.json_path:
-        with open(args.json_path, "w", encoding="utf-8") as handle:
-            json.dump(_jsonable(scores), handle, indent=2)
+        from ..atomic import atomic_write_text
+
+        atomic_write_text(args.json_path, json.dumps(_jsonable(scores), indent=2))
         print(f"wrote {args.json_path}")
     return 0
 

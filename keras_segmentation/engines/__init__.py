@@ -16,6 +16,7 @@ Example:
 import os
 
 from ..errors import ExportError
+from ..export.formats import SUFFIXES
 from .base import ExportedModel
 
 #: ``engine=`` names and the export format each runs.
@@ -30,7 +31,7 @@ def engine_for_path(path):
             return "savedmodel"
         raise ExportError(f"{path}: a folder without saved_model.pb is not an exported model")
     suffix = os.path.splitext(path)[1].lower()
-    engines = {".onnx": "onnxruntime", ".tflite": "litert", ".keras": "keras"}
+    engines = {SUFFIXES[fmt]: name for name, fmt in ENGINES.items() if SUFFIXES[fmt]}
     if suffix not in engines:
         raise ExportError(f"{path}: unknown model file type {suffix or '(none)'}; expected .onnx, .tflite, .keras "
                           "or a SavedModel folder")
@@ -63,11 +64,9 @@ def load_engine(path, engine=None, threads=None):
         from .saved_model import SavedModelModel
 
         return SavedModelModel(path)
-    if engine == "keras":
-        from .keras_file import load_keras_file
+    from .keras_file import load_keras_file
 
-        return load_keras_file(path)
-    raise ExportError(f"engine={engine!r}: choose one of {', '.join(ENGINES)}")
+    return load_keras_file(path)
 
 
 def model_for_engine(model, engine, threads=None):
@@ -78,7 +77,7 @@ def model_for_engine(model, engine, threads=None):
         raise ExportError(f"engine={engine!r}: choose one of {', '.join(ENGINES)}")
     import tempfile
 
-    from ..export.formats import SUFFIXES, write_export
+    from ..export.formats import write_export
     from ..export.graph import deployable_model
 
     folder = tempfile.TemporaryDirectory(prefix="keras_segmentation_engine_")

@@ -35,7 +35,6 @@ class ExportedModel:
         self.input_height, self.input_width, self.channels = input_shape
         self.n_classes = int(n_classes)
         metadata = read_metadata(path) or {}
-        self.metadata = metadata
         self.class_names = metadata.get("class_names")
         self.model_name = metadata.get("model_name") or os.path.basename(self.path.rstrip(os.sep))
         self.name = self.model_name

@@ -6,6 +6,8 @@ Example:
     (1, 64, 64, 5)
 """
 
+import numpy as np
+
 from ..export.contract import PROBABILITIES
 from ..export.metadata import read_metadata
 from .base import ExportedModel
@@ -21,8 +23,6 @@ class KerasExportModel(ExportedModel):
         super().__init__(path, model.input_shape[1:], model.output[PROBABILITIES].shape[-1])
 
     def run(self, images):
-        import numpy as np
-
         return np.asarray(self.model.predict_on_batch(images)[PROBABILITIES])
 
 

@@ -12,6 +12,8 @@ Example:
 import os
 import warnings
 
+import numpy as np
+
 from ..errors import ExportError
 from ..export.contract import INPUT_NAME, PROBABILITIES
 from .base import ExportedModel
@@ -52,6 +54,4 @@ class LiteRTModel(ExportedModel):
         super().__init__(path, shape, outputs[PROBABILITIES]["shape_signature"][-1])
 
     def run(self, images):
-        import numpy as np
-
         return np.concatenate([self.runner(**{INPUT_NAME: image[None]})[PROBABILITIES] for image in images])

@@ -117,12 +117,7 @@ def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore
         os.makedirs(os.fspath(report_dir), exist_ok=True)
     except OSError as err:
         raise OutputWriteError(f"{os.fspath(report_dir)}: cannot create the report folder ({err.strerror or err})") from None
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(page)
-
-    atomic.atomic_write(path, write)
+    atomic.atomic_write_text(path, page)
     return path
 
 

@@ -14,7 +14,7 @@ Example:
 import json
 import os
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write_text
 from ..errors import ExportError
 from .contract import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
 
@@ -67,13 +67,7 @@ def describe(model, fmt, precision, labels):
 def write_metadata(path, metadata):
     """Write ``metadata`` beside the export at ``path`` (atomically); returns the JSON's path."""
     target = metadata_path(path)
-    text = json.dumps(metadata, indent=2) + "\n"
-
-    def write(temp):
-        with open(temp, "w") as handle:
-            handle.write(text)
-
-    atomic_write(target, write)
+    atomic_write_text(target, json.dumps(metadata, indent=2) + "\n")
     return target
 
 

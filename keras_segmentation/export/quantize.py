@@ -18,27 +18,25 @@ from ..data.pairing import list_images
 from .contract import INPUT_NAME, to_uint8
 
 
-def deployer_image(image, size=None):
-    """A library image (BGR(A), 8 or 16 bits) as the uint8 RGB(A) an exported graph takes, resized to ``size``."""
-    return to_uint8(normalize_image(image, "none", size))
+def folder_images(folder, model, count, size, role):
+    """``count`` images spread evenly over the sorted ``folder``, as the uint8 RGB(A) an exported graph takes.
 
-
-def spread(items, count):
-    """``count`` items spread evenly over ``items`` (all of them when there are fewer)."""
-    if count >= len(items):
-        return list(items)
-    return [items[int(i)] for i in np.linspace(0, len(items) - 1, count).round()]
-
-
-def calibration_images(folder, model, count=100):
-    """``count`` uint8 images from ``folder`` at the model's input size, for int8 calibration.
+    Read like the library reads images for ``model`` (BGR(A), 8 or 16 bits), resized to ``size``
+    (``None``: as they are). ``role`` names the argument in errors.
 
     Raises:
         PairingError: ``folder`` holds no image.
     """
+    paths = list_images(folder, role)
+    if count < len(paths):
+        paths = [paths[int(i)] for i in np.linspace(0, len(paths) - 1, count).round()]
+    return [to_uint8(normalize_image(read_image_for_model(path, model.channels), "none", size)) for path in paths]
+
+
+def calibration_images(folder, model, count=100):
+    """``count`` uint8 images from ``folder`` at the model's input size, for int8 calibration."""
     size = (model.input_height, model.input_width) if model.input_height and model.input_width else None
-    return [deployer_image(read_image_for_model(path, model.channels), size)
-            for path in spread(list_images(folder, "calibration_images"), count)]
+    return folder_images(folder, model, count, size, "calibration_images")
 
 
 def onnx_float16(path):

@@ -13,7 +13,7 @@ Example:
 
 import os
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write_text
 from ..errors import ExportError
 from .contract import INPUT_NAME, LABELS, PROBABILITIES
 
@@ -72,10 +72,5 @@ def write_serving_config(server, root, name, fmt, deployable):
         path, text = os.path.join(root, name, "config.pbtxt"), triton_config(name, fmt, deployable)
     else:
         path, text = os.path.join(root, "models.config"), tfserving_config(name)
-
-    def write(temp):
-        with open(temp, "w") as handle:
-            handle.write(text)
-
-    atomic_write(path, write)
+    atomic_write_text(path, text)
     return path

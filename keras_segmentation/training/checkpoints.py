@@ -51,18 +51,18 @@ def atomic_write(path, write):
     atomic.atomic_write(path, write, advice=RESUME_ADVICE, error_class=CheckpointWriteError)
 
 
+def atomic_write_text(path, text):
+    """:func:`atomic_write` of a text file (configs, history, progress)."""
+    atomic.atomic_write_text(path, text, advice=RESUME_ADVICE, error_class=CheckpointWriteError)
+
+
 def write_config(checkpoints_path, model, **extra):
     """Write ``<checkpoints_path>_config.json`` atomically (creating the folder); returns the dict."""
     config = model_config(model, **extra)
     folder = os.path.dirname(os.fspath(checkpoints_path))
     if folder:
         os.makedirs(folder, exist_ok=True)
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(config, handle, indent=2)
-
-    atomic_write(config_path(checkpoints_path), write)
+    atomic_write_text(config_path(checkpoints_path), json.dumps(config, indent=2))
     return config
 
 
@@ -87,12 +87,7 @@ def append_history(checkpoints_path, epoch, logs):
         value = float(np.asarray(keras.ops.convert_to_numpy(value)).mean())
         entry[str(key)] = value if np.isfinite(value) else None
     epochs.append(entry)
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({"epochs": epochs}, handle, indent=1)
-
-    atomic_write(history_path(checkpoints_path), write)
+    atomic_write_text(history_path(checkpoints_path), json.dumps({"epochs": epochs}, indent=1))
 
 
 def save_training_weights(model, path):
@@ -113,15 +108,10 @@ def save_training_weights(model, path):
 def save_interrupted(model, checkpoints_path, epoch, step):
     """Write a mid-epoch checkpoint: ``step`` batches of (0-based) ``epoch`` are done."""
     weights_file, progress_file = interrupted_paths(checkpoints_path)
-
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({"epoch": int(epoch), "step": int(step)}, handle)
-
     if os.path.exists(progress_file):
         os.remove(progress_file)  # an older step must never pair with these weights if writing them fails
     atomic_write(weights_file, lambda temp: save_training_weights(model, temp))
-    atomic_write(progress_file, write)
+    atomic_write_text(progress_file, json.dumps({"epoch": int(epoch), "step": int(step)}))
     return weights_file
 
 

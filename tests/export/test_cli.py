@@ -74,3 +74,11 @@ def test_export_errors_are_one_line(checkpoint, run_cli, tmp_path, argv, message
     code, out, err = run_cli("export", "--checkpoints_path", checkpoint[0], "--output", tmp_path / "m", *argv)
     assert code == 2 and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_cli_offers_exactly_the_library_formats_and_precisions():
+    from keras_segmentation.cli import export as cli_export
+    from keras_segmentation.export import formats
+
+    assert sorted(cli_export.FORMATS) == sorted(formats.FORMATS)
+    assert cli_export.PRECISIONS == formats.PRECISIONS

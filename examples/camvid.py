@@ -32,6 +32,11 @@ name's prefix; training reads them through temporary symbolic links under ``--wo
 * ``both``: train on ``images_prepped_train`` without 0001TP (0006R0 and the train folder's
   0016E5: 305 frames), score the same model on ``images_prepped_test`` and on 0001TP.
 
+Native scale (``--train-crop --predict-mode slide``): the model still has a 192x256 input, but
+trains on random 192x256 crops of the 480x360 images (after the flips and scale jitter) instead of the
+whole image resized, and predicts by a sliding window of 192x256 tiles over the full image
+(overlap 1/3, Gaussian blending; ``docs/camvid.md``, "Native scale").
+
 Validation after every epoch is on the held-out sequence where it is scored, else on the test
 folder; it is only watched: the final weights are scored.
 
@@ -42,6 +47,7 @@ Usage::
     python examples/camvid.py --data /data/camvid --work /tmp/cv --results examples/results/camvid_ours.json
     python examples/camvid.py --protocol both --decoder fpn --encoder vanilla --tag fpn-both
     python examples/camvid.py --protocol both --model segformer_b0 --tag segformer_b0-both
+    python examples/camvid.py --protocol both --train-crop --predict-mode slide --tag crop-slide-both
 
 The data path comes from ``--data``, else ``KERAS_SEGMENTATION_CAMVID``, else
 ``../shared/datasets/camvid`` from the repository root. Checkpoints and predictions go
@@ -111,20 +117,25 @@ def class_names(data):
     return names
 
 
-def camvid_augmentation(void=VOID):
+def camvid_augmentation(void=VOID, crop=None):
     """Horizontal flips, random scale (zoom 0.8-1.4) with small shifts, mild brightness/contrast.
 
     CamVid is street scenes seen from a car: no vertical flips, no large rotations.
     Pixels moved in from outside the image are ``void`` in the mask (ignored by the loss).
+    ``crop=(height, width)`` ends with a random crop of that size, so the model trains on
+    pieces of the image at its own scale (``--train-crop``) instead of the whole image resized.
     """
     import albumentations as A
 
-    return A.Compose([
+    steps = [
         A.HorizontalFlip(p=0.5),
         A.Affine(scale=(0.8, 1.4), translate_percent={"x": (-0.1, 0.1), "y": (-0.1, 0.1)}, rotate=(-5, 5),
                  fill=0, fill_mask=void, p=0.8),
         A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5),
-    ])
+    ]
+    if crop is not None:
+        steps.append(A.RandomCrop(*crop))
+    return A.Compose(steps)
 
 
 def sequence_of(path):
@@ -223,6 +234,18 @@ def build(args):
                        full_resolution=True)
 
 
+def training_augmentation(args):
+    """The Albumentations pipeline of ``--augment`` / ``--train-crop`` (``None``: neither)."""
+    crop = (args.height, args.width) if args.train_crop else None
+    if args.augment == "flip_scale":
+        return camvid_augmentation(crop=crop)
+    if crop is not None:
+        import albumentations as A
+
+        return A.RandomCrop(*crop)
+    return None
+
+
 def _takes_weights(name):
     import inspect
 
@@ -281,6 +304,13 @@ def main(argv=None):
     parser.add_argument("--class-weights", help="median_frequency, balanced, enet or none")
     parser.add_argument("--ignore-void", type=int, choices=[0, 1], help="1: ignore_index=11 in training")
     parser.add_argument("--augment", choices=["none", "flip_scale"])
+    parser.add_argument("--train-crop", action="store_true",
+                        help="train on random height x width crops at the images' own scale (with --augment flip_scale: "
+                             "after it) instead of whole images resized to height x width")
+    parser.add_argument("--predict-mode", choices=["resize", "slide"], default="resize",
+                        help="score by resizing each image to the model's input, or by sliding a window of the "
+                             "model's input size over the full 480x360 image (Gaussian blending)")
+    parser.add_argument("--overlap", type=float, default=1 / 3, help="with --predict-mode slide: tile overlap")
     parser.add_argument("--n-figure", type=int, default=4, help="frames of the first scored set kept as label maps")
     args = parser.parse_args(argv)
 
@@ -345,7 +375,7 @@ def main(argv=None):
             loss=args.loss,
             class_weights=None if args.class_weights == "none" else args.class_weights,
             ignore_index=VOID if args.ignore_void else None,
-            custom_augmentation=camvid_augmentation() if args.augment == "flip_scale" else None,
+            custom_augmentation=training_augmentation(args),
             seed=args.seed,
             class_names=names,
             callbacks=[budget],
@@ -355,13 +385,15 @@ def main(argv=None):
         shutil.rmtree(split_dir, ignore_errors=True)
     setup_seconds = time.perf_counter() - wall_start - budget.summary()["train_seconds"]
 
-    # Full-resolution evaluation of every scored set (probabilities resized bilinearly to 480x360),
-    # then the same with test-time flips (each image averaged with its mirror): reported beside, not instead.
+    # Full-resolution evaluation of every scored set (resize: probabilities resized bilinearly to 480x360;
+    # slide: windows of the model's input size over the 480x360 image), then the same with test-time flips
+    # (each image averaged with its mirror): reported beside, not instead.
+    window = {"mode": "slide", "overlap": args.overlap, "blend": "gaussian"} if args.predict_mode == "slide" else {}
     def timed_evaluate(pairs, flip_tta):
         start = time.perf_counter()
         scores = evaluate(
             model=model, inp_images=[image for image, _ in pairs], annotations=[mask for _, mask in pairs],
-            ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=flip_tta,
+            ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=flip_tta, **window,
         )
         return scores, time.perf_counter() - start
 
@@ -385,7 +417,7 @@ def main(argv=None):
     import cv2
 
     for name in figure_images(sorted(figure_paths), args.n_figure):
-        labels = predict(model=model, inp=figure_paths[name])
+        labels = predict(model=model, inp=figure_paths[name], **window)
         cv2.imwrite(os.path.join(pred_dir, os.path.splitext(name)[0] + ".png"), labels.astype(np.uint8))
 
     result = {
@@ -396,7 +428,8 @@ def main(argv=None):
         "command": "python examples/camvid.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "settings": {k: getattr(args, k) for k in ("protocol", "model", "decoder", "encoder", "full_resolution", "height",
                                                    "width", "batch_size", "lr", "schedule", "loss", "class_weights",
-                                                   "ignore_void", "augment", "seed", "budget_min")},
+                                                   "ignore_void", "augment", "train_crop", "predict_mode",
+                                                   "overlap", "seed", "budget_min")},
         "model": {"name": model.model_name, "parameters": int(model.count_params()),
                   "input": [model.input_height, model.input_width], "output": [model.output_height, model.output_width],
                   "normalization": model.normalization},
@@ -405,7 +438,9 @@ def main(argv=None):
         "training": budget.summary(),
         "setup_seconds": round(setup_seconds, 1),
         "evaluation": "keras_segmentation.predict.evaluate(ignore_index=11) on each scored set at 480x360; "
-                      "probabilities resized bilinearly; means over the 11 classes. The top-level scores are "
+                      + ("probabilities resized bilinearly" if args.predict_mode == "resize" else
+                         f"sliding window of the model's input, overlap {args.overlap:.3f}, Gaussian blending")
+                      + "; means over the 11 classes. The top-level scores are "
                       f"those of {primary!r}; 'sets' holds every scored set",
         "evaluate_seconds": sets[primary]["evaluate_seconds"],
         "scores": summary,

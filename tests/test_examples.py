@@ -241,3 +241,27 @@ def test_camvid_report_shows_the_heldout_column_where_present():
     assert cells["held"][5] == "–" and cells["held"][8] == "**30.0**"
     heldout_table = lines[lines.index("Per-class IoU (%), 0001TP (62 frames):") + 2]
     assert heldout_table == "| class | both | held |"
+
+
+def test_camvid_train_crop_cuts_native_scale_windows_and_keeps_masks_aligned():
+    import argparse
+
+    import camvid
+
+    args = argparse.Namespace(height=24, width=32, train_crop=True, augment="none")
+    crop = camvid.training_augmentation(args)
+    image = np.arange(60 * 80 * 3, dtype=np.uint32).reshape(60, 80, 3).astype(np.uint8)
+    mask = (np.arange(60 * 80).reshape(60, 80) % 11).astype(np.uint8)
+    out = crop(image=image, mask=mask)
+    assert out["image"].shape == (24, 32, 3) and out["mask"].shape == (24, 32)
+    # a window of the original pixels (no resizing): find it and compare the mask at the same place
+    rows, cols = np.nonzero((image[:, :, 0] == out["image"][0, 0, 0]) & (image[:, :, 1] == out["image"][0, 0, 1]))
+    assert any(np.array_equal(image[r:r + 24, c:c + 32], out["image"]) and np.array_equal(mask[r:r + 24, c:c + 32],
+                                                                                            out["mask"])
+               for r, c in zip(rows, cols))
+    args.augment, args.train_crop = "flip_scale", False
+    assert "RandomCrop" not in repr(camvid.training_augmentation(args))
+    args.train_crop = True
+    assert "RandomCrop" in repr(camvid.training_augmentation(args))
+    args.augment, args.train_crop = "none", False
+    assert camvid.training_augmentation(args) is None

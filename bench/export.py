@@ -15,6 +15,7 @@ Writes ``bench/results/export.json`` and prints a Markdown table.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 
@@ -72,6 +73,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(BENCH, "results", "export.json"))
     args = parser.parse_args()
     camvid = os.path.abspath(args.camvid)
+    shutil.rmtree(os.path.join(args.workdir, "out"), ignore_errors=True)  # a worker needs a fresh output folder
     for sub in ("logs", "specs", "out", "weights", "exports"):
         os.makedirs(os.path.join(args.workdir, sub), exist_ok=True)
     cpu_model, flags = _common.lscpu()

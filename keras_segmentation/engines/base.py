@@ -1,10 +1,11 @@
 """What every engine offers the predictor: the model attributes it reads and ``predict_on_batch``.
 
 The predictor normalises images itself before calling a Keras model; an exported
-graph normalises inside. An engine therefore says ``normalization = "none"``
-(the predictor then hands it RGB(A) values on the 0..255 scale) and rounds them
-back to the uint8 the graph takes: exact for 8-bit images, the nearest 8-bit
-value for 16-bit ones.
+graph normalises inside. An engine therefore hands the predictor
+:meth:`ExportedModel.prepare_image` (the uint8 RGB(A) the graph takes: the 8-bit
+image itself, the nearest 8-bit value of a 16-bit one) and says
+``normalization = "none"`` for the paths that normalise tiles themselves (sliding
+windows): they hand it RGB(A) values on the 0..255 scale, which it rounds to uint8.
 
 Example:
     >>> engine = load_engine("model.onnx")
@@ -16,7 +17,7 @@ import os
 
 import numpy as np
 
-from ..export.contract import to_uint8
+from ..export.contract import graph_input, to_uint8
 from ..export.metadata import read_metadata
 
 
@@ -39,9 +40,15 @@ class ExportedModel:
         self.model_name = metadata.get("model_name") or os.path.basename(self.path.rstrip(os.sep))
         self.name = self.model_name
 
+    @staticmethod
+    def prepare_image(image, size=None):
+        """What the predictor hands :meth:`predict_on_batch` for an image read by the library: uint8 RGB(A)."""
+        return graph_input(image, size)
+
     def predict_on_batch(self, batch):
-        """Probabilities ``(N, H, W, n_classes)`` of a batch of RGB(A) 0..255 floats."""
-        return self.run(to_uint8(np.asarray(batch)))
+        """Probabilities ``(N, H, W, n_classes)`` of a batch of uint8 RGB(A), or of RGB(A) 0..255 floats."""
+        batch = np.asarray(batch)
+        return self.run(batch if batch.dtype == np.uint8 else to_uint8(batch))
 
     def run(self, images):
         """Probabilities of a uint8 ``(N, H, W, C)`` batch."""

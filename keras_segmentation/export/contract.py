@@ -10,7 +10,7 @@ Example:
 
 import numpy as np
 
-from ..data.images import normalize_image
+from ..data.images import normalize_image, resize_image
 
 #: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).
 INPUT_NAME = "image"
@@ -21,6 +21,26 @@ LABELS = "labels"
 def to_uint8(pixels):
     """Float pixels on the 0..255 scale -> the uint8 an exported graph takes (rounded, clipped)."""
     return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+
+
+def graph_input(image, size=None):
+    """An image as the library reads it (BGR(A), any depth) -> the uint8 RGB(A) an exported graph takes.
+
+    Other channel counts keep their order. ``size=(height, width)`` resizes it first. 8-bit images take a
+    short path (resize, reorder; no float copy) with the same result as the general one, 16-bit and float
+    images go through ``normalize_image(image, "none")`` and :func:`to_uint8`.
+
+    Example:
+        >>> graph_input(np.array([[[1, 2, 3]]], np.uint8)).tolist()
+        [[[3, 2, 1]]]
+    """
+    if image.dtype != np.uint8:
+        return to_uint8(normalize_image(image, "none", size))
+    if size is not None and tuple(image.shape[:2]) != tuple(size):
+        image = resize_image(image, size)
+    if image.shape[2] in (3, 4):
+        image = image[:, :, [2, 1, 0, 3][: image.shape[2]]]
+    return np.ascontiguousarray(image)
 
 
 def normalization_affine(normalization, channels):

@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 
-from ..data.images import normalize_image, read_image_for_model
+from ..data.images import read_image_for_model
 from ..data.pairing import list_images
-from .contract import INPUT_NAME, to_uint8
+from .contract import INPUT_NAME, graph_input
 
 
 def folder_images(folder, model, count, size, role):
@@ -30,7 +30,7 @@ def folder_images(folder, model, count, size, role):
     paths = list_images(folder, role)
     if count < len(paths):
         paths = [paths[int(i)] for i in np.linspace(0, len(paths) - 1, count).round()]
-    return [to_uint8(normalize_image(read_image_for_model(path, model.channels), "none", size)) for path in paths]
+    return [graph_input(read_image_for_model(path, model.channels), size) for path in paths]
 
 
 def calibration_images(folder, model, count=100):
@@ -49,9 +49,14 @@ def onnx_float16(path):
 
 
 def onnx_int8(path, images):
-    """Quantise the float32 ONNX file at ``path`` in place: static QDQ, per-channel int8 weights, uint8 activations."""
+    """Quantise the float32 ONNX file at ``path`` in place: static QDQ, per-channel int8 weights, uint8 activations.
+
+    The normalisation before the first weighted operator and the softmax after the last one stay float32
+    (:func:`float_ends`).
+    """
     import tempfile
 
+    import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -67,4 +72,26 @@ def onnx_int8(path, images):
         prepared = os.path.join(folder, "prepared.onnx")
         quant_pre_process(path, prepared, skip_symbolic_shape=True)  # folds constants, infers shapes
         quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        nodes_to_exclude=float_ends(onnx.load(prepared).graph))
+
+
+#: operators with weights: int8 pays off from the first of them to the last
+WEIGHTED_OPS = ("Conv", "ConvTranspose", "MatMul", "Gemm")
+
+
+def float_ends(graph):
+    """Names of the nodes of a (topologically sorted) ONNX graph that int8 leaves in float32.
+
+    The nodes before the first weighted operator (the uint8 -> float normalisation: elementwise work on the
+    whole image, slower quantised than in float) and the softmax nodes after the last one (the output
+    probabilities keep float precision). On unet_mini 360x480 in ONNX Runtime the quantised normalisation
+    took about 9 % of the time, the float one 4 %.
+    """
+    nodes = list(graph.node)
+    weighted = [i for i, node in enumerate(nodes) if node.op_type in WEIGHTED_OPS]
+    if not weighted:
+        return []
+    head = [node.name for node in nodes[: weighted[0]]]
+    tail = [node.name for node in nodes[weighted[-1] + 1 :] if node.op_type == "Softmax"]
+    return head + tail

@@ -103,7 +103,8 @@ class Predictor:
                     stacklevel=2,
                 )
             size = (self.model.input_height or raw.shape[0], self.model.input_width or raw.shape[1])
-            return image, normalize_image(raw, self.model.normalization, size), None
+            prepare = getattr(self.model, "prepare_image", None)  # exported models take uint8 (engines.base)
+            return image, prepare(raw, size) if prepare else normalize_image(raw, self.model.normalization, size), None
         except (SegmentationError, OSError) as err:
             return None, None, err
 

@@ -63,8 +63,30 @@ def test_int8_onnx_holds_quantised_operators(tmp_path, calibration_dir):
     path = tmp_path / "model.onnx"
     export_model(small_model("unet", "vanilla"), path, "onnx", "int8", calibration_images=calibration_dir,
                  parity=False)
-    operators = {node.op_type for node in onnx.load(str(path)).graph.node}
+    nodes = list(onnx.load(str(path)).graph.node)
+    operators = {node.op_type for node in nodes}
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= operators
+    # float ends: the first QuantizeLinear takes the float normalisation's output; the softmax reads dequantised
+    # logits and its output is not quantised again
+    first_quantize = next(i for i, node in enumerate(nodes) if node.op_type == "QuantizeLinear")
+    assert {"Mul", "Add"} <= {node.op_type for node in nodes[:first_quantize]}
+    softmax = next(node for node in nodes if node.op_type == "Softmax")
+    producers = {output: node.op_type for node in nodes for output in node.output}
+    assert producers[softmax.input[0]] == "DequantizeLinear"
+    assert not any(node.op_type == "QuantizeLinear" and softmax.output[0] in node.input for node in nodes)
+
+
+def test_nearest_upsampling_exports_as_one_resize(tmp_path):
+    """Keras' nearest UpSampling2D (two repeats: Tile/Reshape/Transpose chains in ONNX) becomes one Resize."""
+    import onnx
+
+    from keras_segmentation.models.unet import unet_mini
+
+    model = unet_mini(3, input_height=32, input_width=48)
+    result = export_model(model, tmp_path / "model.onnx", "onnx", "float32", parity_count=2)
+    operators = [node.op_type for node in onnx.load(result.path).graph.node]
+    assert operators.count("Resize") == 2 and "Tile" not in operators
+    assert result.parity.max_abs_diff <= 1e-5 and result.parity.label_agreement == 1.0
 
 
 def test_int8_litert_is_full_integer(tmp_path, calibration_dir):

@@ -11,6 +11,7 @@ Example:
 import numpy as np
 
 from ..data.images import normalize_image, resize_image
+from ..data.rasters import rgb_to_bgr
 
 #: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).
 INPUT_NAME = "image"
@@ -39,7 +40,7 @@ def graph_input(image, size=None):
     if size is not None and tuple(image.shape[:2]) != tuple(size):
         image = resize_image(image, size)
     if image.shape[2] in (3, 4):
-        image = image[:, :, [2, 1, 0, 3][: image.shape[2]]]
+        return rgb_to_bgr(image)  # the swap is its own inverse: BGR(A) -> RGB(A), a new contiguous array
     return np.ascontiguousarray(image)
 
 

@@ -9,6 +9,7 @@ Example:
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -68,6 +69,9 @@ class Predictor:
 
             model = with_precision(model, resolve_precision(precision))
         self.model = model
+        # exported models take the uint8 pixels their graph normalises (engines.base); Keras models normalised floats
+        self._model_input = getattr(model, "prepare_image", None) or partial(normalize_image,
+                                                                             normalization=model.normalization)
         self.read_image_type = read_image_type
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))
@@ -103,8 +107,7 @@ class Predictor:
                     stacklevel=2,
                 )
             size = (self.model.input_height or raw.shape[0], self.model.input_width or raw.shape[1])
-            prepare = getattr(self.model, "prepare_image", None)  # exported models take uint8 (engines.base)
-            return image, prepare(raw, size) if prepare else normalize_image(raw, self.model.normalization, size), None
+            return image, self._model_input(raw, size=size), None
         except (SegmentationError, OSError) as err:
             return None, None, err
 

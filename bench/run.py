@@ -396,7 +396,13 @@ def run(args, argv_used=()):
         results["matmul_bf16"] = runner.worker("ours", {"workload": "matmul", **mm, "dtype": "bfloat16"})
         results["peak_gflops_bf16"] = results["matmul_bf16"].get("best_gflops")
         log(f"bfloat16 matmul peak (ours): {results['peak_gflops_bf16']} GFLOP/s")
-    precisions = [(None, "", "")] + ([("mixed_bfloat16", "_bf16", ", ours in mixed_bfloat16")] if args.bf16 else [])
+    # ours is pinned to a precision in every row: its training default ("auto") depends on the machine
+    precisions = [("float32", "", "")] + ([("mixed_bfloat16", "_bf16", ", ours in mixed_bfloat16")] if args.bf16 else [])
+    probe = subprocess.run([ours_python, "-c", "import keras_segmentation.precision as p; "
+                            "print(p.resolve_precision('auto', gpus=[], backend='tensorflow'))"],
+                           env=runner.env("ours"), cwd=workdir, capture_output=True, text=True)
+    results["ours_auto_precision"] = probe.stdout.strip() or _tail(probe.stderr, 1)
+    log(f"ours' training default here (precision='auto'): {results['ours_auto_precision']}")
 
     # --- same graphs? parameters, output size, counted FLOPs
     models = {}
@@ -441,14 +447,14 @@ def run(args, argv_used=()):
             }
 
             def train_spec(lib, rep, s=spec, p=precision):
-                return dict(s, precision=p) if lib == "ours" and p else s
+                return dict(s, precision=p) if lib == "ours" else s
 
             runs = alternate(runner, f"W1 {name}{suffix}", reps, warmup_reps, make_spec=train_spec)
             results["workloads"][f"W1_{name}{suffix}"] = {
                 "title": f"W1 training {name} {height}x{width}, batch 2, from files{note}",
                 "metric": "images_per_s", "unit": "img/s", "higher_is_better": True,
                 "cpu_metric": "cpu_seconds_per_image", "train_flops_per_image": _train_flops(models.get(name)),
-                **({"peak_gflops": results.get("peak_gflops_bf16")} if precision else {}), **runs,
+                **({"peak_gflops": results.get("peak_gflops_bf16")} if precision == "mixed_bfloat16" else {}), **runs,
             }
 
     # --- W2 predict_multiple

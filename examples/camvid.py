@@ -311,6 +311,9 @@ def main(argv=None):
                         help="score by resizing each image to the model's input, or by sliding a window of the "
                              "model's input size over the full 480x360 image (Gaussian blending)")
     parser.add_argument("--overlap", type=float, default=1 / 3, help="with --predict-mode slide: tile overlap")
+    parser.add_argument("--precision", default="auto",
+                        help="float32, mixed_bfloat16, mixed_float16 or auto: for training and scoring "
+                             "(see keras_segmentation.precision)")
     parser.add_argument("--n-figure", type=int, default=4, help="frames of the first scored set kept as label maps")
     args = parser.parse_args(argv)
 
@@ -377,6 +380,7 @@ def main(argv=None):
             ignore_index=VOID if args.ignore_void else None,
             custom_augmentation=training_augmentation(args),
             seed=args.seed,
+            precision=args.precision,
             class_names=names,
             callbacks=[budget],
             verbose=2,
@@ -393,7 +397,8 @@ def main(argv=None):
         start = time.perf_counter()
         scores = evaluate(
             model=model, inp_images=[image for image, _ in pairs], annotations=[mask for _, mask in pairs],
-            ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=flip_tta, **window,
+            ignore_index=VOID, class_names=names, batch_size=4, progress=False, flip_tta=flip_tta,
+            precision=args.precision, **window,
         )
         return scores, time.perf_counter() - start
 
@@ -417,7 +422,7 @@ def main(argv=None):
     import cv2
 
     for name in figure_images(sorted(figure_paths), args.n_figure):
-        labels = predict(model=model, inp=figure_paths[name], **window)
+        labels = predict(model=model, inp=figure_paths[name], precision=args.precision, **window)
         cv2.imwrite(os.path.join(pred_dir, os.path.splitext(name)[0] + ".png"), labels.astype(np.uint8))
 
     result = {
@@ -429,7 +434,7 @@ def main(argv=None):
         "settings": {k: getattr(args, k) for k in ("protocol", "model", "decoder", "encoder", "full_resolution", "height",
                                                    "width", "batch_size", "lr", "schedule", "loss", "class_weights",
                                                    "ignore_void", "augment", "train_crop", "predict_mode",
-                                                   "overlap", "seed", "budget_min")},
+                                                   "overlap", "precision", "seed", "budget_min")},
         "model": {"name": model.model_name, "parameters": int(model.count_params()),
                   "input": [model.input_height, model.input_width], "output": [model.output_height, model.output_width],
                   "normalization": model.normalization},

@@ -2,11 +2,14 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
+from keras_segmentation import precision as precision_module
 from keras_segmentation.errors import ModelConfigError
 from keras_segmentation.models import saving
+from keras_segmentation.models.model_utils import get_segmentation_model
 from keras_segmentation.models.unet import unet_mini
 from keras_segmentation.precision import model_precision, resolve_precision, with_precision
 from keras_segmentation.predict import predict
@@ -24,8 +27,48 @@ from keras_segmentation.training import train
     ],
 )
 def test_auto_picks_bfloat16_only_on_native_hardware(flags, gpus, expected):
-    assert resolve_precision("auto", flags=flags, gpus=gpus) == expected
+    assert resolve_precision("auto", flags=flags, gpus=gpus, backend="tensorflow", environ={}) == expected
     assert resolve_precision("mixed_float16", flags=flags, gpus=gpus) == "mixed_float16"
+
+
+@pytest.mark.parametrize(("backend", "environ"), [("jax", {}), ("torch", {}), ("tensorflow", {"TF_ENABLE_ONEDNN_OPTS": "0"})])
+def test_auto_keeps_float32_on_a_cpu_without_onednn_bfloat16_kernels(backend, environ):
+    assert resolve_precision("auto", flags={"amx_bf16"}, gpus=[], backend=backend, environ=environ) == "float32"
+
+
+@pytest.mark.parametrize(("flags", "expected"), [({"avx2", "amx_bf16"}, "mixed_bfloat16"), ({"avx2"}, "float32")])
+def test_training_defaults_to_auto(tmp_path, tiny_dataset, monkeypatch, flags, expected):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: flags)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    model = unet_mini(3, 32, 48)
+    train(model, *tiny_dataset, epochs=1, steps_per_epoch=1, verbose=0, checkpoints_path=str(tmp_path / "run"))
+    assert json.loads((tmp_path / "run_config.json").read_text())["precision"] == expected
+    assert model_precision(model) == "float32"  # the model given keeps its own precision and gets the weights
+
+
+@keras.saving.register_keras_serializable(package="test_precision")
+class Unrebuildable(keras.layers.Layer):
+    """A layer built around a Python function, which has no config: Keras cannot rebuild it."""
+
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def call(self, x):
+        return self.function(x)
+
+
+def test_auto_trains_a_model_it_cannot_rebuild_in_its_own_precision(tiny_dataset, monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"amx_bf16"})
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    inputs = keras.Input((32, 48, 3))
+    hidden = Unrebuildable(lambda x: x * 0.5)(keras.layers.Conv2D(3, 3, padding="same")(inputs))
+    model = get_segmentation_model(inputs, keras.layers.Softmax()(hidden))
+    with pytest.warns(UserWarning, match="cannot be rebuilt in mixed_bfloat16"):
+        history = train(model, *tiny_dataset, epochs=1, steps_per_epoch=1, verbose=0)
+    assert model_precision(model) == "float32" and len(history.history["loss"]) == 1
+    with pytest.raises(NotImplementedError):  # asked for explicitly, the failure is the caller's to see
+        train(model, *tiny_dataset, epochs=1, steps_per_epoch=1, verbose=0, precision="mixed_bfloat16")
 
 
 def test_an_unknown_precision_is_a_one_line_error():

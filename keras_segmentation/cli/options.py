@@ -55,11 +55,12 @@ def shard_arg(text):
     return k - 1, n
 
 
-def add_precision_option(parser):
+def add_precision_option(parser, default=None):
+    """``--precision``; ``default=None`` runs the model in its own precision (float32)."""
     parser.add_argument(
-        "--precision", default=None,
+        "--precision", default=default,
         help="float32, mixed_bfloat16, mixed_float16, or auto (bfloat16 where the hardware computes it natively); "
-        "default: the model's own (float32)",
+        f"default: {default or 'the model’s own (float32)'}",
     )
 
 

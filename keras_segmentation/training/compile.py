@@ -5,14 +5,13 @@ Example:
     ...               jit_compile=True)
 """
 
-import os
 import warnings
 
 import keras
 
 from ..errors import ModelConfigError
 from ..evaluation.metrics import iou_metric
-from ..precision import cpu_flags, model_precision
+from ..precision import model_precision, onednn_enabled
 from .losses import get_loss
 
 
@@ -81,24 +80,6 @@ def fit_without_xla_if_it_cannot_compile(model, data, **kwargs):
     model.jit_compile = False
     model.train_function = model.test_function = model.predict_function = None
     return model.fit(data, **kwargs)
-
-
-#: CPU flags with which TensorFlow turns its oneDNN kernels on by itself (x86 Linux builds)
-ONEDNN_CPU_FLAGS = ("avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
-
-
-def onednn_enabled(flags=None, environ=None):
-    """Whether TensorFlow runs its oneDNN CPU kernels: ``TF_ENABLE_ONEDNN_OPTS``, else the CPU's flags.
-
-    Example:
-        >>> onednn_enabled(flags={"avx2"}, environ={}), onednn_enabled(flags={"avx512_vnni"}, environ={})
-        (False, True)
-    """
-    setting = (os.environ if environ is None else environ).get("TF_ENABLE_ONEDNN_OPTS")
-    if setting in ("0", "1"):
-        return setting == "1"
-    flags = cpu_flags() if flags is None else flags
-    return any(flag in flags for flag in ONEDNN_CPU_FLAGS)
 
 
 def xla_helps_training_here():

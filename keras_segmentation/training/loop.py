@@ -91,7 +91,7 @@ def train(
     verbose="auto",
     jit_compile="auto",
     distribute=None,
-    precision=None,
+    precision="auto",
     tensorboard_dir=None,
 ):
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
@@ -103,8 +103,10 @@ def train(
     ``distribute`` trains data-parallel (:mod:`keras_segmentation.training.distribute`):
     ``batch_size`` is then per replica, and ``model`` receives the trained weights.
     ``precision`` (:mod:`keras_segmentation.precision`) trains a copy of the model in
-    ``"mixed_bfloat16"``, ``"mixed_float16"``, ``"float32"`` or ``"auto"``; ``model`` receives
-    the (float32) weights, and the checkpoint config records the precision. On a CPU,
+    ``"mixed_bfloat16"``, ``"mixed_float16"``, ``"float32"`` or ``"auto"`` (the default:
+    bfloat16 where the hardware computes it natively, else float32; ``None``: the model's
+    own); ``model`` receives the (float32) weights, and the checkpoint config records the
+    precision. On a CPU,
     XLA (``jit_compile="auto"``) is left off in a mixed precision: its CPU convolutions
     do not use the bfloat16 kernels.
     """
@@ -156,7 +158,7 @@ def train(
         else None
     )
 
-    working = model if precision is None else with_precision(model, resolve_precision(precision))
+    working = model if precision is None else with_precision(model, resolve_precision(precision), fallback=precision == "auto")
     if replication is not None:
         working = distribute_engine.replicate(working, replication)
     chief = replication is None or replication.is_chief

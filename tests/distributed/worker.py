@@ -54,6 +54,7 @@ def main(spec):
         optimizer_name="sgd", learning_rate=0.1, jit_compile=False, verbose=0, distribute=strategy,
         checkpoints_path=spec.get("checkpoints_path"), auto_resume_checkpoint=spec.get("resume", False),
         callbacks=callbacks, steps_per_epoch=spec.get("steps_per_epoch"), workers=spec.get("workers"),
+        precision="float32",  # the runs are compared to float32 rounding, whatever "auto" would pick here
     )
     epochs_run = len(history.history["loss"]) if history is not None else 0
     np.savez(spec["out"], *model.get_weights(), epochs_run=epochs_run)

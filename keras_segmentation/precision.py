@@ -11,8 +11,8 @@
 * ``"auto"`` (the default of training): ``"mixed_bfloat16"`` where the hardware
   computes bfloat16 natively (a GPU of compute capability 8.0 or more; a CPU with
   ``avx512_bf16`` or ``amx_bf16`` under TensorFlow's oneDNN kernels), else
-  ``"float32"``. On CamVid it trained more epochs in the same time, as accurately
-  (``docs/camvid.md``).
+  ``"float32"``. On CamVid (2-core Xeon with AMX, 45 minutes) it trained 52 epochs
+  instead of 26 and scored 60.3 mIoU against 58.2 (``docs/camvid.md``).
 
 A model built in one precision is rebuilt from its config in another, with the same
 weights (:func:`with_precision`); the given model is not changed.
@@ -114,7 +114,7 @@ def model_precision(model):
 def with_precision(model, precision, fallback=False):
     """``model`` itself when it already computes in ``precision``, else a copy built in it with the same weights.
 
-    ``fallback=True`` (how ``train``'s default ``"auto"`` calls it): a model Keras cannot
+    ``fallback=True`` (for ``train``'s default ``"auto"``): a model Keras cannot
     rebuild from its config (a custom layer it does not know) stays as it is, with a warning.
     """
     if precision is None or precision == model_precision(model):
@@ -136,6 +136,21 @@ def with_precision(model, precision, fallback=False):
     return copy
 
 
+def in_training_precision(model, precision):
+    """The model ``train`` fits for ``precision`` (``None``: ``model`` as it is).
+
+    ``"auto"`` leaves a model built in a mixed precision as it is, and one Keras cannot
+    rebuild (see :func:`with_precision`) too, with a warning.
+
+    Example:
+        >>> in_training_precision(model, "auto").dtype_policy.name  # doctest: +SKIP
+        'mixed_bfloat16'
+    """
+    if precision is None or (precision == "auto" and model_precision(model) != "float32"):
+        return model
+    return with_precision(model, resolve_precision(precision), fallback=precision == "auto")
+
+
 def _set_policy(config, precision, float32_layers):
     """Set every layer's ``dtype`` in a (nested) model config, in place; ``float32_layers`` stay float32."""
     from .models.saving import layer_configs
@@ -146,4 +161,5 @@ def _set_policy(config, precision, float32_layers):
             inner["dtype"] = "float32" if inner.get("name") in float32_layers else precision
 
 
-__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "model_precision", "cpu_flags", "onednn_enabled"]
+__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "in_training_precision", "model_precision", "cpu_flags",
+           "onednn_enabled"]

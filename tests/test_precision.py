@@ -46,6 +46,13 @@ def test_training_defaults_to_auto(tmp_path, tiny_dataset, monkeypatch, flags, e
     assert model_precision(model) == "float32"  # the model given keeps its own precision and gets the weights
 
 
+def test_auto_keeps_a_model_built_in_a_mixed_precision(tmp_path, tiny_dataset, monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"avx2"})  # where "auto" alone would pick float32
+    model = with_precision(unet_mini(3, 32, 48), "mixed_float16")
+    train(model, *tiny_dataset, epochs=1, steps_per_epoch=1, verbose=0, checkpoints_path=str(tmp_path / "run"))
+    assert json.loads((tmp_path / "run_config.json").read_text())["precision"] == "mixed_float16"
+
+
 @keras.saving.register_keras_serializable(package="test_precision")
 class Unrebuildable(keras.layers.Layer):
     """A layer built around a Python function, which has no config: Keras cannot rebuild it."""

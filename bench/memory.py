@@ -8,10 +8,11 @@ made by ``bench/run.py``), alternating, on unet_mini 360x480 with random weights
 over the first ``--images`` CamVid test images. A process reports its resident
 set (``VmRSS``) and peak (``ru_maxrss``) after: importing TensorFlow and the
 library; building the model; predicting the first batch; predicting all
-images (with the images/s of that last stage), with the part of it that is anonymous (not
-pages of the shared libraries); and the mappings that hold most
-of its memory right after the import (``/proc/self/smaps``). The original
-predicts one image per call, whatever the batch size asked.
+images (with the images/s of that stage and the anonymous part of the resident
+set, i.e. without the pages of mapped files such as the shared libraries); and
+the mappings that hold most of its memory right after the import
+(``/proc/self/smaps``). The original predicts one image per call, whatever the
+batch size asked.
 """
 
 import argparse
@@ -48,8 +49,8 @@ def largest_mappings(count=5):
             if fields[0] == "Rss:":
                 sizes[name] += int(fields[1])
             elif "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's header line
-                name = os.path.basename(fields[5]) if len(fields) > 5 and not fields[5].startswith("[") else \
-                    (fields[5] if len(fields) > 5 else "[anon]")
+                path = fields[5] if len(fields) > 5 else "[anon]"
+                name = path if path.startswith("[") else os.path.basename(path)
     return [[mapped, size // 1024] for mapped, size in sizes.most_common(count)]
 
 

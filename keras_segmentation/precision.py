@@ -111,21 +111,10 @@ def model_precision(model):
     return "float32"
 
 
-def with_precision(model, precision, fallback=False):
-    """``model`` itself when it already computes in ``precision``, else a copy built in it with the same weights.
-
-    ``fallback=True`` (for ``train``'s default ``"auto"``): a model Keras cannot
-    rebuild from its config (a custom layer it does not know) stays as it is, with a warning.
-    """
+def with_precision(model, precision):
+    """``model`` itself when it already computes in ``precision``, else a copy built in it with the same weights."""
     if precision is None or precision == model_precision(model):
         return model
-    if fallback:
-        try:
-            return with_precision(model, precision)
-        except (NotImplementedError, TypeError, ValueError) as err:  # a layer without a config, or one from_config rejects
-            warnings.warn(f"{model.name} cannot be rebuilt in {precision} ({type(err).__name__}: {err}); "
-                          f"it computes in {model_precision(model)}", stacklevel=2)
-            return model
     config = model.get_config()
     entries = config.get("output_layers", [])
     entries = [entries] if entries and isinstance(entries[0], str) else entries  # one output: [name, 0, 0]
@@ -139,16 +128,25 @@ def with_precision(model, precision, fallback=False):
 def in_training_precision(model, precision):
     """The model ``train`` fits for ``precision`` (``None``: ``model`` as it is).
 
-    ``"auto"`` leaves a model built in a mixed precision as it is, and one Keras cannot
-    rebuild (see :func:`with_precision`) too, with a warning.
+    ``"auto"`` leaves as they are a model built in a mixed precision and, with a warning, a
+    model Keras cannot rebuild from its config (a layer without a config); a precision asked
+    for by name raises instead.
 
     Example:
-        >>> in_training_precision(model, "auto").dtype_policy.name  # doctest: +SKIP
+        >>> model_precision(in_training_precision(model, "auto"))  # doctest: +SKIP
         'mixed_bfloat16'
     """
     if precision is None or (precision == "auto" and model_precision(model) != "float32"):
         return model
-    return with_precision(model, resolve_precision(precision), fallback=precision == "auto")
+    target = resolve_precision(precision)
+    try:
+        return with_precision(model, target)
+    except (NotImplementedError, TypeError, ValueError) as err:  # a layer without a config, or one from_config rejects
+        if precision != "auto":
+            raise
+        warnings.warn(f"{model.name} cannot be rebuilt in {target} ({type(err).__name__}: {err}); "
+                      f"it computes in {model_precision(model)}", stacklevel=3)
+        return model
 
 
 def _set_policy(config, precision, float32_layers):

@@ -72,8 +72,8 @@ class OverlapPatchEmbed(layers.Layer):
     def __init__(self, filters, patch_size, stride, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.patch_size, self.stride = filters, patch_size, stride
-        self.proj = layers.Conv2D(filters, patch_size, strides=stride, name="proj")
-        self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm")
+        self.proj = layers.Conv2D(filters, patch_size, strides=stride, name="proj", dtype=self.dtype_policy)
+        self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm", dtype=self.dtype_policy)
 
     def _padded(self, shape):
         pad = 2 * (self.patch_size // 2)
@@ -110,13 +110,13 @@ class EfficientSelfAttention(_ShapePreserving):
     def __init__(self, dim, num_heads, sr_ratio=1, **kwargs):
         super().__init__(**kwargs)
         self.dim, self.num_heads, self.sr_ratio = dim, num_heads, sr_ratio
-        self.q = layers.Dense(dim, name="q")
-        self.k = layers.Dense(dim, name="k")
-        self.v = layers.Dense(dim, name="v")
-        self.proj = layers.Dense(dim, name="proj")
+        self.q = layers.Dense(dim, name="q", dtype=self.dtype_policy)
+        self.k = layers.Dense(dim, name="k", dtype=self.dtype_policy)
+        self.v = layers.Dense(dim, name="v", dtype=self.dtype_policy)
+        self.proj = layers.Dense(dim, name="proj", dtype=self.dtype_policy)
         if sr_ratio > 1:
-            self.sr = layers.Conv2D(dim, sr_ratio, strides=sr_ratio, padding="same", name="sr")
-            self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm")
+            self.sr = layers.Conv2D(dim, sr_ratio, strides=sr_ratio, padding="same", name="sr", dtype=self.dtype_policy)
+            self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         for dense in (self.q, self.k, self.v, self.proj):
@@ -164,9 +164,9 @@ class MixFFN(_ShapePreserving):
     def __init__(self, dim, hidden_dim, **kwargs):
         super().__init__(**kwargs)
         self.dim, self.hidden_dim = dim, hidden_dim
-        self.fc1 = layers.Dense(hidden_dim, name="fc1")
-        self.dwconv = layers.DepthwiseConv2D(3, padding="same", name="dwconv")
-        self.fc2 = layers.Dense(dim, name="fc2")
+        self.fc1 = layers.Dense(hidden_dim, name="fc1", dtype=self.dtype_policy)
+        self.dwconv = layers.DepthwiseConv2D(3, padding="same", name="dwconv", dtype=self.dtype_policy)
+        self.fc2 = layers.Dense(dim, name="fc2", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         hidden = (*input_shape[:-1], self.hidden_dim)
@@ -224,11 +224,11 @@ class MixTransformerBlock(_ShapePreserving):
         super().__init__(**kwargs)
         self.dim, self.num_heads, self.sr_ratio = dim, num_heads, sr_ratio
         self.mlp_ratio, self.drop_path_rate = mlp_ratio, float(drop_path_rate)
-        self.norm1 = layers.LayerNormalization(epsilon=1e-6, name="norm1")
-        self.attn = EfficientSelfAttention(dim, num_heads, sr_ratio, name="attn")
-        self.norm2 = layers.LayerNormalization(epsilon=1e-6, name="norm2")
-        self.mlp = MixFFN(dim, dim * mlp_ratio, name="mlp")
-        self.drop_path = DropPath(self.drop_path_rate, name="drop_path")
+        self.norm1 = layers.LayerNormalization(epsilon=1e-6, name="norm1", dtype=self.dtype_policy)
+        self.attn = EfficientSelfAttention(dim, num_heads, sr_ratio, name="attn", dtype=self.dtype_policy)
+        self.norm2 = layers.LayerNormalization(epsilon=1e-6, name="norm2", dtype=self.dtype_policy)
+        self.mlp = MixFFN(dim, dim * mlp_ratio, name="mlp", dtype=self.dtype_policy)
+        self.drop_path = DropPath(self.drop_path_rate, name="drop_path", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         for layer in (self.norm1, self.attn, self.norm2, self.mlp):

@@ -16,7 +16,9 @@ the tables of the runs given (no figures). Runs of ``examples/camvid.py --protoc
 or ``both`` add columns and a per-class table for the held-out sequence (0001TP)::
 
     python examples/camvid_report.py --ours examples/results/camvid_unet-both.json \
-        --ablation "fpn=examples/results/camvid_fpn-both.json"
+        --ablation "fpn=examples/results/camvid_fpn-both.json" [--architectures]
+
+``--architectures`` prints parameters, epochs, training and scoring images/s and both mIoUs per run instead.
 """
 
 import argparse
@@ -185,6 +187,28 @@ def tables(rows, names):
     return "\n".join(lines)
 
 
+def architecture_table(rows):
+    """Markdown: parameters, throughput and both mIoUs per run (the architectures comparison of ``docs/camvid.md``).
+
+    Training images/s count every training image of every epoch over the training time (validation
+    included); scoring images/s are the test folder's images over the time ``evaluate`` took on them at
+    480x360 (reading, prediction, resizing, metrics).
+    """
+    lines = ["| run | model | parameters | precision | epochs | training img/s | scoring img/s (101, full res.) | "
+             "mIoU test folder (101) | mIoU held-out 0001TP (62) |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for label, summary, result, heldout in rows:
+        training, sets = result["training"], result.get("sets", {})
+        images = result.get("protocol", {}).get("train", {}).get("n_images")
+        train_rate = f"{images * training['epochs'] / training['train_seconds']:.2f}" if images else "–"
+        scored = sets.get("test_folder", {})
+        score_rate = f"{scored['n_images'] / scored['evaluate_seconds']:.1f}" if "evaluate_seconds" in scored else "–"
+        lines.append("| " + " | ".join([
+            label, f"`{result['model']['name']}`", f"{result['model']['parameters']:,}",
+            result.get("settings", {}).get("precision", "float32"), str(training["epochs"]), train_rate, score_rate,
+            pct(summary["mIoU_11"]) if summary else "–", pct(heldout["mIoU_11"]) if heldout else "–"]) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=default_data_path())
@@ -197,6 +221,8 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "results", "camvid_original.json"))
     parser.add_argument("--figures", default=os.path.join(REPO, "docs", "figures"))
     parser.add_argument("--n-samples", type=int, default=4)
+    parser.add_argument("--architectures", action="store_true",
+                        help="without --original: print the parameters/throughput table instead of the per-class ones")
     args = parser.parse_args(argv)
 
     names = class_names(args.data)
@@ -208,7 +234,7 @@ def main(argv=None):
             with open(path) as handle:
                 rows.append(run_row("ours, best recipe", json.load(handle)))
         rows += ablation_rows(args.ablation)
-        print(tables(rows, names))
+        print(architecture_table(rows) if args.architectures else tables(rows, names))
         return
 
     gt_dir = os.path.join(args.data, "annotations_prepped_test")

@@ -243,6 +243,19 @@ def test_camvid_report_shows_the_heldout_column_where_present():
     assert heldout_table == "| class | both | held |"
 
 
+def test_camvid_report_architecture_table_gives_parameters_throughput_and_both_scores():
+    import camvid_report
+
+    result = _result("fpn", "both", folder=0.6, heldout=0.4)
+    result["model"]["parameters"] = 3410572
+    result["settings"] = {"precision": "mixed_bfloat16"}
+    result["sets"]["test_folder"].update(n_images=101, evaluate_seconds=5.05)
+    lines = camvid_report.architecture_table([camvid_report.run_row("ours, fpn", result)]).splitlines()
+    assert len(lines) == 3 and "training img/s" in lines[0]
+    # 305 images x 3 epochs in 120 s; 101 images scored in 5.05 s
+    assert lines[2] == "| ours, fpn | `fpn` | 3,410,572 | mixed_bfloat16 | 3 | 7.62 | 20.0 | 60.0 | 40.0 |"
+
+
 def test_camvid_train_crop_cuts_native_scale_windows_and_keeps_masks_aligned():
     import argparse
 

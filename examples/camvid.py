@@ -334,6 +334,7 @@ def main(argv=None):
     import numpy as np
 
     import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
+    from keras_segmentation.precision import resolve_precision
     from keras_segmentation.predict import evaluate, predict
     from keras_segmentation.train import train
 
@@ -434,7 +435,8 @@ def main(argv=None):
         "settings": {k: getattr(args, k) for k in ("protocol", "model", "decoder", "encoder", "full_resolution", "height",
                                                    "width", "batch_size", "lr", "schedule", "loss", "class_weights",
                                                    "ignore_void", "augment", "train_crop", "predict_mode",
-                                                   "overlap", "precision", "seed", "budget_min")},
+                                                   "overlap", "precision", "seed", "budget_min")}
+        | {"precision_used": resolve_precision(args.precision)},
         "model": {"name": model.model_name, "parameters": int(model.count_params()),
                   "input": [model.input_height, model.input_width], "output": [model.output_height, model.output_width],
                   "normalization": model.normalization},

@@ -187,6 +187,11 @@ def tables(rows, names):
     return "\n".join(lines)
 
 
+def _precision(settings):
+    """The precision a run computed in (``"auto"`` resolved; runs from before ``--precision``: float32)."""
+    return settings.get("precision_used", settings.get("precision", "float32"))
+
+
 def architecture_table(rows):
     """Markdown: parameters, throughput and both mIoUs per run (the architectures comparison of ``docs/camvid.md``).
 
@@ -204,7 +209,7 @@ def architecture_table(rows):
         score_rate = f"{scored['n_images'] / scored['evaluate_seconds']:.1f}" if "evaluate_seconds" in scored else "–"
         lines.append("| " + " | ".join([
             label, f"`{result['model']['name']}`", f"{result['model']['parameters']:,}",
-            result.get("settings", {}).get("precision", "float32"), str(training["epochs"]), train_rate, score_rate,
+            _precision(result.get("settings", {})), str(training["epochs"]), train_rate, score_rate,
             pct(summary["mIoU_11"]) if summary else "–", pct(heldout["mIoU_11"]) if heldout else "–"]) + " |")
     return "\n".join(lines)
 

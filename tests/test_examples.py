@@ -248,7 +248,7 @@ def test_camvid_report_architecture_table_gives_parameters_throughput_and_both_s
 
     result = _result("fpn", "both", folder=0.6, heldout=0.4)
     result["model"]["parameters"] = 3410572
-    result["settings"] = {"precision": "mixed_bfloat16"}
+    result["settings"] = {"precision": "auto", "precision_used": "mixed_bfloat16"}
     result["sets"]["test_folder"].update(n_images=101, evaluate_seconds=5.05)
     lines = camvid_report.architecture_table([camvid_report.run_row("ours, fpn", result)]).splitlines()
     assert len(lines) == 3 and "training img/s" in lines[0]

@@ -47,7 +47,7 @@ def worker(spec):
 
     model = in_training_precision(build(spec["model"]), spec["precision"])
     jit, _ = choose_jit_compile("auto", model)
-    compile_model(model, "adam", 2e-3, "constant", "ce+dice", None, 11, 100, 1, jit)
+    compile_model(model, "adam", 2e-3, None, "ce+dice", None, 11, 100, 1, jit)
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (BATCH, *SIZE, 3)).astype("float32")
     y = rng.integers(0, N_CLASSES, (BATCH, model.output_height, model.output_width)).astype("int32")

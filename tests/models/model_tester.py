@@ -94,7 +94,7 @@ def cached_model(case):
 
 
 class BaseModelTester:
-    """Build, forward, train, save/load, rebuild and channel checks for every case."""
+    """Build, forward, train, save/load, rebuild, bfloat16 and channel checks for every case."""
 
     cases = ()
 

@@ -1,8 +1,8 @@
 """Where W2's memory goes: resident memory of ours and the original at each stage of ``predict_multiple``.
 
-    python bench/memory.py [--images 20] [--batch-sizes 1,2,4] [--reps 2] [--camvid PATH]
+    python bench/memory.py [--images 20] [--batch-sizes 1,2,4] [--precisions auto] [--reps 2] [--camvid PATH]
 
-Each (library, batch size, repetition) runs in a fresh process of its own
+Each (library, batch size, precision, repetition) runs in a fresh process of its own
 environment (ours: this interpreter's; the original: ``bench/.envs/original``,
 made by ``bench/run.py``), alternating, on unet_mini 360x480 with random weights
 over the first ``--images`` CamVid test images. A process reports its resident
@@ -12,7 +12,8 @@ images (with the images/s of that stage and the anonymous part of the resident
 set, i.e. without the pages of mapped files such as the shared libraries); and
 the mappings that hold most of its memory right after the import
 (``/proc/self/smaps``). The original predicts one image per call, whatever the
-batch size asked.
+batch size asked, in float32; ours runs each of ``--precisions`` (``precision=`` of
+``predict_multiple``; ``auto``, its default, is bfloat16 on CPUs with native bfloat16).
 """
 
 import argparse
@@ -54,7 +55,7 @@ def largest_mappings(count=5):
     return [[mapped, size // 1024] for mapped, size in sizes.most_common(count)]
 
 
-def probe(lib, batch_size, images, out_dir):
+def probe(lib, batch_size, precision, images, out_dir):
     """Run in the library's environment: the stages of one ``predict_multiple`` call, as a dict."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     stages = {}
@@ -75,7 +76,7 @@ def probe(lib, batch_size, images, out_dir):
 
     model = unet_mini(12, input_height=360, input_width=480)
     mark("build")
-    options = {"batch_size": batch_size, "progress": False} if lib == "ours" else {}
+    options = {"batch_size": batch_size, "progress": False, "precision": precision} if lib == "ours" else {}
     first = images[: batch_size if lib == "ours" else 1]
     os.makedirs(os.path.join(out_dir, "first"))
     predict_multiple(model=model, inps=first, out_dir=os.path.join(out_dir, "first"), **options)
@@ -88,12 +89,13 @@ def probe(lib, batch_size, images, out_dir):
     return {"stages": stages, "images_per_s": len(images) / seconds, "largest_mappings_after_import": mappings}
 
 
-def run_probe(python, lib, batch_size, images):
+def run_probe(python, lib, batch_size, precision, images):
     with tempfile.TemporaryDirectory() as scratch:
         listing = os.path.join(scratch, "images.json")
         with open(listing, "w") as handle:
             json.dump(images, handle)
-        done = subprocess.run([python, __file__, "--probe", lib, str(batch_size), listing, os.path.join(scratch, "out")],
+        done = subprocess.run([python, __file__, "--probe", lib, str(batch_size), precision, listing,
+                               os.path.join(scratch, "out")],
                               capture_output=True, text=True, cwd=scratch)
     if done.returncode != 0:
         raise SystemExit(f"{lib} probe failed: {done.stderr.strip().splitlines()[-1]}")
@@ -102,26 +104,28 @@ def run_probe(python, lib, batch_size, images):
 
 def main(argv=None):
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--probe":
-        lib, batch_size, listing, out_dir = sys.argv[2:6]
+        lib, batch_size, precision, listing, out_dir = sys.argv[2:7]
         with open(listing) as handle:
-            print(json.dumps(probe(lib, int(batch_size), json.load(handle), out_dir)))
+            print(json.dumps(probe(lib, int(batch_size), precision, json.load(handle), out_dir)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--camvid", default=os.environ.get("KERAS_SEGMENTATION_CAMVID")
                         or os.path.join(ROOT, "..", "shared", "datasets", "camvid"))
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--batch-sizes", default="1,2,4", help="ours; the original always predicts one image per call")
+    parser.add_argument("--precisions", default="auto", help="ours; the original runs float32")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--json", help="write every figure here")
     args = parser.parse_args(argv)
 
     folder = os.path.join(os.path.abspath(args.camvid), "images_prepped_test")
     images = sorted(os.path.join(folder, name) for name in os.listdir(folder))[: args.images]
-    runs = [("original", ORIGINAL_PYTHON, 1)] + [("ours", sys.executable, int(b)) for b in args.batch_sizes.split(",")]
+    runs = [("original", ORIGINAL_PYTHON, 1, "float32")] + [
+        ("ours", sys.executable, int(b), p) for p in args.precisions.split(",") for b in args.batch_sizes.split(",")]
     records = collections.defaultdict(list)
     for _ in range(args.reps):  # alternate the configurations within each repetition
-        for lib, python, batch_size in runs:
-            records[f"{lib} batch {batch_size}"].append(run_probe(python, lib, batch_size, images))
+        for lib, python, batch_size, precision in runs:
+            records[f"{lib} batch {batch_size}, {precision}"].append(run_probe(python, lib, batch_size, precision, images))
     print(f"| {args.images} images, unet_mini 360x480 | import | build | first batch | all images (peak) | anonymous "
           "after all | images/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -131,7 +135,7 @@ def main(argv=None):
         speed = statistics.median(r["images_per_s"] for r in reps)
         print(f"| {name} | {stages['import']['rss_mib']} | {stages['build']['rss_mib']} | "
               f"{stages['first batch']['rss_mib']} | {peak} | {stages['all images']['anonymous_mib']} | {speed:.2f} |")
-    for name in ("original batch 1", "ours batch 1"):
+    for name in list(records)[:2]:
         print(f"largest mappings after import, {name}: {records[name][0]['largest_mappings_after_import']}")
     if args.json:
         with open(args.json, "w") as handle:

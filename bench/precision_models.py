@@ -42,10 +42,10 @@ def worker(spec):
     """Time ``spec["steps"]`` training steps after ``spec["warmup"]`` of one model in one precision."""
     import numpy as np
 
-    from keras_segmentation.precision import in_training_precision
+    from keras_segmentation.precision import in_precision
     from keras_segmentation.training.compile import choose_jit_compile, compile_model
 
-    model = in_training_precision(build(spec["model"]), spec["precision"])
+    model = in_precision(build(spec["model"]), spec["precision"])
     jit, _ = choose_jit_compile("auto", model)
     compile_model(model, "adam", 2e-3, None, "ce+dice", None, 11, 100, 1, jit)
     rng = np.random.default_rng(0)

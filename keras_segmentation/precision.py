@@ -2,29 +2,33 @@
 
 ``precision=`` of ``train``, ``predict``, ``predict_multiple``, ``evaluate`` (CLI ``--precision``):
 
-* ``"float32"``: everything in float32 (the default of prediction: a model runs in
-  its own precision, float32 unless built otherwise);
+* ``"float32"``: everything in float32;
 * ``"mixed_bfloat16"`` / ``"mixed_float16"``: Keras' mixed policies: variables stay
   float32 (so checkpoints load in any precision), layers compute in 16 bits, and the
   model's output layer (the softmax) computes in float32; the library's losses and
   metrics cast to float32 themselves;
-* ``"auto"`` (the default of training): ``"mixed_bfloat16"`` where the hardware
-  computes bfloat16 natively (a GPU of compute capability 8.0 or more; a CPU with
-  ``avx512_bf16`` or ``amx_bf16`` under TensorFlow's oneDNN kernels), else
-  ``"float32"``. On CamVid (2-core Xeon with AMX, 45 minutes) it trained 52 epochs
-  instead of 26 and scored 60.3 mIoU against 58.2 (``docs/camvid.md``).
+* ``"auto"`` (the default of training and prediction): ``"mixed_bfloat16"`` where the
+  hardware computes bfloat16 natively (a GPU of compute capability 8.0 or more; a CPU
+  with ``avx512_bf16`` or ``amx_bf16`` under TensorFlow's oneDNN kernels) and the model
+  gains from it, else ``"float32"``. On a CPU, models with SegFormer's Mix Transformer
+  blocks stay float32: they trained 0.98x and predicted 0.46x as fast in bfloat16
+  (``docs/benchmarks.md``). A model already built in a mixed precision keeps it.
+  On CamVid (2-core Xeon with AMX, 45 minutes) bfloat16 trained 52 epochs instead of 26
+  and scored 60.3 mIoU against 58.2 (``docs/camvid.md``); predicting five trained
+  CamVid models in bfloat16 moved their test mIoU by at most 0.1 (``docs/benchmarks.md``).
 
 A model built in one precision is rebuilt from its config in another, with the same
 weights (:func:`with_precision`); the given model is not changed.
 
 Example:
-    >>> fast = with_precision(model, resolve_precision("auto"))
+    >>> fast = with_precision(model, resolve_precision("auto", model=model))
     >>> fast.layers[1].dtype_policy.name, fast.output.dtype
     ('mixed_bfloat16', 'float32')
 """
 
 import os
 import warnings
+import weakref
 
 from .errors import ModelConfigError
 
@@ -75,13 +79,14 @@ def gpu_compute_capabilities():
     return [tuple(d["compute_capability"]) for d in details if d.get("compute_capability")]
 
 
-def resolve_precision(precision, flags=None, gpus=None, backend=None, environ=None):
+def resolve_precision(precision, flags=None, gpus=None, backend=None, environ=None, model=None):
     """The Keras dtype policy name for ``precision``.
 
-    ``"auto"`` looks at the hardware (``flags``, ``gpus``), the Keras ``backend`` and
-    ``environ``: bfloat16 on GPUs of compute capability 8.0 or more; on a CPU, only on
-    TensorFlow with its oneDNN kernels on, the one case measured faster (through XLA's
-    CPU convolutions bfloat16 gained nothing).
+    ``"auto"`` looks at the hardware (``flags``, ``gpus``), the Keras ``backend``,
+    ``environ`` and the ``model``: bfloat16 on GPUs of compute capability 8.0 or more; on
+    a CPU, only on TensorFlow with its oneDNN kernels on (through XLA's CPU convolutions
+    bfloat16 gained nothing) and for a model without Mix Transformer blocks (measured
+    slower in bfloat16 on a CPU).
 
     Example:
         >>> resolve_precision("auto", flags={"avx512f", "avx512_bf16"}, gpus=[], backend="tensorflow", environ={})
@@ -100,7 +105,17 @@ def resolve_precision(precision, flags=None, gpus=None, backend=None, environ=No
         backend = keras.backend.backend()
     flags = cpu_flags() if flags is None else flags
     native = any(f in flags for f in BF16_CPU_FLAGS) and backend == "tensorflow" and onednn_enabled(flags, environ)
-    return "mixed_bfloat16" if native else "float32"
+    return "mixed_bfloat16" if native and not (model is not None and slower_in_bfloat16_on_cpu(model)) else "float32"
+
+
+def slower_in_bfloat16_on_cpu(model):
+    """Whether ``model`` has Mix Transformer (SegFormer) blocks, which ran slower in bfloat16 on a CPU."""
+    from .models.encoders.mit import MixTransformerBlock
+
+    def blocks(layer):
+        return isinstance(layer, MixTransformerBlock) or any(blocks(inner) for inner in getattr(layer, "layers", ()))
+
+    return blocks(model)
 
 
 def model_precision(model):
@@ -125,20 +140,20 @@ def with_precision(model, precision):
     return copy
 
 
-def in_training_precision(model, precision):
-    """The model ``train`` fits for ``precision`` (``None``: ``model`` as it is).
+def in_precision(model, precision):
+    """The model ``train`` fits, or predictions run, for ``precision`` (``None``: ``model`` as it is).
 
     ``"auto"`` leaves as they are a model built in a mixed precision and, with a warning, a
     model Keras cannot rebuild from its config (a layer without a config); a precision asked
     for by name raises instead.
 
     Example:
-        >>> model_precision(in_training_precision(model, "auto"))  # doctest: +SKIP
+        >>> model_precision(in_precision(model, "auto"))  # doctest: +SKIP
         'mixed_bfloat16'
     """
     if precision is None or (precision == "auto" and model_precision(model) != "float32"):
         return model
-    target = resolve_precision(precision)
+    target = resolve_precision(precision, model=model)
     try:
         return with_precision(model, target)
     except (NotImplementedError, TypeError, ValueError) as err:  # a layer without a config, or one from_config rejects
@@ -147,6 +162,29 @@ def in_training_precision(model, precision):
         warnings.warn(f"{model.name} cannot be rebuilt in {target} ({type(err).__name__}: {err}); "
                       f"it computes in {model_precision(model)}", stacklevel=3)
         return model
+
+
+_prediction_copies = weakref.WeakKeyDictionary()  # model -> {precision: its copy in that precision}
+
+
+def for_prediction(model, precision):
+    """:func:`in_precision` for predicting: one copy per model and precision, kept while the model
+    lives and given the model's current weights at each call (so a ``predict`` per image does not
+    rebuild the model, and a model trained further predicts with its new weights).
+
+    Example:
+        >>> for_prediction(model, "mixed_bfloat16") is for_prediction(model, "mixed_bfloat16")
+        True
+    """
+    copies = _prediction_copies.setdefault(model, {})
+    key = resolve_precision(precision, model=model) if precision is not None else None
+    if key in copies:
+        copies[key].set_weights(model.get_weights())
+        return copies[key]
+    working = in_precision(model, precision)
+    if working is not model:
+        copies[key] = working
+    return working
 
 
 def _set_policy(config, precision, float32_layers):
@@ -159,5 +197,5 @@ def _set_policy(config, precision, float32_layers):
             inner["dtype"] = "float32" if inner.get("name") in float32_layers else precision
 
 
-__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "in_training_precision", "model_precision", "cpu_flags",
-           "onednn_enabled"]
+__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "in_precision", "for_prediction", "model_precision",
+           "slower_in_bfloat16_on_cpu", "cpu_flags", "onednn_enabled"]

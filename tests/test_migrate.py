@@ -171,7 +171,7 @@ def test_cli_migrates_and_predict_reads_the_result(tmp_path, capsys):
     from keras_segmentation.data.images import normalize_image
     from keras_segmentation.inference import predict
 
-    labels = predict(checkpoints_path=str(tmp_path / "new"), inp=image, colored=False)
+    labels = predict(checkpoints_path=str(tmp_path / "new"), inp=image, colored=False, precision="float32")
     expected = source.predict(normalize_image(image, "sub_mean")[None], verbose=0)[0].argmax(-1)
     np.testing.assert_array_equal(labels, expected)
     assert main(["migrate_checkpoint", "--checkpoints_path", str(tmp_path / "none")]) == 2

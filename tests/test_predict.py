@@ -51,9 +51,9 @@ def test_flip_tta_averages_the_image_and_its_mirror(tmp_path):
     x = image.astype(np.float32)[None, :, :, ::-1] / 255.0
     out, mirrored = model.predict(x, verbose=0)[0], model.predict(x[:, :, ::-1], verbose=0)[0, :, ::-1]
     expected = cv2.resize((out + mirrored) / 2, (48, 32), interpolation=cv2.INTER_LINEAR)
-    _, probs = predict(model, inp=str(path), return_probabilities=True, flip_tta=True)
+    _, probs = predict(model, inp=str(path), return_probabilities=True, flip_tta=True, precision="float32")
     np.testing.assert_allclose(probs, expected, atol=1e-6)
-    _, plain = predict(model, inp=str(path), return_probabilities=True)
+    _, plain = predict(model, inp=str(path), return_probabilities=True, precision="float32")
     assert np.abs(plain - expected).max() > 1e-3, "this random net is not mirror-symmetric: TTA must change it"
     # Batched prediction gives the same labels as one image at a time.
     paths = [str(path), str(write_image(tmp_path / "b.png", 40, 60, seed=1))]
@@ -103,7 +103,7 @@ import numpy as np
 import keras_segmentation
 from keras_segmentation.models import load_model
 from keras_segmentation.predict import predict
-labels, probs = predict(load_model(sys.argv[1]), inp=sys.argv[2], return_probabilities=True)
+labels, probs = predict(load_model(sys.argv[1]), inp=sys.argv[2], return_probabilities=True, precision="float32")
 np.savez(sys.argv[3], labels=labels, probs=probs, flag=np.array(os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")))
 """
 

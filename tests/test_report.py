@@ -18,6 +18,7 @@ from keras_segmentation.evaluation.report import WorstImages
 from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.models.unet import unet_mini
+from keras_segmentation.precision import resolve_precision
 from keras_segmentation.train import train
 
 CHROMIUM = "/usr/bin/chromium"
@@ -130,7 +131,8 @@ def test_report_tables_settings_and_curves_match_the_run(report, trained):
     shares = [value for key, value in page.cells if key is None]
     np.testing.assert_allclose(shares, (cm / cm.sum(axis=1, keepdims=True)).ravel())
     text = " ".join(page.text)
-    for expected_text in ("unet_mini", "32 x 48", "float32", f"{100 * scores['mean_IU']:.2f} % over"):
+    ran_in = resolve_precision("auto")  # evaluate's default
+    for expected_text in ("unet_mini", "32 x 48", ran_in, f"{100 * scores['mean_IU']:.2f} % over"):
         assert expected_text in text
     history = trained[3].history
     assert page.tags.count("svg") == len({k.removeprefix("val_") for k in history} | {"learning_rate"})

@@ -55,7 +55,8 @@ def test_slide_on_an_image_the_size_of_the_tile_equals_resize_mode():
 
 def test_a_pointwise_model_slides_to_exactly_the_whole_image_prediction():
     model, picture = free_net(kernel=1), image(70, 90)
-    _, probs = predict(model, inp=picture, mode="slide", tile=(32, 32), overlap=0.5, return_probabilities=True)
+    _, probs = predict(model, inp=picture, mode="slide", tile=(32, 32), overlap=0.5, return_probabilities=True,
+                       precision="float32")
     np.testing.assert_allclose(probs, whole(model, picture), atol=1e-5)
 
 
@@ -118,10 +119,11 @@ def test_tta_equals_the_hand_computed_average_of_flips_and_scales():
             out = out if flip is None else np.flip(out, flip)
             outputs.append(out[0] if scale == 1 else cv2.resize(out[0], (56, 40), interpolation=cv2.INTER_LINEAR))
     expected = np.mean(outputs, axis=0)
-    _, probs = predict(model, inp=picture, tta="flip,scale", scales=(0.5, 1.0), return_probabilities=True)
+    _, probs = predict(model, inp=picture, tta="flip,scale", scales=(0.5, 1.0), return_probabilities=True,
+                       precision="float32")
     np.testing.assert_allclose(probs, expected, atol=1e-5)
     _, slid = predict(model, inp=picture, mode="slide", tile=(40, 56), tta="flip,scale", scales=(0.5, 1.0),
-                      return_probabilities=True)
+                      return_probabilities=True, precision="float32")
     np.testing.assert_allclose(slid, expected, atol=1e-5)  # one tile: slide composes with TTA the same way
     _, old = predict(model, inp=picture, flip_tta=True, return_probabilities=True)
     _, new = predict(model, inp=picture, tta="hflip", return_probabilities=True)

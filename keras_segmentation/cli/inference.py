@@ -47,6 +47,7 @@ def register(subparsers):
     geotiff.add_argument("--nodata_label", type=int, default=255, help="label of nodata pixels (default 255)")
     geotiff.add_argument("--batch_size", type=int, default=2)
     _add_tiling_options(geotiff)
+    add_precision_option(geotiff)
     geotiff.set_defaults(run=run_predict_geotiff, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
@@ -174,7 +175,7 @@ def run_predict_geotiff(args):
 
     written = predict_geotiff(
         _model(args), inp=args.input_path, out_fname=args.output_path, bands=args.bands,
-        nodata_label=args.nodata_label, batch_size=args.batch_size, **_tiling(args),
+        nodata_label=args.nodata_label, batch_size=args.batch_size, precision=args.precision, **_tiling(args),
     )
     print(f"wrote {written}")
     return 0

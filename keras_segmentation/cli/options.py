@@ -55,12 +55,12 @@ def shard_arg(text):
     return k - 1, n
 
 
-def add_precision_option(parser, default=None):
-    """``--precision``; ``default=None`` runs the model in its own precision (float32)."""
+def add_precision_option(parser):
+    """``--precision`` (default ``auto``: :func:`keras_segmentation.precision.resolve_precision`)."""
     parser.add_argument(
-        "--precision", default=default,
-        help="float32, mixed_bfloat16, mixed_float16, or auto (bfloat16 where the hardware computes it natively); "
-        f"default: {default or 'the model’s own (float32)'}",
+        "--precision", default="auto",
+        help="float32, mixed_bfloat16, mixed_float16, or auto (the default: bfloat16 where the hardware computes it "
+        "natively and the model gains from it)",
     )
 
 

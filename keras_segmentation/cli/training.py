@@ -72,7 +72,7 @@ def register(subparsers):
         help="data-parallel training: mirrored (every device of this machine) or multi_worker (the machines "
         "TF_CONFIG names); --batch_size is then per replica (docs/distributed.md)",
     )
-    add_precision_option(parser, default="auto")
+    add_precision_option(parser)
     parser.add_argument("--tensorboard", default=None, metavar="DIR",
                         help="write TensorBoard scalars and prediction images per epoch to DIR "
                         "(needs the [tensorboard] extra; view with: tensorboard --logdir DIR)")

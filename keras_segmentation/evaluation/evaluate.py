@@ -102,7 +102,7 @@ def evaluate(
         from ..models.saving import read_config, read_history
 
         config = read_config(checkpoints_path) if checkpoints_path is not None and not model_given else None
-        settings = run_settings(model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),
+        settings = run_settings(predictor.model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),
                                 annotations=annotations_dir, ignore_index=ignore_index, batch_size=batch_size,
                                 read_image_type=read_image_type, flip_tta=flip_tta or None, engine=engine, **window)
         history = read_history(checkpoints_path) if checkpoints_path is not None else []

@@ -131,7 +131,7 @@ def run_settings(model, config=None, **arguments):
     from ..precision import model_precision
 
     config = config or {}
-    precision = arguments.pop("precision", None)
+    arguments.pop("precision", None)  # the model's own says what it ran in ("auto" resolved)
     size = {key: getattr(model, key, None) or "any" for key in ("input_height", "input_width", "output_height", "output_width")}
     settings = {
         "model": config.get("model_class") or getattr(model, "model_name", None) or type(model).__name__,
@@ -141,7 +141,7 @@ def run_settings(model, config=None, **arguments):
         "channels": getattr(model, "channels", None),
         "normalization": getattr(model, "normalization", None),
         "precision in training": config.get("precision"),
-        "precision in evaluation": precision or (model_precision(model) if hasattr(model, "layers") else None),
+        "precision in evaluation": model_precision(model) if hasattr(model, "layers") else None,
         "ignore_index in training": config.get("ignore_index"),
         "seed": config.get("seed"),
         "trained with keras-segmentation": config.get("library_version"),

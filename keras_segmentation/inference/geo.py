@@ -23,7 +23,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..data.rasters import rgb_to_bgr
 from ..errors import ModelConfigError, SegmentationError
-from .predictor import model_or_checkpoint
+from .predictor import in_prediction_precision, model_or_checkpoint
 from .tiling import TestTimeAugmentation, default_window, slide
 
 #: GeoTIFF tile size of the written label maps (a multiple of 16, as GDAL needs)
@@ -65,19 +65,20 @@ class RasterRows:
 
 
 def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None, *, bands=None, nodata_label=255,
-                    tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2, engine=None):
+                    tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2, engine=None,
+                    precision="auto"):
     """Predict the GeoTIFF ``inp`` by sliding window and write the label map ``out_fname`` (GeoTIFF); returns its path.
 
     Args:
         bands: 1-based band numbers to feed the model (default: all), e.g. ``(4, 3, 2)``.
         nodata_label: label written for nodata pixels, and the output's nodata value.
-        tile, overlap, blend, tta, scales, batch_size, engine: as for ``predict(mode="slide")``.
+        tile, overlap, blend, tta, scales, batch_size, engine, precision: as for ``predict(mode="slide")``.
 
     Raises:
         SegmentationError: rasterio missing, the file unreadable, or band counts that do not fit the model.
     """
     rasterio = _rasterio()
-    model = model_or_checkpoint(model, checkpoints_path, engine)
+    model = in_prediction_precision(model_or_checkpoint(model, checkpoints_path, engine), precision)
     if inp is None or out_fname is None:
         raise ModelConfigError("predict_geotiff needs inp= (a GeoTIFF) and out_fname= (the label map to write)")
     if os.path.abspath(os.fspath(out_fname)) == os.path.abspath(os.fspath(inp)):

@@ -43,6 +43,19 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     return model_for_engine(model, engine)
 
 
+def in_prediction_precision(model, precision):
+    """The model that predicts for ``precision`` (:func:`keras_segmentation.precision.for_prediction`);
+    an exported model runs in the precision it was exported in, and ``"auto"`` leaves it so."""
+    if hasattr(model, "layers"):
+        from ..precision import for_prediction
+
+        return for_prediction(model, precision)
+    if precision not in (None, "auto"):
+        raise ModelConfigError(f"precision={precision!r} applies to Keras models; {model.path} runs in the "
+                               "precision it was exported in")
+    return model
+
+
 class Predictor:
     """Turns images into class probabilities / labels at their own resolution, in batches.
 
@@ -53,22 +66,16 @@ class Predictor:
     ``tta`` (names: ``"hflip"``, ``"vflip"``, ``"flip"``, ``"scale"``, with ``scales``)
     and ``flip_tta`` (the left-right mirror) average augmented predictions. With
     ``mode=None`` an image more than twice the model's input in both sides gets a
-    one-time warning that ``mode="slide"`` exists. ``precision`` (:mod:`keras_segmentation.precision`)
-    runs a copy of the model in another precision, with the same weights.
+    one-time warning that ``mode="slide"`` exists. ``precision`` (:mod:`keras_segmentation.precision`;
+    ``"auto"``: bfloat16 where the hardware and the model gain from it) runs a copy of the model in
+    another precision, with the same weights; ``None`` runs the model as it is.
     """
 
     def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False, *,
-                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision=None):
+                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision="auto"):
         if mode not in (None, "resize", "slide"):
             raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
-        if precision is not None and not hasattr(model, "layers"):
-            raise ModelConfigError(f"precision={precision!r} applies to Keras models; {model.path} runs in the "
-                                   "precision it was exported in")
-        if precision is not None:
-            from ..precision import resolve_precision, with_precision
-
-            model = with_precision(model, resolve_precision(precision))
-        self.model = model
+        self.model = model = in_prediction_precision(model, precision)
         # exported models take the uint8 pixels their graph normalises (engines.base); Keras models normalised floats
         self._model_input = getattr(model, "prepare_image", None) or partial(normalize_image,
                                                                              normalization=model.normalization)

@@ -40,7 +40,7 @@ Example:
 from ..errors import ModelConfigError
 from ..models.registry import resolve_model
 from ..models.saving import load_weights_file
-from ..precision import in_training_precision, model_precision
+from ..precision import in_precision, model_precision
 from . import distribute as distribute_engine
 from . import runner
 from .compile import choose_jit_compile, compile_model, fit_without_xla_if_it_cannot_compile
@@ -158,7 +158,7 @@ def train(
         else None
     )
 
-    working = in_training_precision(model, precision)
+    working = in_precision(model, precision)
     if replication is not None:
         working = distribute_engine.replicate(working, replication)
     chief = replication is None or replication.is_chief

@@ -42,7 +42,7 @@ def test_predict_and_evaluate_with_an_exported_model(checkpoint, run_cli, tmp_pa
     assert run_cli("export", "--checkpoints_path", prefix, "--format", "litert", "--output", model)[0] == 0
     assert run_cli("predict", "--model", model, "--input_path", images, "--output_path", tmp_path / "lite")[0] == 0
     assert run_cli("predict", "--checkpoints_path", prefix, "--input_path", images,
-                   "--output_path", tmp_path / "keras")[0] == 0
+                   "--output_path", tmp_path / "keras", "--precision", "float32")[0] == 0
     for name in sorted(os.listdir(images)):
         lite = cv2.imread(str(tmp_path / "lite" / name), cv2.IMREAD_UNCHANGED)
         np.testing.assert_array_equal(lite, cv2.imread(str(tmp_path / "keras" / name), cv2.IMREAD_UNCHANGED))

@@ -36,7 +36,7 @@ def onnx_file(tmp_path_factory):
 def test_an_exported_file_predicts_like_the_keras_model(onnx_file, pairs, options):
     image = str(pairs / "images" / "0.png")
     expected, expected_probs = predict(small_model("unet", "vanilla"), inp=image, return_probabilities=True,
-                                       colored=False, **options)
+                                       colored=False, precision="float32", **options)  # exported in float32
     labels, probs = predict(str(onnx_file), inp=image, return_probabilities=True, colored=False, **options)
     np.testing.assert_allclose(probs, expected_probs, atol=1e-4)
     np.testing.assert_array_equal(labels, expected)
@@ -46,13 +46,14 @@ def test_an_exported_file_predicts_like_the_keras_model(onnx_file, pairs, option
 def test_engine_option_scores_like_keras(engine, pairs):
     model = small_model("unet", "vanilla")
     folders = dict(inp_images_dir=str(pairs / "images"), annotations_dir=str(pairs / "masks"), progress=False)
-    expected = evaluate(model, **folders)
+    expected = evaluate(model, precision="float32", **folders)
     scores = evaluate(model, engine=engine, **folders)
     assert scores["mean_IU"] == pytest.approx(expected["mean_IU"], abs=1e-9)
 
 
 def test_predict_multiple_with_an_exported_file_writes_the_same_label_maps(onnx_file, pairs, tmp_path):
-    expected = predict_multiple(small_model("unet", "vanilla"), inp_dir=str(pairs / "images"), progress=False)
+    expected = predict_multiple(small_model("unet", "vanilla"), inp_dir=str(pairs / "images"), progress=False,
+                                precision="float32")
     written = predict_multiple(str(onnx_file), inp_dir=str(pairs / "images"), out_dir=str(tmp_path), progress=False)
     for mine, theirs, name in zip(written, expected, sorted(p.name for p in (pairs / "images").iterdir())):
         np.testing.assert_array_equal(mine, theirs)

@@ -36,7 +36,7 @@ def test_documented_onnx_snippet_runs_without_tensorflow(tmp_path):
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "tensorflow is blocked in this test" in done.stderr, done.stderr  # the snippet itself ran to the end
     assert done.stdout.split() == ["(64,", "64)", "3"]
-    expected = predict(model, inp=np.full((64, 64, 3), 200, np.uint8), colored=False)
+    expected = predict(model, inp=np.full((64, 64, 3), 200, np.uint8), colored=False, precision="float32")
     np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"), expected)
 
 
@@ -47,7 +47,7 @@ def test_the_library_predicts_and_evaluates_an_onnx_file_without_tensorflow(tmp_
     export_model(model, tmp_path / "unet.onnx", "onnx", parity=False)
     image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     cv2.imwrite(str(tmp_path / "a.png"), image)
-    expected = predict(model, inp=image, colored=False)
+    expected = predict(model, inp=image, colored=False, precision="float32")
     cv2.imwrite(str(tmp_path / "mask.png"), expected.astype(np.uint8))
     check = BLOCK_IMPORTS.replace('"keras_segmentation", ', "") + (
         "import numpy as np\n"

@@ -27,6 +27,15 @@ def lscpu():
     return fields.get("Model name", "?").strip(), fields.get("Flags", "").strip()
 
 
+def print_lscpu_and_save(json_path, **figures):
+    """Print ``lscpu``'s model and flags; with ``json_path``, write them and ``figures`` there as JSON."""
+    model_name, flags = lscpu()
+    print(f"\nlscpu: {model_name}; flags: {flags}")
+    if json_path:
+        with open(json_path, "w") as handle:
+            json.dump({"lscpu": {"model": model_name, "flags": flags}, **figures}, handle, indent=1)
+
+
 def read_spec():
     """The spec dict and the result path from ``argv``."""
     if len(sys.argv) != 3:

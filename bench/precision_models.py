@@ -97,11 +97,7 @@ def main(argv=None):
         parameters = next(r["parameters"] for r in runs if r["model"] == name)
         print(f"| `{name}` | {parameters:,} | {rate['float32']:.2f} | {rate['mixed_bfloat16']:.2f} | "
               f"{rate['mixed_bfloat16'] / rate['float32']:.2f}x |")
-    model_name, flags = _common.lscpu()
-    print(f"\nlscpu: {model_name}; flags: {flags}")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"lscpu": {"model": model_name, "flags": flags}, "runs": runs}, handle, indent=1)
+    _common.print_lscpu_and_save(args.json, runs=runs)
 
 
 if __name__ == "__main__":

@@ -91,11 +91,7 @@ def main(argv=None):
               f"{100 * score['mixed_bfloat16']:.2f} | {100 * result['labels_differ']:.3f} % | "
               f"{rate['float32']:.2f} | {rate['mixed_bfloat16']:.2f} | "
               f"{rate['mixed_bfloat16'] / rate['float32']:.2f}x |")
-    model_name, flags = _common.lscpu()
-    print(f"\nlscpu: {model_name}; flags: {flags}")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"lscpu": {"model": model_name, "flags": flags}, "results": results}, handle, indent=1)
+    _common.print_lscpu_and_save(args.json, results=results)
 
 
 if __name__ == "__main__":

@@ -176,15 +176,16 @@ def for_prediction(model, precision):
         >>> for_prediction(model, "mixed_bfloat16") is for_prediction(model, "mixed_bfloat16")
         True
     """
-    copies = _prediction_copies.setdefault(model, {})
+    copies = _prediction_copies.setdefault(model, {})  # a copy, or None where the model itself predicts
     key = resolve_precision(precision, model=model) if precision is not None else None
-    if key in copies:
-        copies[key].set_weights(model.get_weights())
-        return copies[key]
-    working = in_precision(model, precision)
-    if working is not model:
-        copies[key] = working
-    return working
+    if key not in copies:
+        working = in_precision(model, precision)
+        copies[key] = None if working is model else working
+        return working
+    if copies[key] is None:
+        return model
+    copies[key].set_weights(model.get_weights())
+    return copies[key]
 
 
 def _set_policy(config, precision, float32_layers):

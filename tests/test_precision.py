@@ -1,6 +1,7 @@
 """Mixed precision: the policy of each layer, float32 outputs, checkpoints across precisions, "auto", the CLI."""
 
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -94,12 +95,27 @@ class Unrebuildable(keras.layers.Layer):
         return self.function(x)
 
 
+def unrebuildable_model():
+    inputs = keras.Input((32, 48, 3))
+    hidden = Unrebuildable(lambda x: x * 0.5)(keras.layers.Conv2D(3, 3, padding="same")(inputs))
+    return get_segmentation_model(inputs, keras.layers.Softmax()(hidden))
+
+
+def test_auto_predicts_with_a_model_it_cannot_rebuild_and_tries_once(monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"amx_bf16"})
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    model = unrebuildable_model()
+    with pytest.warns(UserWarning, match="cannot be rebuilt in mixed_bfloat16"):
+        assert for_prediction(model, "auto") is model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second call neither retries nor warns again
+        assert for_prediction(model, "auto") is model
+
+
 def test_auto_trains_a_model_it_cannot_rebuild_in_its_own_precision(tiny_dataset, monkeypatch):
     monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"amx_bf16"})
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
-    inputs = keras.Input((32, 48, 3))
-    hidden = Unrebuildable(lambda x: x * 0.5)(keras.layers.Conv2D(3, 3, padding="same")(inputs))
-    model = get_segmentation_model(inputs, keras.layers.Softmax()(hidden))
+    model = unrebuildable_model()
     with pytest.warns(UserWarning, match="cannot be rebuilt in mixed_bfloat16"):
         history = train(model, *tiny_dataset, epochs=1, steps_per_epoch=1, verbose=0)
     assert model_precision(model) == "float32" and len(history.history["loss"]) == 1

@@ -140,22 +140,32 @@ def with_precision(model, precision):
     return copy
 
 
-def in_precision(model, precision):
+def target_precision(model, precision):
+    """The dtype policy :func:`in_precision` gives ``model`` for ``precision``.
+
+    Example:
+        >>> target_precision(with_precision(model, "mixed_float16"), "auto")  # a mixed model keeps its own
+        'mixed_float16'
+    """
+    if precision is None or (precision == "auto" and model_precision(model) != "float32"):
+        return model_precision(model)
+    return resolve_precision(precision, model=model)
+
+
+def in_precision(model, precision, target=None):
     """The model ``train`` fits, or predictions run, for ``precision`` (``None``: ``model`` as it is).
 
     ``"auto"`` leaves as they are a model built in a mixed precision and, with a warning, a
     model Keras cannot rebuild from its config (a layer without a config); a precision asked
-    for by name raises instead.
+    for by name raises instead. ``target``: :func:`target_precision`, where already known.
 
     Example:
         >>> model_precision(in_precision(model, "auto"))  # doctest: +SKIP
         'mixed_bfloat16'
     """
-    if precision is None or (precision == "auto" and model_precision(model) != "float32"):
-        return model
-    target = resolve_precision(precision, model=model)
+    target = target_precision(model, precision) if target is None else target
     try:
-        return with_precision(model, target)
+        return with_precision(model, target)  # the model itself where it computes in target already
     except (NotImplementedError, TypeError, ValueError) as err:  # a layer without a config, or one from_config rejects
         if precision != "auto":
             raise
@@ -164,11 +174,11 @@ def in_precision(model, precision):
         return model
 
 
-_prediction_copies = weakref.WeakKeyDictionary()  # model -> {precision: its copy in that precision}
+_prediction_copies = weakref.WeakKeyDictionary()  # model -> {policy: its copy in it, or None: the model itself}
 
 
 def for_prediction(model, precision):
-    """:func:`in_precision` for predicting: one copy per model and precision, kept while the model
+    """:func:`in_precision` for predicting: one copy per model and policy, kept while the model
     lives and given the model's current weights at each call (so a ``predict`` per image does not
     rebuild the model, and a model trained further predicts with its new weights).
 
@@ -176,16 +186,16 @@ def for_prediction(model, precision):
         >>> for_prediction(model, "mixed_bfloat16") is for_prediction(model, "mixed_bfloat16")
         True
     """
-    copies = _prediction_copies.setdefault(model, {})  # a copy, or None where the model itself predicts
-    key = resolve_precision(precision, model=model) if precision is not None else None
-    if key not in copies:
-        working = in_precision(model, precision)
-        copies[key] = None if working is model else working
+    copies = _prediction_copies.setdefault(model, {})
+    target = target_precision(model, precision)
+    if target not in copies:
+        working = in_precision(model, precision, target)
+        copies[target] = None if working is model else working
         return working
-    if copies[key] is None:
+    if copies[target] is None:
         return model
-    copies[key].set_weights(model.get_weights())
-    return copies[key]
+    copies[target].set_weights(model.get_weights())
+    return copies[target]
 
 
 def _set_policy(config, precision, float32_layers):
@@ -198,5 +208,5 @@ def _set_policy(config, precision, float32_layers):
             inner["dtype"] = "float32" if inner.get("name") in float32_layers else precision
 
 
-__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "in_precision", "for_prediction", "model_precision",
-           "slower_in_bfloat16_on_cpu", "cpu_flags", "onednn_enabled"]
+__all__ = ["PRECISIONS", "resolve_precision", "with_precision", "target_precision", "in_precision", "for_prediction",
+           "model_precision", "slower_in_bfloat16_on_cpu", "cpu_flags", "onednn_enabled"]

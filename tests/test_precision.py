@@ -56,6 +56,14 @@ def test_prediction_defaults_to_auto(monkeypatch, flags, expected):
     assert Predictor(model, precision=None).model is model
 
 
+def test_prediction_copies_are_kept_per_policy_the_model_computes_in(monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"amx_bf16"})  # "auto" alone: bfloat16
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    half = with_precision(unet_mini(3, 32, 32), "mixed_float16")
+    assert for_prediction(half, "auto") is half  # a mixed model keeps its own precision
+    assert model_precision(for_prediction(half, "mixed_bfloat16")) == "mixed_bfloat16"  # not the "auto" entry
+
+
 def test_prediction_copies_are_kept_and_get_the_models_current_weights():
     model = unet_mini(3, 32, 32)
     fast = for_prediction(model, "mixed_bfloat16")

@@ -4,7 +4,9 @@ The successor of the original ``keras_segmentation`` package: same API, on
 Keras 3 (TensorFlow by default; JAX and PyTorch work too).
 
 Importing the package is cheap: Keras and TensorFlow load only when a name that
-needs them is first used.
+needs them is first used. TensorFlow's native start-up log lines are hidden
+when TensorFlow loads after this package (:mod:`keras_segmentation.startup_logs`;
+``KERAS_SEGMENTATION_DEBUG=1`` or a ``TF_CPP_MIN_LOG_LEVEL`` of your own shows them).
 
 Example:
     >>> from keras_segmentation.models.unet import vgg_unet
@@ -17,10 +19,13 @@ Example:
 import importlib
 import os
 
+from . import startup_logs
+
 # TensorFlow leaves its oneDNN kernels off on CPUs without AVX-512; with them on,
 # inference takes about half the CPU time and training about 15 % less here
 # (docs/benchmarks.md). Only a default: set TF_ENABLE_ONEDNN_OPTS=0 to opt out.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+startup_logs.install()  # TensorFlow's native start-up lines hidden (unless debugging)
 
 __version__ = "0.4.0.dev0"
 

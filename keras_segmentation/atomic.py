@@ -13,14 +13,14 @@ Example:
     >>> atomic_write_text("/tmp/result.txt", "done")  # the same, for text
 """
 
+import errno
 import os
 import re
 
 from .errors import OutputWriteError, SegmentationError
 
 
-def atomic_write(path, write, *, durable=True, advice="free disk space (or fix the permissions)",
-                 error_class=OutputWriteError):
+def atomic_write(path, write, *, durable=True, advice="{fix}", error_class=OutputWriteError):
     """Call ``write(temp_path)`` then rename the temp file to ``path``.
 
     The temporary file is in the same folder (so the rename is atomic) and keeps
@@ -30,7 +30,8 @@ def atomic_write(path, write, *, durable=True, advice="free disk space (or fix t
 
     Raises:
         OutputWriteError: (an ``OSError``; ``error_class``) the file could not be
-            written (full disk, no permission), naming ``path`` and ending with ``advice``.
+            written (a directory in its place, no permission, full disk), naming ``path`` and
+            ending with ``advice``, whose ``{fix}`` becomes the fix for the cause (:func:`write_fix`).
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
@@ -45,12 +46,42 @@ def atomic_write(path, write, *, durable=True, advice="free disk space (or fix t
         if os.path.exists(temp):
             os.remove(temp)
         if isinstance(err, OSError) and not isinstance(err, SegmentationError):
-            error = error_class(f"{path}: cannot write ({err.strerror or err}); nothing was replaced, {advice}")
+            to_do = advice.format(fix=write_fix(err, path))
+            error = error_class(f"{path}: cannot write ({err.strerror or err}); nothing was replaced, {to_do}")
             error.errno = err.errno
             raise error from err
         raise
     if durable:
         _fsync_folder(folder or ".")
+
+
+def file_in_the_way(folder):
+    """The file standing where ``folder``, or a folder above it, should be (so it cannot be made), else ``None``.
+
+    Example:
+        >>> file_in_the_way("notes.txt/run")  # doctest: +SKIP
+        '/home/me/notes.txt'
+    """
+    path = os.path.abspath(os.fspath(folder))
+    while not os.path.lexists(path):
+        path = os.path.dirname(path)
+    return None if os.path.isdir(path) else path
+
+
+def write_fix(err, path):
+    """What to do when writing ``path`` failed with the ``OSError`` ``err``.
+
+    Example:
+        >>> write_fix(OSError(errno.ENOSPC, "No space left on device"), "out/a.png")
+        'free disk space'
+    """
+    if isinstance(err, IsADirectoryError) or os.path.isdir(path):
+        return "move away the directory in its place"
+    if isinstance(err, PermissionError):
+        return f"fix the permissions of {os.path.dirname(path) or '.'}"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free disk space"
+    return "check the path and the disk"
 
 
 def atomic_write_text(path, text, **options):

@@ -103,6 +103,7 @@ class BackendError(SegmentationError, ImportError):
 PROBLEM_ERRORS = {
     "missing_mask": PairingError,
     "ambiguous_mask": PairingError,
+    "ambiguous_image": PairingError,
     "missing_other_input": PairingError,
     "jpeg_mask": MaskFormatError,
     "mask_format": MaskFormatError,

@@ -1,7 +1,9 @@
 """Shared fixtures. Tests never download weights: legacy constructors default to no ImageNet weights here."""
 
+import gc
 import os
 import pathlib
+import sys
 
 import pytest
 from tinydata import write_tiny_dataset
@@ -18,6 +20,17 @@ def shared_dataset(env_name, default_name):
     if not path.is_dir():
         pytest.skip(f"{path} not found (set {env_name} to the dataset folder to run this test)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _free_models_after_each_module():
+    """Drop what Keras keeps of a module's models (layers, traced functions), so one process stays small."""
+    yield
+    if "keras" in sys.modules:
+        import keras
+
+        keras.backend.clear_session()
+    gc.collect()
 
 
 @pytest.fixture

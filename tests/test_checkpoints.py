@@ -1,14 +1,16 @@
 """Checkpoint files: atomic writes, discovery, corrupt files, config validation, optimizer state."""
 
+import errno
 import json
 import os
+import re
 
 import keras
 import numpy as np
 import pytest
 
 from keras_segmentation import atomic
-from keras_segmentation.errors import CheckpointError
+from keras_segmentation.errors import CheckpointError, CheckpointWriteError, OutputWriteError
 from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.training import checkpoints as ckpt
@@ -41,6 +43,31 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         atomic.atomic_write(target, failing)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["a.txt"], "the temporary file is cleaned up"
+
+
+@pytest.mark.parametrize("error, advice", [
+    (PermissionError(errno.EACCES, "Permission denied"), "fix the permissions of {folder}"),
+    (OSError(errno.ENOSPC, "No space left on device"), "free disk space"),
+])
+def test_a_failed_write_advises_the_fix_for_its_cause(tmp_path, error, advice):
+    def failing(temp):
+        raise error
+
+    with pytest.raises(OutputWriteError) as err:
+        atomic.atomic_write(tmp_path / "a.txt", failing)
+    assert str(err.value) == (f"{tmp_path / 'a.txt'}: cannot write ({error.strerror}); nothing was replaced, "
+                              + advice.format(folder=tmp_path))
+
+
+def test_a_directory_in_place_of_a_checkpoint_is_named_as_the_cause(tmp_path):
+    os.mkdir(saving.weights_path(tmp_path / "run", 1))
+    with pytest.raises(CheckpointWriteError) as err:
+        ckpt.save_checkpoint(tiny_model(), tmp_path / "run", epoch=1)
+    assert str(err.value) == (
+        f"{saving.weights_path(tmp_path / 'run', 1)}: cannot write (Is a directory); nothing was replaced, "
+        "earlier checkpoints are intact: move away the directory in its place, then resume with "
+        "auto_resume_checkpoint=True"
+    )
 
 
 def test_find_latest_checkpoint_uses_epoch_numbers_not_string_order(tmp_path):
@@ -156,3 +183,20 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(
         [f".tmp-{os.getpid()}-run.00004.weights.h5", f".tmp-{dead_pid}-other.00001.weights.h5"]
     )
+
+
+@pytest.mark.parametrize("exported", [False, True])
+def test_a_corrupt_keras_file_is_named_as_such(tmp_path, exported):
+    from keras_segmentation.engines import load_engine
+
+    tiny_model().save(tmp_path / "m.keras")
+    (tmp_path / "truncated.keras").write_bytes((tmp_path / "m.keras").read_bytes()[:2000])
+    (tmp_path / "random.keras").write_bytes(np.random.default_rng(0).bytes(2000))
+    for name in ("truncated.keras", "random.keras"):
+        if exported:  # the metadata beside it makes it an exported .keras
+            (tmp_path / f"{name}.json").write_text("{}")
+        message = f"{tmp_path / name}: not a readable .keras archive (corrupt or truncated)"
+        with pytest.raises(CheckpointError, match=re.escape(message)):
+            load_engine(tmp_path / name)  # predict --model x.keras
+        with pytest.raises(CheckpointError, match=re.escape(message)):
+            saving.load_model(tmp_path / name)

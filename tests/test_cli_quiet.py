@@ -92,6 +92,29 @@ def test_debug_and_a_user_log_level_leave_tensorflow_lines_alone():
     assert code == 0 and NOISE.findall(err) == []
 
 
+def test_the_python_api_hides_tensorflow_start_up_lines_unless_debug():
+    code = (
+        "import os, numpy as np\n"
+        "import keras_segmentation\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+        "from keras_segmentation.models.unet import unet_mini\n"
+        "model = unet_mini(n_classes=3, input_height=32, input_width=48)\n"
+        "print(model.predict_segmentation(inp=np.zeros((32, 48, 3), np.uint8)).shape)\n"
+    )
+
+    def python(**env):
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(**env),
+                              timeout=600, check=False)
+
+    quiet, shown = python(), python(KERAS_SEGMENTATION_DEBUG="1")
+    assert quiet.returncode == 0 and shown.returncode == 0, quiet.stderr + shown.stderr
+    assert NOISE.findall(quiet.stderr) == [], quiet.stderr
+    assert quiet.stdout.splitlines() == ["3", "(32, 48)"] and shown.stdout.splitlines() == ["None", "(32, 48)"]
+    mine = subprocess.run([sys.executable, "-c", "import os, keras_segmentation; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"],
+                          capture_output=True, text=True, env=_env(TF_CPP_MIN_LOG_LEVEL="1"), timeout=60, check=True)
+    assert mine.stdout.strip() == "1", "a level the user set is left alone"
+
+
 def test_a_corrupt_image_is_one_error_line_without_opencvs_own_lines(tmp_path, tiny_dataset):
     images, masks = tiny_dataset
     (images / "img_000.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")

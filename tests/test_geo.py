@@ -99,3 +99,32 @@ def test_cli_predict_geotiff(tmp_path, scene, run_cli):
     with rasterio.open(tmp_path / "cli.tif") as cli, rasterio.open(api) as direct:
         np.testing.assert_array_equal(cli.read(1), direct.read(1))
         assert cli.nodata == 9 and (cli.read(1)[10:20, 30:50] == 9).all()
+
+
+def test_nodata_label_is_checked_before_any_work_and_a_class_id_warns(tmp_path, scene, run_cli):
+    path, _ = scene
+    code, out, err = run_cli("predict_geotiff", "--checkpoints_path", tmp_path / "missing", "--input_path", path,
+                             "--output_path", tmp_path / "x.tif", "--nodata_label", "-1")
+    assert code == 2 and err.strip() == "error: nodata_label=-1: must be 0..65535 (a label of the uint8 or uint16 map)"
+    with pytest.raises(ModelConfigError, match="nodata_label=65536"):
+        predict_geotiff(inp=path, out_fname=tmp_path / "x.tif", nodata_label=65536)
+    with pytest.warns(UserWarning, match="nodata_label=2 is also a class id of the model"):
+        out = predict_geotiff(pointwise_net(), inp=path, out_fname=tmp_path / "x.tif", bands=(3, 2, 1), nodata_label=2)
+    with rasterio.open(out) as result:
+        assert result.nodata == 2
+
+
+def test_a_scene_without_georeferencing_is_said_once_in_plain_words(tmp_path):
+    import warnings
+
+    import cv2
+
+    path = tmp_path / "plain.tif"  # a TIFF with no CRS and no geotransform
+    cv2.imwrite(str(path), np.random.default_rng(0).integers(1, 255, (20, 24, 3), dtype=np.uint8))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predict_geotiff(pointwise_net(), inp=path, out_fname=tmp_path / "labels.tif")
+    said = [(w.category, str(w.message)) for w in caught if "georeferenc" in str(w.message).lower()
+            or issubclass(w.category, rasterio.errors.NotGeoreferencedWarning)]
+    assert said == [(UserWarning, f"{path}: not georeferenced (no CRS or geotransform); {tmp_path / 'labels.tif'} "
+                                  "has none either")]

@@ -282,3 +282,24 @@ def test_compiled_model_saves_and_loads_with_the_loss(tmp_path):
     assert loaded.loss.get_config() == model.loss.get_config()
     assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-5)
 
+
+
+def test_compile_with_keras_sparse_crossentropy_trains_on_every_backend():
+    """``compile("adam", "sparse_categorical_crossentropy")`` on a SegmentationModel: on PyTorch it gets the flat
+    equivalent (Keras' own fails there in backward: "grad_input must be contiguous"), with the same values."""
+    from keras_segmentation.models.segmentation_model import SegmentationModel, flat_sparse_categorical_crossentropy
+
+    rng = np.random.default_rng(0)
+    probs = rng.random((2, 4, 6, 3)).astype("float32")
+    probs /= probs.sum(-1, keepdims=True)
+    labels = rng.integers(0, 3, (2, 4, 6))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(flat_sparse_categorical_crossentropy(labels, probs)),
+                               keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(labels, probs)),
+                               rtol=1e-6)
+    x = keras.Input((8, 8, 3))
+    model = SegmentationModel(x, keras.layers.Conv2D(3, 1, activation="softmax")(x), model_name="tiny")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    expected = flat_sparse_categorical_crossentropy if keras.backend.backend() == "torch" else "sparse_categorical_crossentropy"
+    assert model.loss == expected
+    loss = model.fit(rng.random((2, 8, 8, 3)).astype("float32"), rng.integers(0, 3, (2, 8, 8)), verbose=0).history["loss"]
+    assert np.isfinite(loss).all()

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_segmentation.errors import ModelConfigError
+from keras_segmentation.errors import ModelConfigError, OutputWriteError
 from keras_segmentation.inference.upscale import upscale_probabilities
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.predict import evaluate, predict, predict_multiple
@@ -168,6 +168,15 @@ def test_predict_multiple_never_overwrites_its_inputs(tmp_path):
     with pytest.raises(ModelConfigError, match="overwrite"):
         predict_multiple(model, inp_dir=str(tmp_path), out_dir=str(tmp_path), progress=False)
     assert path.read_bytes() == before
+
+
+def test_an_output_path_that_is_a_directory_is_named_as_the_cause(tmp_path):
+    path = write_image(tmp_path / "a.png")
+    (tmp_path / "out.png").mkdir()
+    with pytest.raises(OutputWriteError) as err:
+        predict(half_res_net(), inp=str(path), out_fname=str(tmp_path / "out.png"))
+    assert str(err.value) == (f"{tmp_path / 'out.png'}: cannot write (Is a directory); nothing was replaced, "
+                              "move away the directory in its place")
 
 
 def test_colored_outputs(tmp_path):

@@ -76,3 +76,21 @@ def test_missing_tensorboard_is_a_one_line_error_before_any_work(tmp_path, tiny_
         train("unet_mini", *tiny_dataset, n_classes=3, input_height=32, input_width=48,
               checkpoints_path=str(tmp_path / "ckpt" / "run"), tensorboard_dir=tmp_path / "logs")
     assert not (tmp_path / "ckpt").exists() and not (tmp_path / "logs").exists()
+
+
+def test_a_file_as_tensorboard_dir_is_a_one_line_error_before_anything_is_written(tmp_path, tiny_dataset, run_cli):
+    from keras_segmentation.train import train
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    args = dict(n_classes=3, input_height=32, input_width=48, checkpoints_path=str(tmp_path / "ckpt" / "run"))
+    with pytest.raises(SegmentationError, match=f"tensorboard_dir={str(taken)!r}: {taken} is not a folder") as err:
+        train("unet_mini", *tiny_dataset, tensorboard_dir=taken, **args)
+    assert "\n" not in str(err.value)
+    code, _, err = run_cli("train", "--model_name", "unet_mini", "--n_classes", 3, "--train_images", tiny_dataset[0],
+                           "--train_annotations", tiny_dataset[1], "--checkpoints_path", tmp_path / "ckpt" / "run",
+                           "--tensorboard", taken / "logs")
+    assert code == 2 and err.splitlines() == [
+        f"error: tensorboard_dir={str(taken / 'logs')!r}: {taken} is not a folder; give a folder or a new name"
+    ]
+    assert sorted(os.listdir(tmp_path)) == ["data", "notes.txt"] and taken.read_text() == "mine"

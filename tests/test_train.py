@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_segmentation.errors import DataLoaderError, ModelConfigError, TrainingError
+from keras_segmentation.errors import DataLoaderError, ModelConfigError, OutputWriteError, TrainingError
 from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.train import train
@@ -245,6 +245,18 @@ def test_bad_arguments_raise_specific_errors(tiny_dataset, tmp_path):
     empty.mkdir()
     with pytest.raises(DataLoaderError, match="empty"):
         train(small_net(), empty, tiny_dataset[1], epochs=1)
+
+
+def test_output_paths_in_the_way_stop_training_before_anything_is_written(tmp_path, tiny_dataset):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    prefix = str(taken / "run")
+    with pytest.raises(OutputWriteError, match=f"checkpoints_path={prefix!r}: {taken} is not a folder"):
+        train(small_net(), *tiny_dataset, checkpoints_path=prefix, epochs=1, verbose=0)
+    (tmp_path / "ck" / "run_history.json").mkdir(parents=True)
+    with pytest.raises(OutputWriteError, match="run_history.json is a folder, where training writes a file"):
+        train(small_net(), *tiny_dataset, checkpoints_path=str(tmp_path / "ck" / "run"), epochs=1, verbose=0)
+    assert os.listdir(tmp_path / "ck") == ["run_history.json"] and taken.read_text() == "mine"
 
 
 def test_class_weights_ignore_index_and_losses_train(tiny_dataset):

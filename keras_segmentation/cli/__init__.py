@@ -28,7 +28,7 @@ import os
 import sys
 import warnings
 
-from .. import __version__
+from .. import __version__, startup_logs
 
 #: Modules under ``keras_segmentation.cli`` that contribute subcommands, in help order.
 COMMAND_MODULES = ("dataset", "convert", "training", "inference", "export", "model_zoo", "migrate", "demo")
@@ -63,6 +63,8 @@ def main(argv=None):
     """Run the CLI; returns the exit status (0 ok, 1 check failed, 2 bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("KERAS_SEGMENTATION_DEBUG") == "1"
+    if debug:
+        startup_logs.uninstall()  # importing the package hid TensorFlow's start-up lines before --debug was read
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

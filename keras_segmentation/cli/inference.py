@@ -173,8 +173,9 @@ def run_predict(args):
 def run_predict_geotiff(args):
     from ..inference.geo import predict_geotiff
 
-    written = predict_geotiff(
-        _model(args), inp=args.input_path, out_fname=args.output_path, bands=args.bands,
+    written = predict_geotiff(  # loads the model itself, after checking the options
+        args.model_path, inp=args.input_path, out_fname=args.output_path, checkpoints_path=args.checkpoints_path,
+        engine=args.engine, bands=args.bands,
         nodata_label=args.nodata_label, batch_size=args.batch_size, precision=args.precision, **_tiling(args),
     )
     print(f"wrote {written}")

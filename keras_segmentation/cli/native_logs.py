@@ -18,7 +18,8 @@ keeps writing to the real stderr directly. A separate process rather than a thre
 so that a fatal message written just before the process aborts still gets through.
 OpenCV obeys ``OPENCV_LOG_LEVEL``, so :func:`quiet_native_logs` only sets that.
 
-Only the CLI does this, and not with ``--debug``: a library must not silence its host program.
+Only the CLI filters a whole command, and not with ``--debug``: a library must not silence its host
+program; the package filters only ``import tensorflow`` (:mod:`keras_segmentation.startup_logs`).
 
 Example:
     >>> with quiet_native_logs():  # doctest: +SKIP

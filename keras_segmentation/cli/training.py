@@ -91,7 +91,9 @@ def run(args):
         raise ModelConfigError(f"{given} needs {missing} too (validation images and their masks)")
 
     from ..training.distribute import start_strategy
+    from ..training.runner import check_outputs
 
+    check_outputs(args.checkpoints_path, args.tensorboard)  # before the model is built
     # Multi-worker TensorFlow configures itself once, before anything else runs: before the model.
     strategy = start_strategy(args.distribute) if args.distribute else None
     from ..models import resolve_model

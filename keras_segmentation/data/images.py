@@ -188,7 +188,7 @@ def mask_to_class_ids(pixels, colour_map=None, name="<array>", *, strict=False):
     """
     if pixels.ndim == 2:
         return pixels
-    if pixels.shape[2] == 1:
+    if pixels.shape[2] <= 2:  # gray, or gray + alpha
         return pixels[:, :, 0]
     if colour_map is not None:
         if not isinstance(colour_map, ColourMap):
@@ -417,7 +417,7 @@ def _read_palette_png(path, colours):
             if colours:
                 return np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1])
             return np.asarray(img)
-    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+    except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError) as err:
         raise ImageReadError(f"{path}: not a readable image ({err})") from None
 
 

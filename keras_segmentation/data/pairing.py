@@ -32,7 +32,9 @@ class PairingResult:
         jpeg_masks: masks that exist only as JPEG for an image (refused: lossy).
         masks_without_image: masks that no image claims (usually a misnamed file).
         ambiguous_masks: groups of masks sharing one base name (``a.png`` + ``a.bmp``).
+        ambiguous_images: groups of images sharing one base name (``a.png`` + ``a.jpg``): not paired.
         missing_other_inputs: ``(image, folder)`` where the extra input is missing.
+        broken_links: image and mask files that are symbolic links to nothing.
     """
 
     pairs: list = field(default_factory=list)
@@ -40,17 +42,21 @@ class PairingResult:
     jpeg_masks: list = field(default_factory=list)
     masks_without_image: list = field(default_factory=list)
     ambiguous_masks: list = field(default_factory=list)
+    ambiguous_images: list = field(default_factory=list)
     missing_other_inputs: list = field(default_factory=list)
+    broken_links: list = field(default_factory=list)
 
     @property
     def ok(self):
         """True when every image has exactly one usable mask (orphan masks are only warnings)."""
-        return not (self.images_without_mask or self.jpeg_masks or self.ambiguous_masks or self.missing_other_inputs)
+        return not (self.images_without_mask or self.jpeg_masks or self.ambiguous_masks or self.ambiguous_images
+                    or self.missing_other_inputs or self.broken_links)
 
     def issues(self):
         """``(path, kind, message)`` per problem that stops training.
 
-        Kinds: ``missing_mask``, ``jpeg_mask``, ``ambiguous_mask``, ``missing_other_input``.
+        Kinds: ``missing_mask``, ``jpeg_mask``, ``ambiguous_mask``, ``ambiguous_image``, ``missing_other_input``,
+        ``unreadable`` (a broken link).
         """
         issues = [
             (img, "missing_mask", "No corresponding segmentation found for image (no PNG/BMP mask with its base name)")
@@ -65,8 +71,16 @@ class PairingResult:
             for group in self.ambiguous_masks
         ]
         issues += [
+            (group[0], "ambiguous_image", f"several images share one base name: {', '.join(group)}; keep one")
+            for group in self.ambiguous_images
+        ]
+        issues += [
             (img, "missing_other_input", f"no image with its base name in extra input folder {folder}")
             for img, folder in self.missing_other_inputs
+        ]
+        issues += [
+            (link, "unreadable", f"broken symbolic link to {os.readlink(link)} (no such file); fix or remove the link")
+            for link in self.broken_links
         ]
         return issues
 
@@ -90,11 +104,7 @@ def list_files(folder, extensions, role="images_path"):
         raise PairingError(f"{role} {folder}: folder not found")
     if not os.path.isdir(folder):
         raise PairingError(f"{role} {folder}: not a folder")
-    names = [
-        name
-        for name in os.listdir(folder)
-        if not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions
-    ]
+    names = [name for name in os.listdir(folder) if _named_like(name, extensions)]
     names.sort(key=lambda name: (os.path.splitext(name)[0], name))
     return [os.path.join(folder, name) for name in names if os.path.isfile(os.path.join(folder, name))]
 
@@ -139,21 +149,24 @@ def find_pairs(images_path, segs_path, other_inputs_paths=None):
         for folder in other_inputs_paths or ()
     ]
 
-    result = PairingResult()
-    claimed = set()
-    for image in images:
-        base = base_name(image)
+    result = PairingResult(broken_links=_broken_links(images_path, IMAGE_EXTENSIONS) + _broken_links(segs_path, MASK_EXTENSIONS))
+    broken = {base_name(link) for link in result.broken_links}  # reported as broken, not as a missing partner
+    claimed = set(broken)
+    for base, group in _group_by_base(images).items():
+        claimed.add(base)
+        if len(group) > 1:
+            result.ambiguous_images.append(group)
+            continue
+        image = group[0]
         candidates = masks_by_base.get(base, [])
         usable = [m for m in candidates if not m.lower().endswith(LOSSY_EXTENSIONS)]
-        claimed.add(base)
         if len(usable) > 1:
-            if usable not in result.ambiguous_masks:
-                result.ambiguous_masks.append(usable)
+            result.ambiguous_masks.append(usable)
             continue
         if not usable:
             if candidates:
                 result.jpeg_masks.extend(candidates)
-            else:
+            elif base not in broken:
                 result.images_without_mask.append(image)
             continue
         if not others_by_base:
@@ -206,6 +219,18 @@ def orphan_masks_hint(masks):
         return ""
     shown = ", ".join(masks[:2]) + (", ..." if len(masks) > 2 else "")
     return f"; {len(masks)} mask(s) have no image ({shown}): an image and its mask need the same base name"
+
+
+def _named_like(name, extensions):
+    """A file name :func:`list_files` takes: not hidden, with one of ``extensions``."""
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions
+
+
+def _broken_links(folder, extensions):
+    """Sorted paths in ``folder`` named like its files (:func:`list_files`) that lead nowhere: broken symbolic links."""
+    folder = os.fspath(folder)
+    paths = (os.path.join(folder, name) for name in os.listdir(folder) if _named_like(name, extensions))
+    return sorted(path for path in paths if not os.path.exists(path))
 
 
 def _group_by_base(paths):

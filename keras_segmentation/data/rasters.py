@@ -67,10 +67,20 @@ def _read_bytes(path, count=-1):
     return data
 
 
+def imdecode(data, flags):
+    """``cv2.imdecode``; ``None`` also where OpenCV raises (sizes beyond its limits) instead of returning ``None``."""
+    try:
+        return cv2.imdecode(data, flags)
+    except cv2.error:
+        return None
+
+
 def decode(path, flags, data=None):
     """``cv2.imread`` that explains failures instead of returning ``None``."""
     data = _read_bytes(path) if data is None else data
-    image = cv2.imdecode(data, flags)
+    if data[:4].tobytes() in _TIFF_MAGIC:
+        return decode_tiff(path, flags)  # a TIFF under another name: its sample types are read as a TIFF's are
+    image = imdecode(data, flags)
     if image is None:
         raise ImageReadError(f"{path}: not a readable image (corrupt, truncated or not an image file)")
     return image
@@ -168,7 +178,7 @@ def load_npy(path, mmap=False):
         raise ImageReadError(f"{path}: {kind}")
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
+    except Exception as err:  # noqa: BLE001 - NumPy's header parser raises many types (SyntaxError, TokenError, ...)
         reason = _one_line(err)
         if "pickle" in reason.lower() or "object" in reason.lower():
             reason = "it holds Python objects, not numbers (saved with allow_pickle); save a numeric array"
@@ -207,14 +217,14 @@ def decode_tiff(path, flags, palette_indices=False, mask=False):
     try:
         shape, axes, dtype, photometric = _tiff_header(io.BytesIO(data.tobytes()), path)
     except ImageReadError:
-        image = cv2.imdecode(data, flags)  # OpenCV may still read what tifffile refuses
+        image = imdecode(data, flags)  # OpenCV may still read what tifffile refuses
         if image is None:
             raise
         return image
     indices = palette_indices and photometric == _PHOTOMETRIC_PALETTE
     opencv_reads = axes == "YX" or (axes == "YXS" and shape[2] in (3, 4))  # it drops a 2nd band
     if opencv_reads and dtype in (np.uint8, np.uint16) and not indices:
-        image = cv2.imdecode(data, flags)
+        image = imdecode(data, flags)
         if image is not None:
             return image
     import tifffile
@@ -223,7 +233,7 @@ def decode_tiff(path, flags, palette_indices=False, mask=False):
         with tifffile.TiffFile(io.BytesIO(data.tobytes())) as tif:
             array = tif.series[0].asarray()
     except Exception as err:  # truncated strips, missing codecs: many exception types
-        image = cv2.imdecode(data, flags) if indices else None  # OpenCV still gives a palette's colours
+        image = imdecode(data, flags) if indices else None  # OpenCV still gives a palette's colours
         if image is None:
             raise ImageReadError(f"{path}: not a readable TIFF ({_tiff_problem(err)})") from None
         return image
@@ -257,7 +267,7 @@ def mask_dtype(pixels, path):
     if pixels.dtype in (np.uint8, np.uint16):
         return pixels
     kind = pixels.dtype
-    if not (kind == np.bool_ or np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):
+    if kind.kind not in "biuf":  # NumPy counts timedelta64 as an integer type
         raise MaskFormatError(f"{path}: mask samples of type {kind} are not class ids; save integers")
     if pixels.size == 0:
         return pixels.astype(np.uint8)
@@ -302,7 +312,7 @@ def read_image_size(path):
     try:
         with Image.open(path) as img:
             return img.size[1], img.size[0]
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as err:
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise ImageReadError(f"{path}: not a readable image ({_one_line(err)})") from None
 
 
@@ -322,7 +332,7 @@ def describe_file(path):
         try:
             with Image.open(path) as img:
                 mode, bands = img.mode, len(img.getbands())
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError):
             pass
     if mode is not None and (header is None or header[0][2] == bands):
         return mode

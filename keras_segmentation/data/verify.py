@@ -3,8 +3,9 @@
 :func:`verify_dataset` pairs the files, then decodes every image and mask (in
 threads: OpenCV releases the GIL) and reports, all at once:
 
-* pairing problems: images without mask, JPEG-only masks, ambiguous masks,
-  missing extra inputs (and, as warnings, masks without image);
+* pairing problems: images without mask, JPEG-only masks, ambiguous masks, images
+  sharing a base name, missing extra inputs, broken symbolic links (and, as warnings,
+  masks without image);
 * unreadable files: missing, empty, truncated, corrupt or not an image;
 * image/mask (and extra input) size mismatches;
 * colour-coded RGB masks read without a colour map (their blue channel is not a class id);
@@ -62,8 +63,8 @@ MAX_CLASS_ROWS = 64
 class Problem:
     """One finding: the file concerned, a kind (for grouping) and a one-line message.
 
-    Kinds: ``missing_mask``, ``jpeg_mask``, ``ambiguous_mask``, ``missing_other_input``,
-    ``unreadable``, ``mask_format``, ``colour_mask``, ``size_mismatch``, ``mask_values``,
+    Kinds: ``missing_mask``, ``jpeg_mask``, ``ambiguous_mask``, ``ambiguous_image``, ``missing_other_input``,
+    ``unreadable`` (also a broken symbolic link), ``mask_format``, ``colour_mask``, ``size_mismatch``, ``mask_values``,
     ``channels`` (problems); ``mask_without_image``, ``absent_classes`` (warnings).
     """
 

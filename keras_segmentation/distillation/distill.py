@@ -92,6 +92,7 @@ def distill(
         ...         checkpoints_path="ckpt/student", auto_resume_checkpoint=True, seed=0)   # doctest: +SKIP
     """
     runner.check_counts(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch)
+    runner.check_outputs(checkpoints_path)
     check_number("alpha", alpha, low=0.0, high=1.0)
     if optimizer_name is None:
         raise ModelConfigError("optimizer_name=None: distill compiles the student itself; give an optimizer name or object")

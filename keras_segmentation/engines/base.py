@@ -17,8 +17,9 @@ import os
 
 import numpy as np
 
+from ..errors import ExportError
 from ..export.contract import graph_input, to_uint8
-from ..export.metadata import read_metadata
+from ..export.metadata import metadata_path, read_metadata
 
 
 class ExportedModel:
@@ -26,6 +27,9 @@ class ExportedModel:
 
     Subclasses set ``input_shape`` ``(H or None, W or None, C)`` and ``n_classes``
     from the graph and implement :meth:`run` (uint8 images -> float32 probabilities).
+
+    Raises:
+        ExportError: the metadata beside the file describes other classes or channels than the graph has.
     """
 
     normalization = "none"
@@ -36,6 +40,10 @@ class ExportedModel:
         self.input_height, self.input_width, self.channels = input_shape
         self.n_classes = int(n_classes)
         metadata = read_metadata(path) or {}
+        described = metadata.get("n_classes", self.n_classes), (metadata.get("input") or {}).get("channels", self.channels)
+        if described != (self.n_classes, self.channels):
+            raise ExportError(f"{metadata_path(path)}: describes {described[0]} classes and {described[1]} channels but "
+                              f"the graph has {self.n_classes} classes and {self.channels} channels; export it again")
         self.class_names = metadata.get("class_names")
         self.model_name = metadata.get("model_name") or os.path.basename(self.path.rstrip(os.sep))
         self.name = self.model_name

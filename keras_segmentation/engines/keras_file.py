@@ -28,7 +28,7 @@ class KerasExportModel(ExportedModel):
 
 def load_keras_file(path):
     """An exported ``.keras`` as a :class:`KerasExportModel`; a library model's ``.keras`` as the model itself."""
-    from ..models.saving import load_model
+    from ..models.saving import check_keras_archive, load_model
 
     if read_metadata(path) is None:
         return load_model(path)
@@ -36,4 +36,5 @@ def load_keras_file(path):
 
     from ..export import graph  # noqa: F401 - registers the export layers for deserialisation
 
+    check_keras_archive(path)
     return KerasExportModel(path, keras.saving.load_model(path, compile=False))

@@ -44,8 +44,13 @@ class OnnxRuntimeModel(ExportedModel):
         if INPUT_NAME not in inputs or PROBABILITIES not in outputs:
             raise ExportError(f"{path}: not a keras-segmentation export (needs input {INPUT_NAME!r} and output "
                               f"{PROBABILITIES!r}; has {sorted(inputs)} -> {sorted(outputs)})")
-        shape = [dim if isinstance(dim, int) else None for dim in inputs[INPUT_NAME].shape[1:]]
-        super().__init__(path, shape, outputs[PROBABILITIES].shape[-1])
+        image, probabilities = inputs[INPUT_NAME].shape, outputs[PROBABILITIES].shape
+        if not all(len(dims) == 4 and isinstance(dims[-1], int) for dims in (image, probabilities)):
+            raise ExportError(f"{path}: not a segmentation graph (needs {INPUT_NAME!r} (N, H, W, channels) -> "
+                              f"{PROBABILITIES!r} (N, H, W, n_classes), channels and n_classes fixed; has {image} "
+                              f"-> {probabilities})")
+        shape = [dim if isinstance(dim, int) else None for dim in image[1:]]
+        super().__init__(path, shape, probabilities[-1])
 
     def run(self, images):
         return self.session.run([PROBABILITIES], {INPUT_NAME: images})[0]

@@ -9,6 +9,7 @@ Example:
 import dataclasses
 import os
 
+from ..atomic import file_in_the_way
 from ..errors import ExportError
 from ..inference.predictor import model_or_checkpoint
 from .formats import check_request, write_export
@@ -47,11 +48,16 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
             under ``output/serving_name/1/`` with the server's configuration.
 
     Raises:
-        ExportError: a format/precision/serving combination that cannot be written, a missing package.
+        ExportError: a format/precision/serving combination that cannot be written, a missing package, an
+            ``output`` under a file, ``calibration_count`` below 1.
         ParityError: a float32 export differs from the Keras model by more than 1e-4 in probability.
     """
     if output is None:
         raise ExportError("give an output path (output=..., --output)")
+    _check_folder(output, serving)
+    if calibration_images and calibration_count < 1:
+        raise ExportError(f"calibration_count={calibration_count}: calibrate on 1 image or more "
+                          "(calibration_count=N, --calibration_count N)")
     if isinstance(model, (str, os.PathLike)):
         from ..models.saving import load_model
 
@@ -83,6 +89,13 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
                                      images_dir=parity_images_dir, annotations_dir=parity_annotations_dir,
                                      ignore_index=ignore_index)
     return result
+
+
+def _check_folder(output, serving):
+    """A one-line error when a file stands where ``output``'s folder (with ``serving``, ``output``) would be made."""
+    blocker = file_in_the_way(output if serving else os.path.dirname(os.path.abspath(output)))
+    if blocker is not None:
+        raise ExportError(f"{output}: cannot write there, {blocker} is a file, not a folder")
 
 
 def _size(path):

@@ -17,6 +17,7 @@ Example:
 """
 
 import os
+import warnings
 
 import numpy as np
 
@@ -71,47 +72,59 @@ def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None,
 
     Args:
         bands: 1-based band numbers to feed the model (default: all), e.g. ``(4, 3, 2)``.
-        nodata_label: label written for nodata pixels, and the output's nodata value.
+        nodata_label: label written for nodata pixels, and the output's nodata value (0..65535; warns when it is
+            also a class id of the model).
         tile, overlap, blend, tta, scales, batch_size, engine, precision: as for ``predict(mode="slide")``.
 
     Raises:
-        SegmentationError: rasterio missing, the file unreadable, or band counts that do not fit the model.
+        SegmentationError: rasterio missing, the file unreadable, band counts that do not fit the model, or a
+            ``nodata_label`` the label map cannot hold.
     """
+    if not 0 <= nodata_label <= np.iinfo(np.uint16).max:
+        raise ModelConfigError(f"nodata_label={nodata_label}: must be 0..65535 (a label of the uint8 or uint16 map)")
     rasterio = _rasterio()
     model = in_prediction_precision(model_or_checkpoint(model, checkpoints_path, engine), precision)
     if inp is None or out_fname is None:
         raise ModelConfigError("predict_geotiff needs inp= (a GeoTIFF) and out_fname= (the label map to write)")
     if os.path.abspath(os.fspath(out_fname)) == os.path.abspath(os.fspath(inp)):
         raise ModelConfigError(f"{out_fname}: writing the labels would overwrite the input; choose another out_fname")
+    if nodata_label < model.n_classes:
+        warnings.warn(f"nodata_label={nodata_label} is also a class id of the model (0..{model.n_classes - 1}): "
+                      f"nodata pixels and class {nodata_label} look the same in {out_fname}", stacklevel=2)
     labels_dtype = "uint8" if max(model.n_classes, nodata_label + 1) <= 256 else "uint16"
-    try:
-        dataset = rasterio.open(os.fspath(inp))
-    except rasterio.errors.RasterioIOError as err:
-        raise SegmentationError(f"{inp}: not a readable raster ({' '.join(str(err).split())})") from None
-    with dataset:
-        bands = list(bands or range(1, dataset.count + 1))
-        if not all(1 <= b <= dataset.count for b in bands):
-            raise ModelConfigError(f"{inp}: bands={bands} but the file has bands 1..{dataset.count}")
-        if len(bands) != model.channels:
-            raise ModelConfigError(f"{inp}: {len(bands)} band(s) selected but the model takes {model.channels}")
-        source = RasterRows(dataset, bands)
-        window = default_window(model, tile, overlap, blend)
-        augment = TestTimeAugmentation.from_names(tta, scales)
-        profile = dict(
-            driver="GTiff", width=dataset.width, height=dataset.height, count=1, dtype=labels_dtype,
-            crs=dataset.crs, transform=dataset.transform, nodata=nodata_label,
-            tiled=True, blockxsize=BLOCK, blockysize=BLOCK, compress="deflate",
-        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)  # said once below, in plain words
+        try:
+            dataset = rasterio.open(os.fspath(inp))
+        except rasterio.errors.RasterioIOError as err:
+            raise SegmentationError(f"{inp}: not a readable raster ({' '.join(str(err).split())})") from None
+        with dataset:
+            bands = list(bands or range(1, dataset.count + 1))
+            if not all(1 <= b <= dataset.count for b in bands):
+                raise ModelConfigError(f"{inp}: bands={bands} but the file has bands 1..{dataset.count}")
+            if len(bands) != model.channels:
+                raise ModelConfigError(f"{inp}: {len(bands)} band(s) selected but the model takes {model.channels}")
+            if dataset.crs is None or dataset.transform.is_identity:
+                warnings.warn(f"{inp}: not georeferenced (no CRS or geotransform); {out_fname} has none either",
+                              stacklevel=2)
+            source = RasterRows(dataset, bands)
+            window = default_window(model, tile, overlap, blend)
+            augment = TestTimeAugmentation.from_names(tta, scales)
+            profile = dict(
+                driver="GTiff", width=dataset.width, height=dataset.height, count=1, dtype=labels_dtype,
+                crs=dataset.crs, transform=dataset.transform, nodata=nodata_label,
+                tiled=True, blockxsize=BLOCK, blockysize=BLOCK, compress="deflate",
+            )
 
-        def write(temp):
-            from rasterio.windows import Window
+            def write(temp):
+                from rasterio.windows import Window
 
-            with rasterio.open(temp, "w", **profile) as out:
-                for top, probs in slide(model, source, window, augment, model.normalization, batch_size):
-                    rows = probs.shape[0]
-                    labels = probs.argmax(-1).astype(labels_dtype)
-                    labels[source.nodata(top, top + rows)] = nodata_label
-                    out.write(labels, 1, window=Window(0, top, dataset.width, rows))
+                with rasterio.open(temp, "w", **profile) as out:
+                    for top, probs in slide(model, source, window, augment, model.normalization, batch_size):
+                        rows = probs.shape[0]
+                        labels = probs.argmax(-1).astype(labels_dtype)
+                        labels[source.nodata(top, top + rows)] = nodata_label
+                        out.write(labels, 1, window=Window(0, top, dataset.width, rows))
 
-        atomic_write(out_fname, write, durable=False)
+            atomic_write(out_fname, write, durable=False)
     return os.fspath(out_fname)

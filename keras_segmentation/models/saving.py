@@ -25,6 +25,7 @@ import json
 import os
 import re
 import warnings
+import zipfile
 
 import keras
 
@@ -99,7 +100,7 @@ def read_config(checkpoints_path):
     try:
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from None
     except OSError as err:
         raise CheckpointError(f"{path}: cannot be read ({err.strerror or err})") from None
@@ -123,7 +124,7 @@ def read_history(checkpoints_path):
     try:
         with open(path, encoding="utf-8") as handle:
             epochs = json.load(handle)["epochs"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as err:
         raise CheckpointError(f"{path}: not a training history ({err}); delete it, training writes it anew") from None
     if not isinstance(epochs, list) or not all(isinstance(e, dict) and isinstance(e.get("epoch"), int) for e in epochs):
         raise CheckpointError(f"{path}: not a training history (epochs must be objects with an epoch number)")
@@ -210,7 +211,7 @@ def _validate_config(config, path):
 
 def _validate_build_config(build_config, fail):
     builder, kwargs = build_config.get("builder"), build_config.get("kwargs", {})
-    if builder != "build_model" and builder not in registry.model_from_name:
+    if builder != "build_model" and not (isinstance(builder, str) and builder in registry.model_from_name):
         fail(f"build_config names unknown builder {builder!r}; expected 'build_model' or a registered model name")
     if not isinstance(kwargs, dict):
         fail(f"build_config kwargs must be a JSON object, got {type(kwargs).__name__}")
@@ -471,6 +472,7 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: model file not found")
+    check_keras_archive(path)
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
@@ -482,6 +484,12 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
             )
             return load_model(path, compile=False)
         raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
+
+
+def check_keras_archive(path):
+    """A one-line error when the ``.keras`` file at ``path`` is not a zip archive (Keras says "File not found")."""
+    if os.fspath(path).endswith(".keras") and not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a readable .keras archive (corrupt or truncated); save or copy it again")
 
 
 def _names_a_library_class(err):

@@ -26,6 +26,7 @@ Example:
 import json
 
 import keras
+from keras import ops
 
 from ..errors import ModelConfigError
 
@@ -132,6 +133,19 @@ class SegmentationModel(keras.Model):
 
         return evaluate(self, *args, **kwargs)
 
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, *args, **kwargs):
+        """Keras' ``compile``; on PyTorch, Keras' sparse cross-entropy is computed on flat tensors.
+
+        Keras' PyTorch sparse cross-entropy moves the class axis of a 4-D output and fails in the
+        backward pass ("grad_input must be contiguous", pytorch#175084, Keras 3.15 with torch 2.13/2.14):
+        ``compile("adam", "sparse_categorical_crossentropy")`` gets :func:`flat_sparse_categorical_crossentropy`
+        there, which gives the same values.
+        """
+        if keras.backend.backend() == "torch" and _is_keras_sparse_crossentropy(loss):
+            loss = flat_sparse_categorical_crossentropy
+        return super().compile(optimizer, loss, *args, **kwargs)
+
     # ------------------------------------------------------------------ config
     def get_config(self):
         config = super().get_config()
@@ -142,6 +156,27 @@ class SegmentationModel(keras.Model):
             class_names=self.class_names,
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_segmentation")
+def flat_sparse_categorical_crossentropy(y_true, y_pred):
+    """Keras' sparse categorical cross-entropy per pixel, computed on ``(pixels, classes)`` tensors.
+
+    Example:
+        >>> model.compile("adam", flat_sparse_categorical_crossentropy)  # doctest: +SKIP
+    """
+    n_classes = ops.shape(y_pred)[-1]
+    flat = keras.losses.sparse_categorical_crossentropy(ops.reshape(y_true, (-1,)), ops.reshape(y_pred, (-1, n_classes)))
+    return ops.reshape(flat, ops.shape(y_pred)[:-1])
+
+
+def _is_keras_sparse_crossentropy(loss):
+    """Whether ``loss`` is Keras' sparse cross-entropy on probabilities (by name, function or default instance)."""
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
+        config = loss.get_config()
+        return (not config.get("from_logits") and config.get("ignore_class") is None
+                and config.get("reduction") == "sum_over_batch_size")
+    return loss in ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
 
 
 def _is_torch_mode_call(args, kwargs):

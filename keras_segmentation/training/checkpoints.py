@@ -40,10 +40,8 @@ from ..models.saving import (
     weights_path,
 )
 
-#: what to do when a checkpoint cannot be written
-RESUME_ADVICE = (
-    "earlier checkpoints are intact: free disk space (or fix the permissions) and resume with auto_resume_checkpoint=True"
-)
+#: what to do when a checkpoint cannot be written (``{fix}``: :func:`keras_segmentation.atomic.write_fix`)
+RESUME_ADVICE = "earlier checkpoints are intact: {fix}, then resume with auto_resume_checkpoint=True"
 
 
 def atomic_write(path, write):

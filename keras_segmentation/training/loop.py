@@ -110,6 +110,7 @@ def train(
     XLA (``jit_compile="auto"``) is left off in a mixed precision: its CPU convolutions
     do not use the bfloat16 kernels.
     """
+    runner.check_outputs(checkpoints_path, tensorboard_dir)  # before any work: nothing is written for a bad path
     replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
     if isinstance(model, str):
         model = resolve_model(model, n_classes, input_height, input_width)

@@ -17,11 +17,14 @@ Example:
     >>> finish(model, model, "ckpt/run", "ckpt/run", interrupt, stop_on_nan)
 """
 
+import os
+
 import keras
 import numpy as np
 
-from ..errors import ModelConfigError
-from ..models.saving import final_model_path
+from ..atomic import file_in_the_way
+from ..errors import ModelConfigError, OutputWriteError
+from ..models.saving import config_path, final_model_path, history_path
 from . import checkpoints as ckpt
 from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
 from .compile import is_keras_schedule
@@ -36,6 +39,27 @@ def check_counts(**counts):
             raise ModelConfigError(f"{name}={value!r}: must be a whole number") from None
         if too_small:
             raise ModelConfigError(f"{name}={value}: must be at least 1")
+
+
+def check_outputs(checkpoints_path=None, tensorboard_dir=None):
+    """Raise an OutputWriteError naming the path when an output of training cannot be written; before any is.
+
+    ``tensorboard_dir`` and the folder of ``checkpoints_path`` must be folders or new names (with no
+    file above them), and no file written at ``checkpoints_path`` (config, history, final model) a folder.
+    """
+    outputs = [("tensorboard_dir", tensorboard_dir, tensorboard_dir)]
+    if checkpoints_path is not None:
+        outputs.append(("checkpoints_path", checkpoints_path, os.path.dirname(os.fspath(checkpoints_path))))
+        for path in (config_path(checkpoints_path), history_path(checkpoints_path), final_model_path(checkpoints_path)):
+            if os.path.isdir(path):
+                raise OutputWriteError(f"checkpoints_path={os.fspath(checkpoints_path)!r}: {path} is a folder, where "
+                                       "training writes a file; move it away or choose another checkpoints_path")
+    for name, given, folder in outputs:
+        if given is None:
+            continue
+        blocker = file_in_the_way(folder or ".")
+        if blocker is not None:
+            raise OutputWriteError(f"{name}={os.fspath(given)!r}: {blocker} is not a folder; give a folder or a new name")
 
 
 def choose_seed(seed, checkpoints_path, model, auto_resume, default=None):

@@ -63,6 +63,15 @@ def test_verify_with_problems_exits_1_and_names_files(run, data):
     assert "FAILED: 1 problem(s)" in out and os.path.join("masks", "1.png") in out and "divide it by 255" in out
 
 
+def test_verify_a_broken_image_link_exits_1_and_names_it(run, data, tmp_path):
+    link = data[0] / "2.png"
+    os.symlink(tmp_path / "moved.png", link)
+    save(data[1] / "2.png", np.zeros((6, 8), np.uint8))
+    code, out, _ = run("verify_dataset", "--images_path", data[0], "--segs_path", data[1], "--n_classes", 3)
+    assert code == 1 and f"{link}: broken symbolic link to {tmp_path / 'moved.png'}" in out
+    assert "mask has no image" not in out
+
+
 def test_verify_colormap_and_ignore_index(run, data, tmp_path):
     rgb = np.zeros((6, 8, 3), np.uint8)
     rgb[:, 4:] = (0, 0, 255)

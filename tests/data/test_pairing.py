@@ -5,7 +5,7 @@ import os
 import pytest
 
 from keras_segmentation.data.pairing import find_pairs, get_pairs_from_paths
-from keras_segmentation.errors import DataLoaderError, PairingError
+from keras_segmentation.errors import DataLoaderError, ImageReadError, PairingError
 
 
 @pytest.fixture
@@ -43,13 +43,14 @@ def test_extra_non_image_files_are_skipped(folders):
     )
 
 
-def test_two_images_sharing_one_mask_are_both_paired(folders):
+def test_two_images_sharing_one_base_name_are_refused(folders):
+    # The original paired both with D.png: one mask trained twice, silently.
     images, segs = folders(["A.jpg", "B.jpg", "C.jpeg", "D.png", "D.jpg"], ["A.png", "B.png", "C.png", "D.png"])
-    assert get_pairs_from_paths(images, segs) == _expected(
-        images,
-        segs,
-        [("A.jpg", "A.png"), ("B.jpg", "B.png"), ("C.jpeg", "C.png"), ("D.jpg", "D.png"), ("D.png", "D.png")],
-    )
+    with pytest.raises(PairingError) as err:
+        get_pairs_from_paths(images, segs)
+    both = f"{os.path.join(images, 'D.jpg')}, {os.path.join(images, 'D.png')}"
+    assert str(err.value) == f"1 pairing problem(s): {os.path.join(images, 'D.jpg')}: several images share one " \
+        f"base name: {both}; keep one"
 
 
 def test_jpg_segmentation_is_not_used(folders):
@@ -113,6 +114,23 @@ def test_orphan_masks_are_only_warnings(folders):
     result = find_pairs(images, segs)
     assert result.ok and len(result.pairs) == 1
     assert result.warnings() == [f"{os.path.join(segs, 'zz.png')}: mask has no image with the same base name"]
+
+
+def test_a_broken_link_is_reported_as_broken_not_as_a_missing_partner(folders, tmp_path):
+    images, segs = folders(["a.png", "c.png"], ["a.png", "b.png"])
+    image_link, mask_link = os.path.join(images, "b.png"), os.path.join(segs, "c.png")
+    os.symlink(tmp_path / "moved" / "b.png", image_link)
+    os.symlink(tmp_path / "moved" / "c.png", mask_link)
+    result = find_pairs(images, segs)
+    assert result.broken_links == [image_link, mask_link]
+    assert result.masks_without_image == [] and result.images_without_mask == [] and not result.ok
+    with pytest.raises(ImageReadError) as err:
+        get_pairs_from_paths(images, segs)
+    assert str(err.value) == (
+        f"2 pairing problem(s): {image_link}: broken symbolic link to {tmp_path / 'moved' / 'b.png'} (no such file); "
+        f"fix or remove the link; {mask_link}: broken symbolic link to {tmp_path / 'moved' / 'c.png'} (no such file); "
+        "fix or remove the link"
+    )
 
 
 def test_hidden_files_are_ignored(folders):

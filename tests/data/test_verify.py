@@ -95,6 +95,22 @@ def test_every_problem_in_one_report(tmp_path):
         assert name in text
 
 
+def test_a_broken_image_link_and_two_images_of_one_name_are_problems(clean, tmp_path):
+    images, masks = clean
+    link = os.path.join(images, "3.png")
+    os.symlink(tmp_path / "moved.png", link)
+    save(os.path.join(masks, "3.png"), _mask(1))
+    save(os.path.join(images, "0.jpg"), np.zeros((6, 8, 3), np.uint8))
+    report = verify_dataset(images, masks, n_classes=3)
+    assert [(p.path, p.kind) for p in report.problems] == [
+        (os.path.join(images, "0.jpg"), "ambiguous_image"), (link, "unreadable")]
+    assert report.problems[1].message == \
+        f"broken symbolic link to {tmp_path / 'moved.png'} (no such file); fix or remove the link"
+    assert report.warnings == [] and report.n_pairs == 2
+    with pytest.raises(DataLoaderError, match="2 problem"):
+        report.raise_for_problems()
+
+
 def test_binary_0_255_mask_gets_an_actionable_hint(clean, tmp_path):
     images, masks = clean
     save(os.path.join(masks, "1.png"), _mask(255))

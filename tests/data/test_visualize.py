@@ -154,8 +154,11 @@ def test_visualize_dataset_with_augmentation_is_seeded(tmp_path):
 def test_visualize_dataset_names_and_errors(tmp_path):
     images, masks = _dataset(tmp_path, 1)
     save(images / "im 0.jpg", np.zeros((6, 8, 3), np.uint8))
+    with pytest.raises(PairingError, match=r"im 0\.jpg, \S*im 0\.png; keep one"):  # one mask cannot serve both
+        visualize_dataset(images, masks, 3, tmp_path / "out")
+    os.remove(images / "im 0.jpg")
     paths = visualize_dataset(images, masks, 3, tmp_path / "out")
-    assert sorted(os.path.basename(p) for p in paths) == ["im 0_jpg.png", "im 0_png.png"]
+    assert [os.path.basename(p) for p in paths] == ["im 0.png"]
     save(masks / "im 0.png", np.zeros((5, 8), np.uint8))
     with pytest.raises(SizeMismatchError, match="im 0.png: mask is 8x5"):
         visualize_dataset(images, masks, 3, tmp_path / "out")

@@ -82,3 +82,24 @@ def test_the_cli_offers_exactly_the_library_formats_and_precisions():
 
     assert sorted(cli_export.FORMATS) == sorted(formats.FORMATS)
     assert cli_export.PRECISIONS == formats.PRECISIONS
+
+
+def test_export_under_a_file_fails_before_any_work(checkpoint, run_cli, tmp_path):
+    from keras_segmentation.errors import ExportError
+    from keras_segmentation.export import export_model
+
+    (tmp_path / "file").write_text("")
+    output = tmp_path / "file" / "m.onnx"
+    code, out, err = run_cli("export", "--checkpoints_path", checkpoint[0], "--format", "onnx", "--output", output)
+    assert code == 2 and f"error: {output}: cannot write there, {tmp_path / 'file'} is a file" in err
+    assert len(err.strip().splitlines()) == 1
+    with pytest.raises(ExportError, match="is a file"):  # before the (missing) checkpoint is read
+        export_model(output=output, checkpoints_path=tmp_path / "missing")
+
+
+def test_calibration_count_below_1_is_refused_up_front(checkpoint, run_cli, tmp_path):
+    prefix, images, _ = checkpoint
+    code, out, err = run_cli("export", "--checkpoints_path", prefix, "--format", "onnx", "--precision", "int8",
+                             "--calibration_images", images, "--calibration_count", "0", "--output", tmp_path / "m")
+    assert code == 2 and "error: calibration_count=0: " in err and "--calibration_count" in err
+    assert len(err.strip().splitlines()) == 1 and not os.listdir(tmp_path)

@@ -81,3 +81,31 @@ def test_engine_errors_are_one_line(onnx_file, tmp_path):
         model_for_engine(small_model("unet", "vanilla"), "tensorrt")
     with pytest.raises(ModelConfigError, match="runs in the precision it was exported in"):
         predict(str(onnx_file), inp=np.zeros((8, 8, 3), np.uint8), precision="mixed_bfloat16")
+
+
+@pytest.mark.parametrize("op, image, probabilities", [("Identity", [None], [None]),
+                                                      ("Flatten", [None, 8, 8, 3], [None, 192])])
+def test_a_graph_that_is_not_a_segmentation_model_is_refused(tmp_path, op, image, probabilities):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node(op, ["image"], ["probabilities"])], "not_segmentation",
+                              [helper.make_tensor_value_info("image", TensorProto.UINT8, image)],
+                              [helper.make_tensor_value_info("probabilities", TensorProto.UINT8, probabilities)])
+    path = tmp_path / "other.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(ExportError, match="other.onnx: not a segmentation graph") as info:
+        load_engine(str(path))
+    assert "\n" not in str(info.value)
+
+
+def test_metadata_that_does_not_describe_the_graph_is_refused(onnx_file, tmp_path):
+    import json
+    import shutil
+
+    shutil.copy(onnx_file, tmp_path / "model.onnx")
+    metadata = json.loads(open(f"{onnx_file}.json").read()) | {"n_classes": 5}
+    (tmp_path / "model.onnx.json").write_text(json.dumps(metadata))
+    with pytest.raises(ExportError, match="model.onnx.json: describes 5 classes and 3 channels but the graph has "
+                                          "3 classes and 3 channels"):
+        load_engine(str(tmp_path / "model.onnx"))

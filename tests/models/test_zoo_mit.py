@@ -2,6 +2,7 @@
 
 import h5py
 import keras
+from keras import ops
 import numpy as np
 import pytest
 from model_tester import BaseModelTester, ModelCase, predict
@@ -175,3 +176,17 @@ def test_own_weights_file_still_loads(tmp_path):
     encoder = build_encoder_model("mit_b0", 64, 64, weights=tmp_path / "mit.weights.h5")
     for got, want in zip(encoder.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(got, want)
+
+
+def test_mix_ffn_gelu_is_keras_exact_gelu_without_erfc():
+    """The Mix-FFN's GELU is written with erf (TensorFlow's exact GELU uses Erfc, which tf2onnx cannot export)."""
+    x = np.linspace(-8, 8, 2001, dtype="float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(mit.exact_gelu(x)),
+                               ops.convert_to_numpy(ops.gelu(x, approximate=False)), atol=2e-6)
+    ffn = mit.MixFFN(4, 8)
+    ffn.build((1, 3, 3, 4))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        graph = tf.function(ffn.call).get_concrete_function(tf.TensorSpec((1, 3, 3, 4))).graph
+        assert not {op.type for op in graph.get_operations()} & {"Erfc"}

@@ -51,17 +51,21 @@ def convert_coco(source, out_dir, *, images=None, crowd="class", overwrite=False
         raise ConvertError(f"{source}: not a COCO file (needs 'images', 'annotations' and 'categories' lists)")
     for key, fields in (("images", ("id", "file_name")), ("categories", ("id", "name"))):
         for entry in data[key]:
-            if not isinstance(entry, dict) or any(field not in entry for field in fields):
-                raise ConvertError(f"{source}: every entry of '{key}' needs {' and '.join(fields)}, not {str(entry)[:60]}")
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), int) or not isinstance(entry.get(fields[1]), str):
+                raise ConvertError(
+                    f"{source}: every entry of '{key}' needs an integer id and a text {fields[1]}, not {entry!r:.60}"
+                )
     categories = sorted(data["categories"], key=lambda category: category["id"])
     classes = {category["id"]: i for i, category in enumerate(categories, 1)}
     entries = {entry["id"]: entry for entry in require(data["images"], source, "images")}
     by_image = defaultdict(list)
     for annotation in data["annotations"]:
-        where = f"{source}: annotation {annotation.get('id')}"
-        if annotation.get("image_id") not in entries:
+        if not isinstance(annotation, dict):
+            raise ConvertError(f"{source}: every entry of 'annotations' is an object, not {annotation!r:.60}")
+        where = f"{source}: annotation {annotation.get('id')!r}"
+        if not _listed(annotation.get("image_id"), entries):
             raise ConvertError(f"{where}: image_id {annotation.get('image_id')!r} is not in 'images'")
-        if annotation.get("category_id") not in classes:
+        if not _listed(annotation.get("category_id"), classes):
             raise ConvertError(f"{where}: category_id {annotation.get('category_id')!r} is not in 'categories'")
         by_image[annotation["image_id"]].append(annotation)
     out = Output(out_dir, ["background"] + [category["name"] for category in categories], overwrite)
@@ -76,6 +80,11 @@ def convert_coco(source, out_dir, *, images=None, crowd="class", overwrite=False
             )
         out.write_mask(stem, _paint(mask_api, source, by_image[image_id], classes, crowd, size))
     return out.finish("coco", source)
+
+
+def _listed(value, ids):
+    """``value`` is a key of ``ids`` (a JSON list or object never is: they cannot be keys)."""
+    return not isinstance(value, (list, dict)) and value in ids
 
 
 def _mask_api():
@@ -113,7 +122,7 @@ def _region(mask_api, where, annotation, size):
         else:
             raise ConvertError(f"{where}: 'segmentation' is neither polygons nor RLE")
         return mask_api.decode(rle).astype(bool)
-    except (TypeError, ValueError, UnicodeEncodeError) as err:
+    except (TypeError, ValueError, OverflowError, UnicodeEncodeError) as err:
         raise ConvertError(f"{where}: unreadable segmentation ({err})") from None
 
 
@@ -124,7 +133,7 @@ def _paint(mask_api, source, annotations, classes, crowd, size):
         value = classes[annotation["category_id"]]
         if annotation.get("iscrowd") and crowd != "class":
             value = IGNORE_INDEX if crowd == "ignore" else None
-        region = None if value is None else _region(mask_api, f"{source}: annotation {annotation.get('id')}", annotation, size)
+        region = None if value is None else _region(mask_api, f"{source}: annotation {annotation.get('id')!r}", annotation, size)
         if region is not None:
             regions.append((-int(region.sum()), order, value, region))
     mask = np.zeros(size, np.uint8)

@@ -40,6 +40,7 @@ from ...atomic import atomic_write
 from ...errors import ConvertError
 from ..class_names import check_class_names, save_class_names
 from ..png import PNG_SIGNATURE
+from ..rasters import imdecode
 from ..verify import VerifyReport, verify_dataset
 
 #: Mask value of void pixels (no class): pass ``ignore_index=255`` to training and evaluation.
@@ -121,12 +122,12 @@ class Output:
             raise ConvertError(f"{name}: its output name {stem!r} is taken by {self._sources[stem]}; rename one of them")
         self._sources[stem] = name
         buffer = np.frombuffer(data, np.uint8)
-        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
+        image = imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
         if image is None:
             raise ConvertError(f"{name}: not a readable image")
         extension = next((ext for magic, ext in _KEPT_FORMATS if data.startswith(magic)), None)
         if extension is None:
-            extension, data = ".png", _encode_png(cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED), name)
+            extension, data = ".png", _encode_png(imdecode(buffer, cv2.IMREAD_UNCHANGED), name)
         _write_bytes(os.path.join(self.images_path, stem + extension), data)
         return image.shape[:2]
 
@@ -151,6 +152,8 @@ def read_source(path):
             return handle.read()
     except OSError as err:
         raise ConvertError(f"{path}: cannot be read ({err.strerror or err})") from None
+    except ValueError:  # a NUL character in the name
+        raise ConvertError(f"{path!r}: not a valid file name") from None
 
 
 def load_json(path):
@@ -161,6 +164,8 @@ def load_json(path):
         raise ConvertError(f"{path}: not a UTF-8 text file") from None
     except json.JSONDecodeError as err:
         raise ConvertError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise ConvertError(f"{path}: not valid JSON (nested too deeply)") from None
 
 
 def require(items, source, what):

@@ -24,9 +24,9 @@ Example:
 """
 
 import base64
-import binascii
 import math
 import os
+import sys
 import warnings
 from collections import Counter
 
@@ -94,22 +94,23 @@ def _document(path):
         where = f"{path}: shape {number}"
         if not isinstance(shape, dict) or not isinstance(shape.get("label"), str):
             raise ConvertError(f"{where}: no 'label' text")
+        where += f" ({shape['label']})" if shape["label"].isprintable() else f" ({shape['label']!r})"  # stays one line
         kind = shape.setdefault("shape_type", "polygon") or "polygon"
         shape["shape_type"] = kind
         if kind not in SHAPE_TYPES + _NO_AREA:
-            raise ConvertError(f"{where} ({shape['label']}): shape type {kind!r} is not supported ({', '.join(SHAPE_TYPES)})")
+            raise ConvertError(f"{where}: shape type {kind!r} is not supported ({', '.join(SHAPE_TYPES)})")
         points = shape.get("points")
         if not isinstance(points, list) or not all(_is_point(p) for p in points):
-            raise ConvertError(f"{where} ({shape['label']}): 'points' must be a list of [x, y] numbers")
+            raise ConvertError(f"{where}: 'points' must be a list of [x, y] numbers")
         if kind in ("rectangle", "circle") and len(points) != 2:
-            raise ConvertError(f"{where} ({shape['label']}): a {kind} has 2 points, not {len(points)}")
+            raise ConvertError(f"{where}: a {kind} has 2 points, not {len(points)}")
     return document
 
 
 def _is_point(point):
     return (
         isinstance(point, (list, tuple)) and len(point) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in point)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= sys.float_info.max for v in point)
     )
 
 
@@ -121,6 +122,8 @@ def _class_ids(found, labels):
         ids.update(dict.fromkeys(BACKGROUND_LABELS, 0))
     else:
         names = [name for name in load_class_names(labels) if name != IGNORE_LABEL]
+        if not names:
+            raise ConvertError(f"label list {labels}: no class names (the first is the background)")
         repeated = sorted(name for name, n in Counter(names).items() if n > 1)
         if repeated:
             raise ConvertError(f"label list {labels}: {repeated} appear more than once")
@@ -133,7 +136,7 @@ def _image_bytes(path, document):
     if document.get("imageData"):
         try:
             return base64.b64decode(document["imageData"], validate=True)
-        except (binascii.Error, TypeError):
+        except (ValueError, TypeError):  # binascii.Error is a ValueError, and so is a non-ASCII string
             raise ConvertError(f"{path}: 'imageData' is not valid base64") from None
     image_path = document.get("imagePath")
     if not isinstance(image_path, str) or not image_path:

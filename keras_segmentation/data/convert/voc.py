@@ -114,9 +114,9 @@ def convert_colour_masks(source_format, source, out_dir, entries, colours_from, 
         if stem not in image_files:
             raise ConvertError(f"{mask_path}: no image named {stem}.* in {images}")
         out.write_image(stem, read_source(image_files[stem]), image_files[stem])
-        pixels = decode_mask(mask_path, palette_colours=True)
-        if pixels.ndim == 2:
-            pixels = np.repeat(pixels[:, :, None], 3, axis=2)
+        pixels = np.atleast_3d(decode_mask(mask_path, palette_colours=True))
+        if pixels.shape[2] < 3:  # gray, or gray + alpha
+            pixels = np.repeat(pixels[:, :, :1], 3, axis=2)
         try:
             out.write_mask(stem, colour_map.encode(pixels[:, :, 2::-1], mask_path))
         except MaskFormatError as err:

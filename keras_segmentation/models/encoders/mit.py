@@ -153,6 +153,18 @@ class EfficientSelfAttention(_ShapePreserving):
 
 
 @_serializable
+
+def exact_gelu(x):
+    """GELU without the tanh approximation, written with ``erf``: the same values as ``ops.gelu(x, approximate=False)``,
+    which TensorFlow computes with ``Erfc``, an op ONNX export (tf2onnx) does not have.
+
+    Example:
+        >>> float(exact_gelu(ops.convert_to_tensor(1.0)))  # doctest: +ELLIPSIS
+        0.8413...
+    """
+    return 0.5 * x * (1.0 + ops.erf(x * 0.7071067811865476))
+
+
 class MixFFN(_ShapePreserving):
     """Mix-FFN: Dense -> 3x3 depthwise convolution -> GELU -> Dense (the convolution replaces position embeddings).
 
@@ -175,7 +187,7 @@ class MixFFN(_ShapePreserving):
         self.fc2.build(hidden)
 
     def call(self, x):
-        return self.fc2(ops.gelu(self.dwconv(self.fc1(x)), approximate=False))
+        return self.fc2(exact_gelu(self.dwconv(self.fc1(x))))
 
     def flops(self, input_shape, output_shape):
         """The two Dense layers and the depthwise convolution."""

@@ -46,7 +46,7 @@ def atomic_write(path, write, *, durable=True, advice="{fix}", error_class=Outpu
         if os.path.exists(temp):
             os.remove(temp)
         if isinstance(err, OSError) and not isinstance(err, SegmentationError):
-            to_do = advice.format(fix=write_fix(err, path))
+            to_do = advice.replace("{fix}", write_fix(err, path))
             error = error_class(f"{path}: cannot write ({err.strerror or err}); nothing was replaced, {to_do}")
             error.errno = err.errno
             raise error from err

@@ -21,7 +21,7 @@ import sys
 def install(environ=None):
     """Set ``TF_CPP_MIN_LOG_LEVEL=3`` and filter the lines of ``import tensorflow``, unless told otherwise."""
     environ = os.environ if environ is None else environ
-    if "TF_CPP_MIN_LOG_LEVEL" in environ or environ.get("KERAS_SEGMENTATION_DEBUG") == "1":
+    if "TF_CPP_MIN_LOG_LEVEL" in environ or environ.get("KERAS_SEGMENTATION_DEBUG") == "1" or "tensorflow" in sys.modules:
         return
     environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.meta_path.insert(0, _QuietTensorFlowImport())

@@ -168,8 +168,8 @@ def decode_mask(path, palette_colours=False):
         pixels = image_samples(load_npy(path), path, mask=True)
     elif extension in TIFF_EXTENSIONS:
         pixels = decode_tiff(path, READ_UNCHANGED, palette_indices=not palette_colours, mask=True)
-    else:
-        pixels = decode(path, READ_UNCHANGED)
+    else:  # a TIFF under another name is read as a TIFF too
+        pixels = decode(path, READ_UNCHANGED, palette_indices=not palette_colours, mask=True)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim == 3 and pixels.shape[2] > 4:

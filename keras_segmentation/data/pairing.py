@@ -230,7 +230,7 @@ def _broken_links(folder, extensions):
     """Sorted paths in ``folder`` named like its files (:func:`list_files`) that lead nowhere: broken symbolic links."""
     folder = os.fspath(folder)
     paths = (os.path.join(folder, name) for name in os.listdir(folder) if _named_like(name, extensions))
-    return sorted(path for path in paths if not os.path.exists(path))
+    return sorted(path for path in paths if os.path.islink(path) and not os.path.exists(path))
 
 
 def _group_by_base(paths):

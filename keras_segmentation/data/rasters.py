@@ -75,11 +75,11 @@ def imdecode(data, flags):
         return None
 
 
-def decode(path, flags, data=None):
-    """``cv2.imread`` that explains failures instead of returning ``None``."""
+def decode(path, flags, data=None, **tiff):
+    """``cv2.imread`` that explains failures instead of returning ``None``; ``tiff``: :func:`decode_tiff`'s options."""
     data = _read_bytes(path) if data is None else data
     if data[:4].tobytes() in _TIFF_MAGIC:
-        return decode_tiff(path, flags)  # a TIFF under another name: its sample types are read as a TIFF's are
+        return decode_tiff(path, flags, **tiff)  # a TIFF under another name: its sample types are read as a TIFF's are
     image = imdecode(data, flags)
     if image is None:
         raise ImageReadError(f"{path}: not a readable image (corrupt, truncated or not an image file)")

@@ -41,7 +41,7 @@ class ExportedModel:
         self.n_classes = int(n_classes)
         metadata = read_metadata(path) or {}
         described = metadata.get("n_classes", self.n_classes), (metadata.get("input") or {}).get("channels", self.channels)
-        if described != (self.n_classes, self.channels):
+        if described[0] != self.n_classes or (self.channels is not None and described[1] != self.channels):
             raise ExportError(f"{metadata_path(path)}: describes {described[0]} classes and {described[1]} channels but "
                               f"the graph has {self.n_classes} classes and {self.channels} channels; export it again")
         self.class_names = metadata.get("class_names")

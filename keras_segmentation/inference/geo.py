@@ -80,7 +80,8 @@ def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None,
         SegmentationError: rasterio missing, the file unreadable, band counts that do not fit the model, or a
             ``nodata_label`` the label map cannot hold.
     """
-    if not 0 <= nodata_label <= np.iinfo(np.uint16).max:
+    if isinstance(nodata_label, bool) or not isinstance(nodata_label, (int, np.integer)) \
+            or not 0 <= nodata_label <= np.iinfo(np.uint16).max:
         raise ModelConfigError(f"nodata_label={nodata_label}: must be 0..65535 (a label of the uint8 or uint16 map)")
     rasterio = _rasterio()
     model = in_prediction_precision(model_or_checkpoint(model, checkpoints_path, engine), precision)
@@ -104,7 +105,7 @@ def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None,
                 raise ModelConfigError(f"{inp}: bands={bands} but the file has bands 1..{dataset.count}")
             if len(bands) != model.channels:
                 raise ModelConfigError(f"{inp}: {len(bands)} band(s) selected but the model takes {model.channels}")
-            if dataset.crs is None or dataset.transform.is_identity:
+            if (dataset.crs is None or dataset.transform.is_identity) and not dataset.gcps[0] and not dataset.rpcs:
                 warnings.warn(f"{inp}: not georeferenced (no CRS or geotransform); {out_fname} has none either",
                               stacklevel=2)
             source = RasterRows(dataset, bands)

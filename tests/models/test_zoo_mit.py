@@ -2,9 +2,9 @@
 
 import h5py
 import keras
-from keras import ops
 import numpy as np
 import pytest
+from keras import ops
 from model_tester import BaseModelTester, ModelCase, predict
 from test_zoo_encoders import _check_pyramid
 

@@ -152,8 +152,6 @@ class EfficientSelfAttention(_ShapePreserving):
         return {**super().get_config(), "dim": self.dim, "num_heads": self.num_heads, "sr_ratio": self.sr_ratio}
 
 
-@_serializable
-
 def exact_gelu(x):
     """GELU without the tanh approximation, written with ``erf``: the same values as ``ops.gelu(x, approximate=False)``,
     which TensorFlow computes with ``Erfc``, an op ONNX export (tf2onnx) does not have.
@@ -165,6 +163,7 @@ def exact_gelu(x):
     return 0.5 * x * (1.0 + ops.erf(x * 0.7071067811865476))
 
 
+@_serializable
 class MixFFN(_ShapePreserving):
     """Mix-FFN: Dense -> 3x3 depthwise convolution -> GELU -> Dense (the convolution replaces position embeddings).
 

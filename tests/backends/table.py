@@ -60,11 +60,12 @@ def render(reports):
 
 
 def main(results_dir, out):
-    reports = {}  # the worker writes one file per backend and family: merged per backend
+    reports = {}  # the worker writes one file per process (backend, family, features): merged per backend
     for path in sorted(Path(results_dir).glob("*.json")):
         report = json.loads(path.read_text())
         merged = reports.setdefault(report["meta"]["backend"], {"meta": report["meta"], "results": {}})
-        merged["results"].update(report["results"])
+        for family, cells in report["results"].items():
+            merged["results"].setdefault(family, {}).update(cells)
     Path(out).write_text(render(reports))
 
 

@@ -1,6 +1,6 @@
 """Every feature on every Keras backend: the suite's worker (``backend_suite.py``) runs once per backend in a fresh process.
 
-The full suite (four families, marked ``backends`` and ``slow``) runs in CI after the fast suite; with
+The full suite (four families, each in three processes, marked ``backends`` and ``slow``) runs in CI after the fast suite; with
 ``KERAS_SEGMENTATION_BACKEND_RESULTS=DIR`` it writes each backend's results there, from which ``table.py``
 writes docs/backends.md. The fast suite runs a smoke subset (the legacy U-Net) on JAX and PyTorch.
 """
@@ -20,13 +20,17 @@ BACKENDS = ("tensorflow", "jax", "torch")
 #: (backend, feature) pairs the library refuses, with a one-line error that names the backend.
 UNSUPPORTED = {("jax", "export_onnx"), ("torch", "export_onnx")}
 SMOKE = ("build", "train", "keras_fit", "save_load", "predict_resize", "predict_slide")
+#: A family's features split over processes: every compiled training keeps memory inside TensorFlow (DEVELOPERS.md),
+#: so each process trains at most twice.
+PROCESSES = (("build", "train", "train_bfloat16"), ("build", "resume"),
+             ("build", "keras_fit", "save_load", "predict_resize", "predict_slide", "evaluate", "export_onnx"))
 
 
-def run_suite(backend, families, features, tmp_path):
+def run_suite(backend, families, features, tmp_path, part=0):
     """The worker's ``{family: {feature: cell}}`` on ``backend``, run in a fresh process."""
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed (pip install -e .[test] installs every backend)")
-    out = tmp_path / f"{backend}-{'-'.join(families)}.json"
+    out = tmp_path / f"{backend}-{'-'.join(families)}-{part}.json"
     env = dict(os.environ, KERAS_BACKEND=backend)
     done = subprocess.run([sys.executable, str(HERE / "backend_suite.py"), str(out), "--features", ",".join(features),
                            *families], env=env, capture_output=True, text=True, timeout=1800, check=False)
@@ -52,13 +56,16 @@ def check_cell(backend, feature, cell):
 @pytest.mark.parametrize("family", list(FAMILIES))
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_feature_on_every_backend(backend, family, tmp_path):
-    results = run_suite(backend, [family], FEATURES, tmp_path)  # a process per family: each stays small
+    cells = {}
+    for part, features in enumerate(PROCESSES):
+        cells.update(run_suite(backend, [family], features, tmp_path, part)[family])
+    assert set(cells) == set(FEATURES)
     failures = {}
     for feature in FEATURES:
         try:
-            check_cell(backend, feature, results[family][feature])
+            check_cell(backend, feature, cells[feature])
         except AssertionError:
-            failures[feature] = results[family][feature]
+            failures[feature] = cells[feature]
     assert not failures, f"{backend} / {family}: {failures}"
 
 

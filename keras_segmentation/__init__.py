@@ -36,6 +36,7 @@ _LAZY = {
     "list_encoders": "keras_segmentation.models",
     "load_model": "keras_segmentation.models",
     "train": "keras_segmentation.training",
+    "fit": "keras_segmentation.autofit",
     "distill": "keras_segmentation.distillation",
     "predict": "keras_segmentation.inference",
     "predict_multiple": "keras_segmentation.inference",

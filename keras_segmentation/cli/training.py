@@ -26,7 +26,11 @@ def register(subparsers):
     parser.add_argument("--channels", type=int, default=3, help="input channels (1 grayscale, 4 RGBA, ...)")
     parser.add_argument("--not_verify_dataset", action="store_false", dest="verify_dataset")
     parser.add_argument("--checkpoints_path", default=None)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default 5; with --budget: no bound)")
+    parser.add_argument("--budget", default=None,
+                        help="train within a wall-clock budget (90s, 45m, 2h) with a cosine learning rate over the time")
+    parser.add_argument("--keep_checkpoints", type=int, default=3,
+                        help="epoch checkpoints kept, newest first (default 3; 0 keeps every one)")
     parser.add_argument("--batch_size", type=int, default=2)
     parser.add_argument(
         "--validate",
@@ -112,6 +116,8 @@ def run(args):
         verify_dataset=args.verify_dataset,
         checkpoints_path=args.checkpoints_path,
         epochs=args.epochs,
+        budget=args.budget,
+        keep_checkpoints=args.keep_checkpoints or None,
         batch_size=args.batch_size,
         validate=True if args.validate else None,
         val_images=args.val_images or None,

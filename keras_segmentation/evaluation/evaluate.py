@@ -20,6 +20,7 @@ from ..data.images import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
+from ..run_folder import is_run_folder
 from .metrics import ConfusionMatrix
 from .report import WorstImages, run_settings, write_report
 
@@ -64,8 +65,13 @@ def evaluate(
     (:mod:`keras_segmentation.evaluation.report`) with the ``report_images`` worst
     images; only those are kept in memory.
     """
+    folder = model if model is not None else checkpoints_path
+    if is_run_folder(folder):  # a fit run folder: its model, and its training history for the report
+        model, checkpoints_path = folder, os.path.join(folder, "checkpoints", "model")
     model_given = model is not None
     model = model_or_checkpoint(model, checkpoints_path, engine)
+    if ignore_index is None:
+        ignore_index = (getattr(model, "run_options", None) or {}).get("ignore_index")  # a fit run folder's void
     if ignore_index is None and not model_given and checkpoints_path is not None:
         from ..models.saving import read_config  # Keras: not loaded for exported files
 

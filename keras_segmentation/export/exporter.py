@@ -34,7 +34,7 @@ class ExportResult:
 def export_model(model=None, output=None, fmt="onnx", precision="float32", *, checkpoints_path=None, labels=False,
                  calibration_images=None, calibration_count=100, parity=True, parity_images_dir=None,
                  parity_annotations_dir=None, parity_count=8, ignore_index=None, serving=None, serving_name=None):
-    """Export ``model`` (or the one under ``checkpoints_path``, or a ``.keras`` path) to ``output``.
+    """Export ``model`` (or the one under ``checkpoints_path``, a ``.keras`` path, a ``fit`` run folder) to ``output``.
 
     Args:
         fmt: ``"onnx"``, ``"litert"``, ``"savedmodel"`` or ``"keras"``.
@@ -59,9 +59,10 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
         raise ExportError(f"calibration_count={calibration_count}: calibrate on 1 image or more "
                           "(calibration_count=N, --calibration_count N)")
     if isinstance(model, (str, os.PathLike)):
+        from .. import run_folder
         from ..models.saving import load_model
 
-        model = load_model(model, compile=False)
+        model = load_model(run_folder.model_file(model) if run_folder.is_run_folder(model) else model, compile=False)
     model = model_or_checkpoint(model, checkpoints_path)
     if parity_annotations_dir is not None and parity_images_dir is None:
         raise ExportError("parity_annotations_dir needs parity_images_dir (the images the masks belong to)")

@@ -23,12 +23,26 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     """``model``, or the model trained under ``checkpoints_path`` (newest weights), run by ``engine``.
 
     ``model`` may also be the path of an exported model (``.onnx``, ``.tflite``, SavedModel folder,
-    ``.keras``); ``engine`` (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
+    ``.keras``) or of a ``fit`` run folder (its ``model.keras``, with the prediction options the run
+    chose as ``run_options``: :mod:`keras_segmentation.run_folder`); ``engine``
+    (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
     model through that runtime (:mod:`keras_segmentation.engines`).
     """
+    from .. import run_folder
+
+    if model is None and run_folder.is_run_folder(checkpoints_path):  # --checkpoints_path runs/fit
+        model = checkpoints_path
     if isinstance(model, (str, os.PathLike)):
         from ..engines import load_engine
 
+        if run_folder.is_run_folder(model):
+            loaded = load_engine(run_folder.model_file(model))
+            if engine not in (None, "keras"):
+                from ..engines import model_for_engine
+
+                loaded = model_for_engine(loaded, engine)
+            loaded.run_options = run_folder.prediction_options(model)
+            return loaded
         return load_engine(model, engine)
     if model is None:
         if checkpoints_path is None:
@@ -66,7 +80,8 @@ class Predictor:
     ``tta`` (names: ``"hflip"``, ``"vflip"``, ``"flip"``, ``"scale"``, with ``scales``)
     and ``flip_tta`` (the left-right mirror) average augmented predictions. With
     ``mode=None`` an image more than twice the model's input in both sides gets a
-    one-time warning that ``mode="slide"`` exists. ``precision`` (:mod:`keras_segmentation.precision`;
+    one-time warning that ``mode="slide"`` exists, unless the model carries ``run_options`` (a ``fit``
+    run folder's choice of mode and flip TTA), which then apply. ``precision`` (:mod:`keras_segmentation.precision`;
     ``"auto"``: bfloat16 where the hardware and the model gain from it) runs a copy of the model in
     another precision, with the same weights; ``None`` runs the model as it is.
     """
@@ -75,6 +90,10 @@ class Predictor:
                  mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision="auto"):
         if mode not in (None, "resize", "slide"):
             raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
+        chosen = getattr(model, "run_options", None) or {}
+        if mode is None and chosen.get("mode"):
+            mode, overlap = chosen["mode"], chosen.get("overlap", overlap)
+        flip_tta = flip_tta or bool(chosen.get("flip_tta"))
         self.model = model = in_prediction_precision(model, precision)
         # exported models take the uint8 pixels their graph normalises (engines.base); Keras models normalised floats
         self._model_input = getattr(model, "prepare_image", None) or partial(normalize_image,

@@ -57,6 +57,11 @@ def history_path(checkpoints_path):
     return f"{os.fspath(checkpoints_path)}_history.json"
 
 
+def budget_path(checkpoints_path):
+    """The time spent of a run with ``budget=`` (:mod:`keras_segmentation.training.budget`)."""
+    return f"{os.fspath(checkpoints_path)}_budget.json"
+
+
 def interrupted_paths(checkpoints_path):
     """``(weights, progress JSON)`` paths of the mid-epoch checkpoint written on Ctrl-C."""
     prefix = os.fspath(checkpoints_path)

@@ -23,16 +23,16 @@ class CheckpointsCallback(keras.callbacks.Callback):
     ``ModelCheckpoint``. The epoch's logs (loss, metrics, ``val_*``) and learning
     rate go to ``<prefix>_history.json`` (:func:`~.checkpoints.append_history`).
     Nothing is saved for an epoch that ended with a
-    non-finite loss or was cut short by Ctrl-C. ``keep_only_latest`` deletes the
-    previous epoch's file once the new one is written (scratch copies of
-    workers other than the chief).
+    non-finite loss or was cut short by Ctrl-C. ``keep`` (``None``: all) bounds the
+    epoch files kept: older ones are deleted once the new one is written (scratch
+    copies of workers other than the chief keep 1).
     """
 
-    def __init__(self, checkpoints_path, interrupt=None, keep_only_latest=False):
+    def __init__(self, checkpoints_path, interrupt=None, keep=None):
         super().__init__()
         self.checkpoints_path = checkpoints_path
         self.interrupt = interrupt
-        self.keep_only_latest = keep_only_latest
+        self.keep = keep
 
     def on_epoch_end(self, epoch, logs=None):
         if (self.interrupt is not None and self.interrupt.requested) or not _finite(logs):
@@ -40,9 +40,9 @@ class CheckpointsCallback(keras.callbacks.Callback):
         ckpt.save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
         ckpt.append_history(self.checkpoints_path, epoch + 1, dict(logs or {}, **_learning_rate(self.model, logs)))
         ckpt.clear_interrupted(self.checkpoints_path)
-        if self.keep_only_latest:
+        if self.keep is not None:
             for done, path in list_checkpoints(self.checkpoints_path):
-                if done != epoch + 1:
+                if done <= epoch + 1 - self.keep:
                     os.remove(path)
 
 

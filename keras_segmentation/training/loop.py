@@ -17,6 +17,11 @@ Every argument of the original library works as before; what changed:
   Ctrl-C saves a mid-epoch checkpoint that resuming picks up; a NaN loss stops
   training with a :class:`~keras_segmentation.errors.TrainingError` and keeps the
   last good checkpoint;
+* ``budget="45m"`` trains within a wall-clock budget (``"90s"``, ``"2h"``, or seconds) with a
+  cosine learning rate over the time (:mod:`keras_segmentation.training.budget`); ``epochs``
+  is then only an upper bound (unbounded when not given), and a resumed run keeps the budget spent;
+* ``keep_checkpoints=3`` keeps the newest three epoch checkpoints (each holds the optimizer
+  state: a ResNet-50 run would otherwise fill a disk); ``None`` keeps every one;
 * ``seed=`` makes the order, augmentation and (with a seeded model) the run reproducible;
 * ``tensorboard_dir=`` writes TensorBoard scalars and prediction images per epoch
   (:mod:`keras_segmentation.training.tensorboard`; the ``[tensorboard]`` extra); every
@@ -56,7 +61,7 @@ def train(
     n_classes=None,
     verify_dataset=True,
     checkpoints_path=None,
-    epochs=5,
+    epochs=None,
     batch_size=2,
     validate=None,
     val_images=None,
@@ -93,6 +98,8 @@ def train(
     distribute=None,
     precision="auto",
     tensorboard_dir=None,
+    budget=None,
+    keep_checkpoints=3,
 ):
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
 
@@ -111,6 +118,9 @@ def train(
     do not use the bfloat16 kernels.
     """
     runner.check_outputs(checkpoints_path, tensorboard_dir)  # before any work: nothing is written for a bad path
+    timer = runner.time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume_checkpoint, epochs)
+    epochs = (5 if timer is None else runner.UNBOUNDED_EPOCHS) if epochs is None else epochs
+    runner.check_counts(epochs=epochs, keep_checkpoints=keep_checkpoints)
     replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
     if isinstance(model, str):
         model = resolve_model(model, n_classes, input_height, input_width)
@@ -201,9 +211,14 @@ def train(
                 working, working, checkpoints_path, write_path, auto_resume_checkpoint, steps, chief, seed=seed,
                 read_image_type=read_image_type, ignore_index=ignore_index, precision=model_precision(working))
 
+        if timer is not None and timer.finished():
+            epochs = initial_epoch  # resumed with the budget spent: nothing is left to train
         interrupt, stop_on_nan, all_callbacks = runner.epoch_callbacks(
-            train_data, checkpoints_path, write_path, chief, lr_schedule, callbacks, replace_default_callbacks)
+            train_data, checkpoints_path, write_path, chief, lr_schedule, callbacks, replace_default_callbacks,
+            keep_checkpoints)
         all_callbacks += board  # asked for by name: kept when the user's callbacks replace the defaults
+        if timer is not None:
+            all_callbacks.append(timer)
 
         fit_args = dict(callbacks=all_callbacks, shuffle=False, verbose=verbose)
         if replication is not None and validate:

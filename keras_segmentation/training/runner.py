@@ -24,8 +24,9 @@ import numpy as np
 
 from ..atomic import file_in_the_way
 from ..errors import ModelConfigError, OutputWriteError
-from ..models.saving import config_path, final_model_path, history_path
+from ..models.saving import budget_path, config_path, final_model_path, history_path
 from . import checkpoints as ckpt
+from .budget import TimeBudget, parse_budget
 from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
 from .compile import is_keras_schedule
 
@@ -50,7 +51,8 @@ def check_outputs(checkpoints_path=None, tensorboard_dir=None):
     outputs = [("tensorboard_dir", tensorboard_dir, tensorboard_dir)]
     if checkpoints_path is not None:
         outputs.append(("checkpoints_path", checkpoints_path, os.path.dirname(os.fspath(checkpoints_path))))
-        for path in (config_path(checkpoints_path), history_path(checkpoints_path), final_model_path(checkpoints_path)):
+        for path in (config_path(checkpoints_path), history_path(checkpoints_path), final_model_path(checkpoints_path),
+                     budget_path(checkpoints_path)):
             if os.path.isdir(path):
                 raise OutputWriteError(f"checkpoints_path={os.fspath(checkpoints_path)!r}: {path} is a folder, where "
                                        "training writes a file; move it away or choose another checkpoints_path")
@@ -60,6 +62,26 @@ def check_outputs(checkpoints_path=None, tensorboard_dir=None):
         blocker = file_in_the_way(folder or ".")
         if blocker is not None:
             raise OutputWriteError(f"{name}={os.fspath(given)!r}: {blocker} is not a folder; give a folder or a new name")
+
+
+#: ``epochs`` of a run bounded by its time budget only
+UNBOUNDED_EPOCHS = 1_000_000
+
+
+def time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume, epochs=None):
+    """The :class:`~.budget.TimeBudget` callback of ``train(budget=...)``, or ``None`` without a budget.
+
+    Its state (the time spent) is ``<checkpoints_path>_budget.json``: kept when resuming, else started again.
+    ``epochs`` (if given) also bounds the run, and the cosine with it.
+    """
+    if budget is None:
+        return None
+    seconds = parse_budget(budget)
+    if lr_schedule is not None:
+        raise ModelConfigError("budget= sets a cosine learning rate over the time itself; leave lr_schedule out")
+    state = budget_path(checkpoints_path) if checkpoints_path is not None else None
+    return TimeBudget(seconds, peak_lr=1e-3 if learning_rate is None else learning_rate, state_path=state,
+                      fresh=not auto_resume, max_epochs=epochs)
 
 
 def choose_seed(seed, checkpoints_path, model, auto_resume, default=None):
@@ -94,16 +116,17 @@ def begin(working, described, checkpoints_path, write_path, auto_resume, steps, 
 
 
 def epoch_callbacks(data, checkpoints_path, write_path=None, chief=True, lr_schedule=None, callbacks=None,
-                    replace_default=False):
+                    replace_default=False, keep_checkpoints=None):
     """``(interrupt, stop_on_nan, callbacks)``: checkpoints, NaN stop, Ctrl-C, ``lr_schedule(epoch, lr)``, ``callbacks``.
 
-    ``replace_default`` (with ``callbacks``) keeps only the caller's callbacks, as the original library did.
+    ``replace_default`` (with ``callbacks``) keeps only the caller's callbacks, as the original library did;
+    ``keep_checkpoints`` bounds the epoch checkpoints kept (``None``: all).
     """
     write_path = checkpoints_path if write_path is None else write_path
     interrupt, stop_on_nan = Interrupt(data), StopOnNaN(checkpoints_path)
     defaults = [stop_on_nan, interrupt]
     if checkpoints_path is not None:
-        defaults.insert(0, CheckpointsCallback(write_path, interrupt, keep_only_latest=not chief))
+        defaults.insert(0, CheckpointsCallback(write_path, interrupt, keep=keep_checkpoints if chief else 1))
     if callable(lr_schedule) and not is_keras_schedule(lr_schedule):
         defaults.append(keras.callbacks.LearningRateScheduler(lr_schedule))
     user_callbacks = list(callbacks or [])

@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_segmentation.models import SegmentationModel, build_model, rebuild_model
 from keras_segmentation.precision import with_precision
+from keras_segmentation.training.compile import xla_helps_training_here
 
 BATCH = 2
 
@@ -127,11 +128,14 @@ class BaseModelTester:
         for layer in model.layers:
             if isinstance(layer, keras.layers.Dropout):
                 layer.rate = 0.0
+        # XLA where train() uses it (TensorFlow on a CPU without oneDNN) and where Keras always compiles (JAX);
+        # elsewhere eagerly: each compiled step of a new model kept 260-550 MB of the test process for good
+        xla = keras.backend.backend() == "jax" or xla_helps_training_here()
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=case.learning_rate, global_clipnorm=1.0),
             loss=flat_sparse_ce,
-            # XLA where train() uses it (TensorFlow on CPU) and where Keras always compiles (JAX).
-            jit_compile=keras.backend.backend() in ("jax", "tensorflow"),
+            jit_compile=xla,
+            run_eagerly=not xla,
         )
         x, y = batch_for(case, normalization=model.normalization)
 

@@ -1,0 +1,23 @@
+"""autofit: `fit()`, a good model from any folder within a time budget, with no choices to make.
+
+* :mod:`.fingerprint`: what the data is (sizes, channels, classes, void, widths, groups, the machine);
+* :mod:`.plan`: the rules that turn the fingerprint and the budget into training decisions;
+* :mod:`.probe`: the throughput probe that sizes the plan to this machine;
+* :mod:`.recipe`: the model, augmentation and callbacks a plan turns into;
+* :mod:`.run`: :func:`fit` itself and its run folder.
+
+Example:
+    >>> from keras_segmentation import fit
+    >>> fit("data/images", "data/masks", budget="45m", out="runs/roads")   # doctest: +SKIP
+"""
+
+__all__ = ["fit"]
+
+
+def __getattr__(name):
+    """``fit`` is loaded on first use: the fingerprint and the plan's rules import no Keras."""
+    if name == "fit":
+        from .run import fit
+
+        return fit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,48 @@
+"""A ``fit`` run folder used as a model: its ``model.keras`` and how it predicts (``predict.json``).
+
+``fit`` writes the folder (:mod:`keras_segmentation.autofit.run`); ``predict``, ``evaluate`` and
+``export`` read it here, without loading Keras (an exported model needs none).
+
+Example:
+    >>> model_file("runs/fit")                     # doctest: +SKIP
+    'runs/fit/model.keras'
+    >>> prediction_options("runs/fit")             # doctest: +SKIP
+    {'mode': 'slide', 'overlap': 0.25, 'flip_tta': False, 'ignore_index': None}
+"""
+
+import json
+import os
+
+from .errors import CheckpointError
+
+MODEL_FILE = "model.keras"
+PREDICT_FILE = "predict.json"
+
+
+def is_run_folder(path):
+    """True when ``path`` is a folder ``fit`` wrote (it has ``plan.json``)."""
+    return isinstance(path, (str, os.PathLike)) and os.path.isfile(os.path.join(os.fspath(path), "plan.json"))
+
+
+def model_file(path):
+    """The model file of the run folder ``path``.
+
+    Raises:
+        CheckpointError: the run has not finished (no ``model.keras`` yet).
+    """
+    found = os.path.join(os.fspath(path), MODEL_FILE)
+    if not os.path.isfile(found):
+        raise CheckpointError(f"{os.fspath(path)}: fit has not finished here (no {MODEL_FILE}); run fit again to resume it")
+    return found
+
+
+def prediction_options(path):
+    """``{"mode", "overlap", "flip_tta", "ignore_index"}`` the run chose on its validation set (``{}`` if none)."""
+    options = os.path.join(os.fspath(path), PREDICT_FILE)
+    if not os.path.isfile(options):
+        return {}
+    try:
+        with open(options) as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{options}: unreadable ({err}); run fit again in a new folder") from None

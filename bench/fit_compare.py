@@ -153,7 +153,8 @@ def isbi(args):
                      os.path.join(args.work, "example"), "--results", results], os.path.join(args.work, "isbi_example.log"))
     with open(results) as handle:
         result = json.load(handle)
-    runs["isbi_example"] = {"wall_seconds": seconds, "result": {k: result.get(k) for k in ("mIoU", "class_IoU", "training")}}
+    runs["isbi_example"] = {"wall_seconds": seconds, "scores": result["scores"],
+                            "epochs": result["training"]["epochs"], "train_seconds": result["training"]["train_seconds"]}
     return {"protocol": "train on slices 0-24; score on slices 25-29 at 512x512", "runs": runs}
 
 
@@ -174,7 +175,7 @@ def main(argv=None):
     with open(path, "w") as handle:
         json.dump(result, handle, indent=1)
         handle.write("\n")
-    print(json.dumps({name: run.get("scores") or run.get("result") for name, run in result["runs"].items()}, indent=1))
+    print(json.dumps({name: run["scores"] for name, run in result["runs"].items()}, indent=1))
 
 
 if __name__ == "__main__":

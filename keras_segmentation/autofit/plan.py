@@ -289,15 +289,15 @@ def _read(name, value, kind):
     try:
         if kind == "size":
             parts = [int(p) for p in value.lower().replace(",", "x").split("x")]
-            if len(parts) == 1:
-                parts *= 2
-            if len(parts) != 2 or min(parts) < 32 or any(p % 32 for p in parts):
-                raise ValueError
-            return parts
-        if kind == "int_or_none":
+            parts = parts * 2 if len(parts) == 1 else parts
+            if len(parts) == 2 and min(parts) >= 32 and not any(p % 32 for p in parts):
+                return parts
+        elif kind == "int_or_none":
             return None if value.lower() in ("none", "") else int(value)
-        return kind(value)
+        else:
+            return kind(value)
     except ValueError:
-        hint = {"size": "HxW, multiples of 32 (e.g. 256x256)", "int_or_none": "a label (e.g. 255) or none"}.get(
-            kind, getattr(kind, "__name__", str(kind)))
-        raise ModelConfigError(f"--set {name}={value!r}: expected {hint}") from None
+        pass
+    hint = {"size": "HxW, multiples of 32 (e.g. 256x256)", "int_or_none": "a label (e.g. 255) or none"}.get(
+        kind, getattr(kind, "__name__", str(kind)))
+    raise ModelConfigError(f"--set {name}={value!r}: expected {hint}")

@@ -190,10 +190,9 @@ def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs,
         timer = TimeBudget(run["training_budget_s"], peak_lr=settings["learning_rate"],
                            state_path=os.path.join(out, "budget.json"))
         callbacks.insert(0, timer)
-        if timer.finished():
-            best.early_stopped = True  # the budget was spent before the run was stopped: only the end is left
-    if best.early_stopped or (run.get("epochs") and best.last_epoch >= run["epochs"]):
-        return model
+    spent = timer is not None and timer.finished()  # the budget ran out before the run was stopped
+    if spent or best.early_stopped or (run.get("epochs") and best.last_epoch >= run["epochs"]):
+        return model  # nothing left to train: only the end
     if verbose:
         callbacks.append(Progress(timer, best))
     schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=run["epochs"], lr_schedule="cosine")

@@ -25,7 +25,7 @@ demo: $(VENV)/.installed-base-$(DEPS_ID)
 
 test: $(VENV)/.installed-test-$(DEPS_ID)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python tests/lanes.py
 
 bench: $(VENV)/.installed-test-$(DEPS_ID)
 	$(BIN)/python bench/run.py

@@ -3,7 +3,7 @@
 Every file is written to a temporary name in the same folder and renamed into
 place, so a crash or a full disk never leaves a half-written file under the real
 name: the previous one stays intact. Checkpoints, configs and predictions are
-written this way.
+written this way; folders (a SavedModel, a preset) with :func:`atomic_write_folder`.
 
 Example:
     >>> def write(temp):
@@ -16,6 +16,7 @@ Example:
 import errno
 import os
 import re
+import shutil
 
 from .errors import OutputWriteError, SegmentationError
 
@@ -55,6 +56,41 @@ def atomic_write(path, write, *, durable=True, advice="{fix}", error_class=Outpu
         _fsync_folder(folder or ".")
 
 
+def atomic_write_folder(path, write):
+    """Call ``write(temp_folder)`` on a sibling folder, then swap it in for ``path``.
+
+    A reader sees the previous folder or the complete new one, never a half-written
+    one; the previous folder is removed only after the swap. Whether ``path`` may be
+    replaced is the caller's decision.
+
+    Raises:
+        OutputWriteError: (an ``OSError``) the folder could not be written, naming ``path``; nothing was replaced.
+
+    Example:
+        >>> atomic_write_folder("out/preset", lambda temp: os.makedirs(temp))  # doctest: +SKIP
+    """
+    path = os.fspath(path).rstrip(os.sep)
+    parent, name = os.path.split(path)
+    temp = os.path.join(parent, f".tmp-{os.getpid()}-{name}")
+    old = os.path.join(parent, f".old-{os.getpid()}-{name}")
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        write(temp)
+        if os.path.exists(path):
+            os.replace(path, old)
+        os.replace(temp, path)
+    except OSError as err:
+        if isinstance(err, SegmentationError):
+            raise
+        error = OutputWriteError(f"{path}: cannot write ({err.strerror or err}); nothing was replaced, "
+                                 f"{write_fix(err, path, folder=True)}")
+        error.errno = err.errno
+        raise error from err
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def file_in_the_way(folder):
     """The file standing where ``folder``, or a folder above it, should be (so it cannot be made), else ``None``.
 
@@ -68,14 +104,14 @@ def file_in_the_way(folder):
     return None if os.path.isdir(path) else path
 
 
-def write_fix(err, path):
-    """What to do when writing ``path`` failed with the ``OSError`` ``err``.
+def write_fix(err, path, *, folder=False):
+    """What to do when writing ``path`` (a file, or a ``folder``) failed with the ``OSError`` ``err``.
 
     Example:
         >>> write_fix(OSError(errno.ENOSPC, "No space left on device"), "out/a.png")
         'free disk space'
     """
-    if isinstance(err, IsADirectoryError) or os.path.isdir(path):
+    if not folder and (isinstance(err, IsADirectoryError) or os.path.isdir(path)):
         return "move away the directory in its place"
     if isinstance(err, PermissionError):
         return f"fix the permissions of {os.path.dirname(path) or '.'}"

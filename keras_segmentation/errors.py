@@ -93,6 +93,19 @@ class ParityError(ExportError):
     """An exported model's outputs differ from the Keras model's beyond the tolerance."""
 
 
+class PresetError(SegmentationError):
+    """A preset cannot be saved (a folder in the way) or read, or the Hugging Face Hub download or upload failed."""
+
+
+class ServeError(SegmentationError):
+    """The model server cannot start (no ``[serve]`` extra, a port in use) or refuses a request (an empty, unreadable
+    or too large upload); ``status`` is the HTTP status a refused request gets."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = int(status)
+
+
 class BackendError(SegmentationError, ImportError):
     """The Keras backend chosen (``KERAS_BACKEND``, ``keras.json``) is unknown or its package is not installed."""
 

@@ -72,10 +72,10 @@ def assert_same_weights_by_layer(source, migrated):
 
 def test_weights_land_in_their_layers_and_predictions_equal(tmp_path):
     # MobileNet: depthwise kernels (Keras 2 "depthwise_kernel"), BatchNorm, a 3x3 head: every variable kind
-    source = randomise(model_from_name["fcn_8_mobilenet"](4, 64, 64, encoder_weights=None))
-    write_keras2_checkpoint(source, tmp_path / "old" / "fcn")
-    done = migrate_checkpoint(tmp_path / "old" / "fcn", tmp_path / "new" / "fcn")
-    assert done.epoch == 1 and done.source.endswith("fcn.0")  # the original's 0-based prefix.0: 1 epoch done
+    source = randomise(model_from_name["mobilenet_segnet"](4, 64, 64, encoder_weights=None))
+    write_keras2_checkpoint(source, tmp_path / "old" / "segnet")
+    done = migrate_checkpoint(tmp_path / "old" / "segnet", tmp_path / "new" / "segnet")
+    assert done.epoch == 1 and done.source.endswith("segnet.0")  # the original's 0-based prefix.0: 1 epoch done
     assert list_checkpoints(done.checkpoints_path) == [(1, done.weights_file)]
     assert done.layers == sum(1 for layer in source.layers if layer.weights)
     config = read_config(done.checkpoints_path)

@@ -31,7 +31,8 @@ import warnings
 from .. import __version__, startup_logs
 
 #: Modules under ``keras_segmentation.cli`` that contribute subcommands, in help order.
-COMMAND_MODULES = ("fit", "dataset", "convert", "training", "inference", "export", "model_zoo", "migrate", "demo")
+COMMAND_MODULES = ("fit", "dataset", "convert", "training", "inference", "export", "preset", "serve", "model_zoo", "migrate",
+                   "demo")
 
 EXIT_USAGE = 2
 

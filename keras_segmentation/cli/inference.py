@@ -201,7 +201,7 @@ def run_predict_video(args):
 
 
 def run_evaluate(args):
-    from ..evaluation import evaluate, format_scores
+    from ..evaluation import evaluate, format_scores, scores_to_json
 
     scores = evaluate(
         args.model_path,
@@ -225,22 +225,7 @@ def run_evaluate(args):
     if args.json_path:
         from ..atomic import atomic_write_text
 
-        atomic_write_text(args.json_path, json.dumps(_jsonable(scores), indent=2))
+        atomic_write_text(args.json_path, json.dumps(scores_to_json(scores), indent=2))
         print(f"wrote {args.json_path}")
     return 0
 
-
-def _jsonable(value):
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None  # NaN (absent class) -> null
-    return value

@@ -11,6 +11,6 @@ Example:
 """
 
 from .evaluate import evaluate
-from .metrics import ConfusionMatrix, confusion_matrix, format_scores, segmentation_scores
+from .metrics import ConfusionMatrix, confusion_matrix, format_scores, scores_to_json, segmentation_scores
 
-__all__ = ["evaluate", "ConfusionMatrix", "confusion_matrix", "format_scores", "segmentation_scores"]
+__all__ = ["evaluate", "ConfusionMatrix", "confusion_matrix", "format_scores", "scores_to_json", "segmentation_scores"]

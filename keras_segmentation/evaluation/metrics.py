@@ -243,6 +243,26 @@ def segmentation_scores(cm, class_names=None, ignore_index=None):
     return scores
 
 
+def scores_to_json(value):
+    """Scores (or any nest of dicts, lists, NumPy arrays and numbers) as plain JSON values; NaN (absent class) -> None.
+
+    Example:
+        >>> scores_to_json({"class_wise_IU": np.array([0.5, np.nan]), "mean_IU": np.float64(0.5)})
+        {'class_wise_IU': [0.5, None], 'mean_IU': 0.5}
+    """
+    if isinstance(value, dict):
+        return {str(k): scores_to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scores_to_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return scores_to_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None  # NaN (absent class) -> null
+    return value
+
+
 def format_scores(scores, class_names=None):
     """A per-class table and the summary lines, as text.
 

@@ -59,3 +59,28 @@ def normalization_affine(normalization, channels):
     ones = normalize_image(np.ones((1, 1, channels), np.uint8), normalization)[0, 0]
     bgr = normalization == "caffe" and channels in (3, 4)
     return (ones - zeros).astype("float32"), zeros.astype("float32"), bgr
+
+
+def channel_order(channels):
+    """The order of an image's channels as the library hands them to a graph: ``"gray"``, ``"RGB"``, ``"RGBA"``.
+
+    Example:
+        >>> channel_order(3), channel_order(6)
+        ('RGB', 'bands as stored')
+    """
+    return {1: "gray", 3: "RGB", 4: "RGBA"}.get(channels, "bands as stored")
+
+
+def describe_normalization(normalization, channels):
+    """How ``normalization`` maps pixels (:func:`channel_order`, 0..255) to the network's input, as plain JSON.
+
+    ``network_input = pixels[..., order] * scale + offset``, ``order`` reversing the colour channels where
+    ``network_channel_order`` is ``"BGR"``.
+
+    Example:
+        >>> describe_normalization("divide", 1)
+        {'name': 'divide', 'network_channel_order': 'gray', 'scale': [0.003921...], 'offset': [0.0]}
+    """
+    scale, offset, bgr = normalization_affine(normalization, channels)
+    return {"name": normalization, "network_channel_order": "BGR" if bgr else channel_order(channels),
+            "scale": scale.tolist(), "offset": offset.tolist()}

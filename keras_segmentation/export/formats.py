@@ -21,10 +21,9 @@ Example:
 """
 
 import os
-import shutil
 import warnings
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, atomic_write_folder
 from ..errors import ExportError
 from .contract import INPUT_NAME
 
@@ -61,7 +60,7 @@ def write_export(deployable, path, fmt, precision="float32", calibration=None):
     if fmt == "keras":
         atomic_write(path, deployable.save, durable=False)
     elif fmt == "savedmodel":
-        _replace_folder(path, lambda temp: write_savedmodel(deployable, temp))
+        atomic_write_folder(path, lambda temp: write_savedmodel(deployable, temp))
     elif fmt == "onnx":
         from .quantize import onnx_float16, onnx_int8
 
@@ -134,19 +133,3 @@ def write_litert(deployable, path, precision, calibration):
     with open(path, "wb") as handle:
         handle.write(flatbuffer)
 
-
-def _replace_folder(path, write):
-    """``write(temp_folder)``, then swap it in for ``path`` (the old folder is removed only after the swap)."""
-    path = os.fspath(path).rstrip(os.sep)
-    parent, name = os.path.split(path)
-    temp = os.path.join(parent, f".tmp-{os.getpid()}-{name}")
-    old = os.path.join(parent, f".old-{os.getpid()}-{name}")
-    shutil.rmtree(temp, ignore_errors=True)
-    try:
-        write(temp)
-        if os.path.exists(path):
-            os.replace(path, old)
-        os.replace(temp, path)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)

@@ -16,7 +16,7 @@ import os
 
 from ..atomic import atomic_write_text
 from ..errors import ExportError
-from .contract import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
+from .contract import INPUT_NAME, LABELS, PROBABILITIES, channel_order, describe_normalization
 
 SAVEDMODEL_METADATA = "keras_segmentation.json"
 
@@ -33,8 +33,7 @@ def describe(model, fmt, precision, labels):
 
     from .. import __version__
 
-    scale, offset, bgr = normalization_affine(model.normalization, model.channels)
-    order = {1: "gray", 3: "RGB", 4: "RGBA"}.get(model.channels, "bands as stored")
+    normalization = describe_normalization(model.normalization, model.channels)
     return {
         "format": fmt,
         "precision": precision,
@@ -48,15 +47,9 @@ def describe(model, fmt, precision, labels):
             "height": model.input_height,
             "width": model.input_width,
             "channels": int(model.channels),
-            "channel_order": order,
+            "channel_order": channel_order(model.channels),
         },
-        "normalization": {
-            "name": model.normalization,
-            "inside_graph": True,
-            "network_channel_order": "BGR" if bgr else order,
-            "scale": scale.tolist(),
-            "offset": offset.tolist(),
-        },
+        "normalization": {"name": normalization.pop("name"), "inside_graph": True, **normalization},
         "outputs": {PROBABILITIES: "float32 (N, H, W, n_classes), softmax"}
         | ({LABELS: "int32 (N, H, W), arg-max class ids"} if labels else {}),
         "output_size": [model.output_height, model.output_width],

@@ -23,26 +23,24 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     """``model``, or the model trained under ``checkpoints_path`` (newest weights), run by ``engine``.
 
     ``model`` may also be the path of an exported model (``.onnx``, ``.tflite``, SavedModel folder,
-    ``.keras``) or of a ``fit`` run folder (its ``model.keras``, with the prediction options the run
-    chose as ``run_options``: :mod:`keras_segmentation.run_folder`); ``engine``
+    ``.keras``), of a ``fit`` run folder (its ``model.keras``, with the prediction options the run
+    chose as ``run_options``: :mod:`keras_segmentation.run_folder`) or of a preset folder (likewise:
+    :mod:`keras_segmentation.presets.folder`); ``engine``
     (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
     model through that runtime (:mod:`keras_segmentation.engines`).
     """
     from .. import run_folder
+    from ..presets import folder as preset_folder
 
-    if model is None and run_folder.is_run_folder(checkpoints_path):  # --checkpoints_path runs/fit
-        model = checkpoints_path
+    if model is None and (run_folder.is_run_folder(checkpoints_path) or preset_folder.is_preset(checkpoints_path)):
+        model = checkpoints_path  # --checkpoints_path runs/fit
     if isinstance(model, (str, os.PathLike)):
         from ..engines import load_engine
 
+        if preset_folder.is_preset(model):
+            return _with_options(preset_folder.load_preset(model), preset_folder.prediction_options(model), engine)
         if run_folder.is_run_folder(model):
-            loaded = load_engine(run_folder.model_file(model))
-            if engine not in (None, "keras"):
-                from ..engines import model_for_engine
-
-                loaded = model_for_engine(loaded, engine)
-            loaded.run_options = run_folder.prediction_options(model)
-            return loaded
+            return _with_options(load_engine(run_folder.model_file(model)), run_folder.prediction_options(model), engine)
         return load_engine(model, engine)
     if model is None:
         if checkpoints_path is None:
@@ -55,6 +53,16 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     from ..engines import model_for_engine
 
     return model_for_engine(model, engine)
+
+
+def _with_options(loaded, options, engine):
+    """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as ``run_options``."""
+    if engine not in (None, "keras"):
+        from ..engines import model_for_engine
+
+        loaded = model_for_engine(loaded, engine)
+    loaded.run_options = options
+    return loaded
 
 
 def in_prediction_precision(model, precision):
@@ -110,15 +118,18 @@ class Predictor:
         """Yield a :class:`Prediction` per source, in order; unreadable ones carry ``error``."""
         with ThreadPoolExecutor(self.workers) as pool:
             chunks = [sources[i : i + self.batch_size] for i in range(0, len(sources), self.batch_size)]
-            futures = [pool.submit(self._prepare, s) for s in chunks[0]] if chunks else []
+            futures = [pool.submit(self.prepare, s) for s in chunks[0]] if chunks else []
             for number in range(len(chunks)):
                 prepared = [future.result() for future in futures]
                 # Read the next chunk while this one is in the model.
                 if number + 1 < len(chunks):
-                    futures = [pool.submit(self._prepare, s) for s in chunks[number + 1]]
+                    futures = [pool.submit(self.prepare, s) for s in chunks[number + 1]]
                 yield from self._predict_chunk(prepared, number * self.batch_size, pool, with_probabilities)
 
-    def _prepare(self, source):
+    def prepare(self, source):
+        """``(image, model input, None)`` of one source (read, preprocessed, resized and normalised for the model; in
+        slide mode the preprocessed image), or ``(None, None, error)`` when it cannot be read: what
+        :meth:`predict_prepared` takes."""
         try:
             image = read_image_for_model(source, self.model.channels, self.read_image_type)
             raw = self.preprocessing(image) if self.preprocessing is not None else image
@@ -136,6 +147,18 @@ class Predictor:
             return image, self._model_input(raw, size=size), None
         except (SegmentationError, OSError) as err:
             return None, None, err
+
+    def predict_prepared(self, prepared, with_probabilities=False):
+        """The :class:`Prediction` of each item :meth:`prepare` made (a list, in order), the items that agree in
+        shape in one model call: how a server batches the images of several requests.
+
+        Example:
+            >>> items = [predictor.prepare(image) for image in images]
+            >>> [p.labels.shape for p in predictor.predict_prepared(items)]
+            [(360, 480), (720, 960)]
+        """
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(self._predict_chunk(list(prepared), 0, pool, with_probabilities))
 
     def _predict_chunk(self, prepared, offset, pool, with_probabilities):
         if self.window is not None:

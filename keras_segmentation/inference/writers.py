@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ..atomic import atomic_write
-from ..data.visualize import visualize_segmentation
+from ..data.visualize import class_colors, visualize_segmentation
 from ..errors import ModelConfigError, SegmentationError
 
 
@@ -41,8 +41,25 @@ def refuse_overwrite(path, source, argument="out_fname"):
 
 def write_output(path, result, model, colored, overlay_img, class_names, show_legends, colors, width, height):
     """Write one :class:`~keras_segmentation.inference.predictor.Prediction`: colours (``colored``) or class ids."""
+    image = render_output(result, model, colored, overlay_img, class_names, show_legends, colors, width, height)
+    folder = os.path.dirname(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    extension = os.path.splitext(os.fspath(path))[1] or ".png"
+    encoded = encode_image(image, extension, path)
+    atomic_write(path, encoded.tofile, durable=False)
+
+
+def render_output(result, model, colored, overlay_img=False, class_names=None, show_legends=False, colors=class_colors,
+                  width=None, height=None):
+    """The image :func:`write_output` writes for ``result``: BGR colours (``colored``) or the class-id label map.
+
+    Example:
+        >>> render_output(result, model, colored=True, overlay_img=True).shape    # doctest: +SKIP
+        (360, 480, 3)
+    """
     if colored:
-        image = visualize_segmentation(
+        return visualize_segmentation(
             result.labels,
             result.image,
             n_classes=model.n_classes,
@@ -53,18 +70,22 @@ def write_output(path, result, model, colored, overlay_img, class_names, show_le
             prediction_width=width,
             prediction_height=height,
         )
-    else:
-        image = result.labels
-        if width and height:
-            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
-    folder = os.path.dirname(os.fspath(path))
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    extension = os.path.splitext(os.fspath(path))[1] or ".png"
+    image = result.labels
+    if width and height:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
+    return image
+
+
+def encode_image(image, extension=".png", name="the prediction"):
+    """``image`` encoded as an ``extension`` file (a uint8 array of its bytes).
+
+    Raises:
+        SegmentationError: OpenCV cannot encode it so (``name`` says which output).
+    """
     ok, encoded = cv2.imencode(extension, np.ascontiguousarray(image))
     if not ok:
-        raise SegmentationError(f"{path}: cannot encode the prediction as {extension}")
-    atomic_write(path, encoded.tofile, durable=False)
+        raise SegmentationError(f"{name}: cannot encode the prediction as {extension}")
+    return encoded
 
 
 def check_shard(shard):

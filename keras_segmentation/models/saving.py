@@ -21,6 +21,7 @@ Example:
     >>> model = load_model_from_checkpoint("ckpt/vgg_unet_1")
 """
 
+import copy
 import json
 import os
 import re
@@ -102,6 +103,15 @@ def read_config(checkpoints_path):
     path = config_path(checkpoints_path)
     if not os.path.isfile(path):
         raise CheckpointError(_config_not_found(checkpoints_path, path))
+    return read_config_file(path)
+
+
+def read_config_file(path):
+    """Read and validate a model config file (the ``_config.json`` schema) at ``path``, e.g. a preset's ``config.json``.
+
+    Raises:
+        CheckpointError: the file is unreadable, not JSON, or has missing/ill-typed keys.
+    """
     try:
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle)
@@ -434,7 +444,8 @@ def model_from_config(config, source="<config>"):
         if config.get("build_config"):
             model = registry.rebuild_model(config["build_config"])
         elif config.get("architecture"):
-            model = keras.saving.deserialize_keras_object(config["architecture"], safe_mode=True)
+            # a copy: Keras takes the layer list out of the config it is given
+            model = keras.saving.deserialize_keras_object(copy.deepcopy(config["architecture"]), safe_mode=True)
         elif name in registry.model_from_name:
             model = registry.model_from_name[name](
                 config["n_classes"],

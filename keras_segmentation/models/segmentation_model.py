@@ -6,7 +6,8 @@ Keras functional model whose output is per-pixel class probabilities of shape
 ``(batch, output_height, output_width, n_classes)``; it also carries what the
 rest of the library needs (model name, input normalisation, how to rebuild it)
 and the original library's methods ``train``, ``predict_segmentation``,
-``predict_multiple``, ``predict_video`` and ``evaluate_segmentation``.
+``predict_multiple``, ``predict_video`` and ``evaluate_segmentation``, with ``save_preset``
+(keras-hub's ``save_to_preset``).
 
 It is registered with Keras, so ``model.save("m.keras")`` followed by
 ``keras.saving.load_model("m.keras")`` gives back a SegmentationModel with its
@@ -132,6 +133,17 @@ class SegmentationModel(keras.Model):
         from ..evaluation.evaluate import evaluate
 
         return evaluate(self, *args, **kwargs)
+
+    def save_preset(self, preset_dir, **options):
+        """Save as a preset folder (config, weights, preprocessing, classes, model card); see
+        :func:`keras_segmentation.presets.save_preset`.
+
+        Example:
+            >>> model.save_preset("presets/roads", class_names=["sky", "road"])   # doctest: +SKIP
+        """
+        from ..presets.save import save_preset
+
+        return save_preset(self, preset_dir, **options)
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, *args, **kwargs):

@@ -26,9 +26,11 @@ MODELS = [("unet", "vanilla"), ("deeplabv3plus", "vanilla"), ("pspnet", "vanilla
 #: the fast set (tf2onnx needs ~20 s for PSPNet's adaptive pooling); every other pair is marked slow
 FAST = {("unet", "vanilla"): ALL, ("deeplabv3plus", "vanilla"): [("onnx", "float32"), ("litert", "int8")],
         ("pspnet", "vanilla"): [("litert", "float32")], ("unet", "mobilenetv3small"): [("onnx", "int8")]}
+#: tf2onnx on the slow set's models takes up to 5.5 GB of a process: each runs in a fresh one (tests/lanes.py)
 CASES = [
     pytest.param(decoder, encoder, fmt, precision, id=f"{encoder}-{decoder}-{fmt}-{precision}",
-                 marks=() if (fmt, precision) in FAST.get((decoder, encoder), ()) else pytest.mark.slow)
+                 marks=() if (fmt, precision) in FAST.get((decoder, encoder), ())
+                 else (pytest.mark.slow, pytest.mark.own_process) if fmt == "onnx" else pytest.mark.slow)
     for decoder, encoder in MODELS for fmt, precision in ALL
 ]
 

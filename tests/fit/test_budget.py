@@ -253,7 +253,7 @@ def test_model_fit_stops_within_one_epoch_of_the_budget(tmp_path):
     last = saved["epoch_seconds"][-1]
     assert 2.0 - last <= saved["spent_s"] <= 2.0 + last + 0.05
     assert all(a > b for a, b in zip(slow.rates, slow.rates[1:])), slow.rates
-    assert 1e-4 <= slow.rates[-1] < slow.rates[0] < 1e-2
+    assert 0.99e-4 <= slow.rates[-1] < slow.rates[0] < 1e-2  # the floor, 1e-4, read back in float32
 
 
 # ------------------------------------------------------------------ train(budget=..., keep_checkpoints=...)
@@ -284,7 +284,7 @@ def test_train_with_a_budget_stops_within_one_epoch_and_keeps_its_state(tmp_path
     assert len(rates) == epochs and all(0.99e-5 <= rate < 1e-3 for rate in rates)
     starts = np.cumsum([0.0] + state["epoch_seconds"][:-1])
     assert all(rate <= cosine_rate(1e-3, max(0.0, start - 0.01) / 3.0) * (1 + 1e-5) for rate, start in zip(rates, starts))
-    assert rates[-1] < rates[0]
+    assert epochs == 1 or rates[-1] < rates[0]  # a loaded machine may fit only one epoch in 3 s
 
 
 def test_the_budget_state_is_kept_only_when_resuming(tmp_path):

@@ -2,7 +2,8 @@
 
 The one allowed exception: ``SegmentationModel.train`` / ``predict_segmentation`` /
 ``predict_multiple`` / ``predict_video`` / ``evaluate_segmentation`` import the
-pipeline lazily, because the original API puts those methods on the model.
+pipeline lazily, because the original API puts those methods on the model; ``save_preset``
+(keras-hub's ``save_to_preset``) imports :mod:`keras_segmentation.presets` the same way.
 """
 
 import ast
@@ -18,6 +19,7 @@ ALLOWED = {
     (f"{PACKAGE}.models.segmentation_model", f"{PACKAGE}.training"),
     (f"{PACKAGE}.models.segmentation_model", f"{PACKAGE}.inference"),
     (f"{PACKAGE}.models.segmentation_model", f"{PACKAGE}.evaluation"),
+    (f"{PACKAGE}.models.segmentation_model", f"{PACKAGE}.presets"),
 }
 
 

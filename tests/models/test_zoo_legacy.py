@@ -41,6 +41,14 @@ TINY = {
 }
 
 
+#: FCN on VGG, ResNet-50 and MobileNet: a 7x7 convolution of 4096 filters on the encoder's last features (103M to
+#: 411M weights). TensorFlow's random initialiser leaves three times a kernel's size resident (measured: a 1.6 GB
+#: kernel takes 4.9 GB), so one test of these reaches 6 GB (MobileNet) to 11 GB (ResNet-50) by itself. The shared
+#: tester leaves them out: the parameter-count test builds each at its default size in a process of its own, the FCN
+#: head is tested on the small encoder (fcn_8, fcn_32), and each encoder under U-Net, SegNet and PSPNet.
+BIG_FCN = [name for name in TINY if name.startswith("fcn_") and name not in ("fcn_8", "fcn_32")]
+
+
 def _legacy_case(name):
     (height, width), output, fast = TINY[name]
     return ModelCase(
@@ -56,7 +64,7 @@ def _legacy_case(name):
 
 
 class TestLegacyModels(BaseModelTester):
-    cases = [_legacy_case(name) for name in TINY]
+    cases = [_legacy_case(name) for name in TINY if name not in BIG_FCN]
 
     def test_feature_layer_keeps_its_original_name(self, case):
         # the original's distillation read features from "seg_feats" ("conv5_4" for pspnet_50/101)
@@ -119,7 +127,8 @@ def test_default_graph_matches_original_output_size_and_params(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(TINY))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.own_process) if name in BIG_FCN else name
+                                  for name in sorted(TINY)])
 def test_every_default_graph_has_the_original_parameter_count(name):
     if not ORIGINAL_COUNTS.exists():
         pytest.skip("bench/original_model_params.json not generated")

@@ -256,9 +256,9 @@ def visualize_dataset(
 
     Raises:
         PairingError, ImageReadError, MaskFormatError, SizeMismatchError: bad data
-        (run :func:`~keras_segmentation.data.verify.verify_dataset` for a full report);
-        colour-coded masks need ``colour_map``. Mask values ``>= n_classes`` are
-        drawn black, with a warning naming the masks.
+            (run :func:`~keras_segmentation.data.verify.verify_dataset` for a full report);
+            colour-coded masks need ``colour_map``. Mask values ``>= n_classes`` are
+            drawn black, with a warning naming the masks.
 
     Example:
         >>> paths = visualize_dataset("imgs", "masks", out_dir="preview", class_names=["bg", "cat"])

@@ -77,10 +77,10 @@ def distill(
         features: ``None`` (outputs only), a layer name both models have (``"seg_feats"``), or
             ``(teacher layer, student layer)``: adds ``feature_weight`` x ``feature_loss`` between
             their outputs (``"pa"`` compares spatial structure, so the channel counts may differ).
-        checkpoints_path, auto_resume_checkpoint, epochs, batch_size, steps_per_epoch, optimizer_name,
-        learning_rate, lr_schedule, seed, callbacks, replace_default_callbacks, verify_dataset,
-        read_image_type, preprocessing, cache, workers, verbose, jit_compile: as for
+        checkpoints_path, auto_resume_checkpoint, epochs, batch_size, steps_per_epoch: as for
             :func:`~keras_segmentation.training.train` (``steps_per_epoch=None`` is one pass over the images).
+        optimizer_name, learning_rate, lr_schedule, seed, callbacks, replace_default_callbacks: as for ``train``.
+        verify_dataset, read_image_type, preprocessing, cache, workers, verbose, jit_compile: as for ``train``.
 
     Raises:
         ModelConfigError: a bad argument (one line naming it).

@@ -65,7 +65,9 @@ def compose(
         what: the architecture's name in error messages.
 
     Raises:
-        ModelConfigError, InputSizeError, WeightsError.
+        ModelConfigError: a bad ``n_classes``, ``channels`` or encoder name.
+        InputSizeError: an input size the encoder or this architecture cannot take.
+        WeightsError: encoder weights that cannot be loaded.
     """
     check_n_classes(n_classes)
     check_channels(channels)

@@ -75,6 +75,7 @@ def test_train_and_predict_print_no_tensorflow_start_up_lines_but_keep_ours(tmp_
     assert line.startswith("warning: skipped 1 unreadable input(s)") and "broken.png" in line
 
 
+@pytest.mark.slow  # > 20 s: in CI's slow stage, keeping make test under 12 minutes
 def test_debug_and_a_user_log_level_leave_tensorflow_lines_alone():
     # Whatever `import tensorflow` prints on this machine without any filter.
     plain = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.zeros(1) + 1"],

@@ -64,6 +64,7 @@ def mean_iou(model, data):
     return evaluate(model, inp_images_dir=data.test_images, annotations_dir=data.test_annotations)["mean_IU"]
 
 
+@pytest.mark.slow  # > 20 s: in CI's slow stage, keeping make test under 12 minutes
 def test_distilled_student_beats_the_same_student_trained_on_labels(demo, teacher):
     data, labelled = demo
     keras.utils.set_random_seed(SEED)

@@ -36,6 +36,11 @@ def register(subparsers):
                         help="the most images in one model call (default 8)")
     parser.add_argument("--batch-wait-ms", "--batch_wait_ms", dest="batch_wait_ms", type=float, default=5.0,
                         help="how long a request waits for others to share its model call (default 5 ms)")
+    parser.add_argument("--label-studio-url", "--label_studio_url", dest="label_studio_url", default=None,
+                        help="Label Studio's URL, to fetch the images it serves for its ML backend calls (default "
+                        "$LABEL_STUDIO_URL; the token comes from $LABEL_STUDIO_API_KEY)")
+    parser.add_argument("--label-studio-root", "--label_studio_root", dest="label_studio_root", default=None,
+                        help="the folder Label Studio's local image paths may be read from (default: none are)")
     parser.set_defaults(run=run, needs_keras=lambda args: not os.fspath(args.model).lower().endswith(KERAS_FREE_SUFFIXES))
 
 
@@ -44,7 +49,8 @@ def run(args):
 
     try:
         serve(args.model, args.host, args.port, max_bytes=args.max_bytes, max_pixels=args.max_pixels,
-              max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms)
+              max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, label_studio_url=args.label_studio_url,
+              label_studio_root=args.label_studio_root)
     except KeyboardInterrupt:  # Ctrl-C: how a server is meant to stop
         pass
     print("stopped", flush=True)

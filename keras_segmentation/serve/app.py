@@ -6,6 +6,8 @@ Endpoints:
   field ``file`` (:mod:`.uploads`), answered as :mod:`.answers` says;
 * ``GET /metadata``: the model (name, input size, channels, classes with names and colours, engine) and the limits;
 * ``GET /health``: ``{"status": "ok"}``;
+* ``POST /setup``, ``/webhook``, and ``POST /predict`` with a JSON body: Label Studio's ML backend protocol
+  (:mod:`.label_studio`: pre-labels for a labelling project);
 * ``GET /``: the page (:mod:`keras_segmentation.serve.static`), ``/docs``: the OpenAPI docs.
 
 Requests within ``batch_wait_ms`` of each other share one model call (:mod:`.batcher`). Refused requests get a
@@ -26,6 +28,7 @@ from typing import Literal
 from ..errors import SegmentationError, ServeError
 from .answers import FORMATS, answer
 from .batcher import MicroBatcher
+from .label_studio import LabelStudioBackend, is_label_studio_request
 from .served_model import ServedModel
 from .uploads import FILE_FIELD, read_request, read_upload
 
@@ -40,10 +43,13 @@ _PREDICT_BODY = {"requestBody": {"required": True, "content": {
                                        "properties": {FILE_FIELD: {"type": "string", "format": "binary"}}}},
     **{kind: {"schema": {"type": "string", "format": "binary"}}
        for kind in ("application/octet-stream", "image/png", "image/jpeg", "image/tiff")},
+    "application/json": {"schema": {"type": "object", "description": "Label Studio's ML backend request "
+                                    "({\"tasks\": [...], \"label_config\": ...}; docs/serve.md)"}},
 }}}
 
 
-def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8, batch_wait_ms=5.0):
+def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8, batch_wait_ms=5.0,
+               label_studio_url=None, label_studio_api_key=None, label_studio_root=None):
     """The ASGI app serving ``model`` (a loaded model, or anything :func:`~keras_segmentation.from_preset` takes).
 
     Args:
@@ -51,10 +57,15 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
         max_pixels: the largest image (height x width, read from its header); more is answered 413.
         max_batch: the most images in one model call.
         batch_wait_ms: how long a request waits for others to share its model call.
+        label_studio_url: Label Studio's URL, to fetch the images it serves (``/data/upload/...``) for its
+            ``POST /predict`` (default: ``$LABEL_STUDIO_URL``); ``label_studio_api_key``: the token sent there
+            (default: ``$LABEL_STUDIO_API_KEY``); ``label_studio_root``: the folder local image paths may be read
+            from (default: none are).
 
     Returns:
         A FastAPI app; ``app.state.served`` is the :class:`ServedModel`, ``app.state.batcher`` the
-        :class:`MicroBatcher` (its ``batches`` counts model calls).
+        :class:`MicroBatcher` (its ``batches`` counts model calls), ``app.state.label_studio`` the
+        :class:`~.label_studio.LabelStudioBackend`.
 
     Raises:
         ServeError: FastAPI is not installed (the ``[serve]`` extra).
@@ -80,7 +91,9 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
 
     app = fastapi.FastAPI(title=f"keras-segmentation: {served.name}", lifespan=lifespan,
                           description="Semantic segmentation of uploaded images (docs/serve.md).")
-    app.state.served, app.state.batcher = served, batcher
+    label_studio = LabelStudioBackend(served, batcher, model, max_bytes=max_bytes, max_pixels=max_pixels,
+                                      url=label_studio_url, api_key=label_studio_api_key, root=label_studio_root)
+    app.state.served, app.state.batcher, app.state.label_studio = served, batcher, label_studio
 
     def error(status, message):
         return JSONResponse({"error": " ".join(str(message).split()) or f"HTTP {status}"}, status_code=status)
@@ -117,7 +130,9 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
     async def predict(request: fastapi.Request, format: Literal[FORMATS] = fastapi.Query(
             "png", description="png: label map (class ids); json: class shares; probabilities: float16 .npz; "
             "overlay: the image with the coloured classes")):
-        """Segment one image (raw body or multipart field `file`: PNG, JPEG, TIFF)."""
+        """Segment one image (raw body or multipart field `file`: PNG, JPEG, TIFF), or Label Studio's tasks (JSON)."""
+        if is_label_studio_request(request):
+            return await label_studio.predict_request(request)
         data, name = await read_request(request, max_bytes)
         prepared = await run_in_threadpool(read_upload, data, served, max_pixels, name)
         prediction = await batcher.submit((prepared, format == "probabilities"))
@@ -131,6 +146,7 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
     async def page():
         return FileResponse(os.path.join(STATIC, "index.html"))
 
+    app.include_router(label_studio.router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

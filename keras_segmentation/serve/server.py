@@ -18,7 +18,7 @@ def serve(model, host="127.0.0.1", port=8000, *, log_level="warning", **options)
     """Serve ``model`` (anything :func:`~keras_segmentation.from_preset` takes) at ``http://host:port/``.
 
     ``options`` go to :func:`~keras_segmentation.serve.create_app` (``max_bytes``, ``max_pixels``, ``max_batch``,
-    ``batch_wait_ms``).
+    ``batch_wait_ms``, ``label_studio_url``, ``label_studio_api_key``, ``label_studio_root``).
 
     Raises:
         ServeError: the ``[serve]`` extra is missing, or ``host:port`` cannot be listened on (in use, no such address).

@@ -102,6 +102,7 @@ def test_cli_train_distribute(tmp_path, run_cli):
     assert code == 2 and "distribute='ring'" in err
 
 
+@pytest.mark.slow  # > 20 s: in CI's slow stage, keeping make test under 12 minutes
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install .[jax])")
 def test_jax_data_parallel_over_two_virtual_devices_equals_one_device(tmp_path):
     images, masks = write_tiny_dataset(tmp_path / "data", n_images=8)

@@ -93,6 +93,7 @@ def weights_of_the_untrained_model(tmp_path):
     return tiny_model().get_weights()
 
 
+@pytest.mark.slow  # > 20 s: in CI's slow stage, keeping make test under 12 minutes
 def test_a_killed_worker_leaves_loadable_checkpoints_and_a_restart_resumes(tmp_path, dataset):
     images, masks = (str(p) for p in dataset)
     prefix = tmp_path / "ck" / "run"

@@ -12,7 +12,7 @@ import urllib.parse
 import cv2
 import numpy as np
 import pytest
-from serverprocess import running_server
+from serverprocess import post, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FIGURE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "figures" / "serve_page.png"
@@ -27,9 +27,13 @@ def test_the_page_draws_the_classes_over_a_demo_image(class_one_preset, tmp_path
     image = np.zeros((120, 180, 3), np.uint8)
     image[:] = IMAGE_BGR
     cv2.putText(image, "demo", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
-    demo = "data:image/png;base64," + base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
+    png = cv2.imencode(".png", image)[1].tobytes()
+    demo = "data:image/png;base64," + base64.b64encode(png).decode()
     shot = tmp_path / "page.png"
     with running_server(class_one_preset, tmp_path / "server.log") as (url, _):
+        # the model's first call builds its predict function (seconds on a busy machine): done before the browser
+        # starts, so the page's own request is answered within the browser's virtual time
+        assert post(f"{url}predict", png)[0] == 200
         page = f"{url}?demo={urllib.parse.quote(demo, safe='')}"
         done = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -22,7 +22,8 @@ from keras_segmentation.errors import ServeError
 from keras_segmentation.inference import predict
 
 pytest.importorskip("uvicorn")
-DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "serve.md"
+HERE = pathlib.Path(__file__).resolve().parent
+DOCS = HERE.parents[1] / "docs" / "serve.md"
 DOCUMENTED_URL = "http://127.0.0.1:8000/"
 
 
@@ -61,6 +62,7 @@ def test_the_curl_lines_of_the_docs_work(server, image_file, labels, tmp_path):
     lines = documented_curl_lines()
     assert len(lines) >= 6 and all(DOCUMENTED_URL in line for line in lines)
     shutil.copy(image_file, tmp_path / "image.png")
+    shutil.copy(HERE / "label_studio" / "setup_request.json", tmp_path)  # the request Label Studio sends to /setup
     outputs = {}
     for line in lines:
         argv = shlex.split(line.replace(DOCUMENTED_URL, url))

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..errors import ServeError
 from .brush_rle import mask_to_rle
-from .uploads import read_request, read_upload
+from .uploads import read_request, read_upload, too_large
 
 #: The control tags whose regions the server answers, in the order it looks for them.
 CONTROLS = ("BrushLabels", "PolygonLabels")
@@ -233,7 +233,7 @@ class LabelStudioBackend:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                 length = answer.headers.get("Content-Length", "")
                 if length.isdigit() and int(length) > self.max_bytes:
-                    raise _too_large(name, int(length), self.max_bytes)
+                    raise too_large(int(length), self.max_bytes, name, advice=None)
                 return _read_limited(answer, self.max_bytes, name)
         except urllib.error.HTTPError as err:
             err.close()
@@ -353,7 +353,7 @@ def _data_uri(value, name, max_bytes):
     if not comma:
         raise ServeError(f"{name}: a data: URI without a comma", 400)
     if len(payload) * 3 // 4 > max_bytes + 2:
-        raise _too_large(name, len(payload) * 3 // 4, max_bytes)
+        raise too_large(len(payload) * 3 // 4, max_bytes, name, advice=None)
     if header.lower().endswith(";base64"):
         try:
             data = base64.b64decode(payload, validate=False)
@@ -362,19 +362,15 @@ def _data_uri(value, name, max_bytes):
     else:
         data = urllib.parse.unquote_to_bytes(payload)
     if len(data) > max_bytes:
-        raise _too_large(name, len(data), max_bytes)
+        raise too_large(len(data), max_bytes, name, advice=None)
     return data
 
 
 def _read_limited(handle, max_bytes, name):
     data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _too_large(name, len(data), max_bytes)
+        raise too_large(len(data), max_bytes, name, advice=None)
     return data
-
-
-def _too_large(name, size, max_bytes):
-    return ServeError(f"{name} is {size:,} bytes or more, more than this server's limit of {max_bytes:,}", 413)
 
 
 def _scheme(value):

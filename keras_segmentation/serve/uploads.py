@@ -31,12 +31,12 @@ async def read_request(request, max_bytes):
     """
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
-        raise _too_large(int(length), max_bytes)
+        raise too_large(int(length), max_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _too_large(size, max_bytes)
+            raise too_large(size, max_bytes)
         chunks.append(chunk)
     body = b"".join(chunks)
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
@@ -91,6 +91,7 @@ async def _multipart_file(request, body):
         return await upload.read(), repr(upload.filename or FILE_FIELD)
 
 
-def _too_large(size, max_bytes):
-    return ServeError(f"the upload is {size:,} bytes or more, more than this server's limit of {max_bytes:,}; "
-                      "send a smaller image", 413)
+def too_large(size, max_bytes, name="the upload", advice="send a smaller image"):
+    """The 413 :class:`ServeError` for ``name`` of ``size`` bytes or more, above ``max_bytes``."""
+    return ServeError(f"{name} is {size:,} bytes or more, more than this server's limit of {max_bytes:,}"
+                      + (f"; {advice}" if advice else ""), 413)

@@ -101,7 +101,7 @@ def p_step(args):
         if kind == "library":  # what train() compiles: our sparse CE, accuracy + mean IoU metrics
             _compile(model, "adam", None, None, "categorical_crossentropy", None, None, 10, 1, jit)
         elif kind == "nometrics":  # our loss, no metrics
-            from keras_segmentation.training.losses import get_loss
+            from keras_segmentation.losses import get_loss
 
             model.compile(optimizer="adam", loss=get_loss("categorical_crossentropy", 12), jit_compile=jit)
         elif kind == "plain":  # Keras' own sparse CE + accuracy (what the original computes, sparse)

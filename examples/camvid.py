@@ -459,7 +459,7 @@ def main(argv=None):
     with open(results_path, "w") as handle:
         json.dump(result, handle, indent=1)
         handle.write("\n")
-    from keras_segmentation.metrics import format_scores
+    from keras_segmentation.evaluation import format_scores
 
     print(format_scores(scores))
     for name, scored_set in sets.items():

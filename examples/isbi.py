@@ -102,7 +102,7 @@ def main(argv=None):
     import keras
 
     import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
-    from keras_segmentation.metrics import format_scores
+    from keras_segmentation.evaluation import format_scores
     from keras_segmentation.models.unet import unet_mini
     from keras_segmentation.predict import evaluate
     from keras_segmentation.train import train

@@ -19,7 +19,7 @@ Example:
 import importlib
 import os
 
-from . import startup_logs
+from . import model_methods, startup_logs
 
 # TensorFlow leaves its oneDNN kernels off on CPUs without AVX-512; with them on,
 # inference takes about half the CPU time and training about 15 % less here
@@ -27,7 +27,18 @@ from . import startup_logs
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 startup_logs.install()  # TensorFlow's native start-up lines hidden (unless debugging)
 
-__version__ = "0.4.0.dev0"
+from .version import __version__  # noqa: E402 - after the environment defaults above
+
+# The original API's methods on every model (model.train(...) and others), bound here, at the top, so that the
+# model package never imports a pipeline (keras_segmentation.model_methods).
+model_methods.bind(
+    train="keras_segmentation.training.loop:train",
+    predict_segmentation="keras_segmentation.inference.predict:predict",
+    predict_multiple="keras_segmentation.inference.predict:predict_multiple",
+    predict_video="keras_segmentation.inference.video:predict_video",
+    evaluate_segmentation="keras_segmentation.evaluation.evaluate:evaluate",
+    save_preset="keras_segmentation.presets.save:save_preset",
+)
 
 #: Top-level names, loaded on first use: name -> module that defines it.
 _LAZY = {
@@ -48,7 +59,7 @@ _LAZY = {
     "load_model_from_checkpoint": "keras_segmentation.models.saving",
     "migrate_checkpoint": "keras_segmentation.migrate",
     "verify_dataset": "keras_segmentation.data.verify",
-    "visualize_dataset": "keras_segmentation.data.visualize",
+    "visualize_dataset": "keras_segmentation.data.preview",
     "SegmentationError": "keras_segmentation.errors",
 }
 

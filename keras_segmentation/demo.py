@@ -40,8 +40,8 @@ def run_demo(out_dir="demo_output", *, seed=0, n_train=200, n_test=50, height=12
         train: ``False`` stops after generating, verifying and previewing the data.
         log: optional callable receiving one progress line per step (the CLI passes ``print``).
     """
+    from .data.preview import visualize_dataset
     from .data.verify import verify_dataset
-    from .data.visualize import visualize_dataset
 
     started = time.perf_counter()
     say = log or (lambda message: None)

@@ -6,7 +6,7 @@ Example:
 
 from .distillation.distill import perform_distilation
 from .distillation.distiller import Distiller
-from .distillation.losses import pairwise_distance_loss as pairwise_dist_loss
-from .distillation.losses import pairwise_similarities as get_pariwise_similarities
+from .losses.distillation import pairwise_distance_loss as pairwise_dist_loss
+from .losses.distillation import pairwise_similarities as get_pariwise_similarities
 
 __all__ = ["perform_distilation", "Distiller", "pairwise_dist_loss", "get_pariwise_similarities"]

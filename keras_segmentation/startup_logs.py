@@ -1,9 +1,9 @@
-"""TensorFlow's native start-up log lines, hidden for users of the Python API too (the CLI: :mod:`.cli.native_logs`).
+"""TensorFlow's native start-up log lines, hidden for users of the Python API too (the CLI: :mod:`.native_logs`).
 
 ``import keras_segmentation`` calls :func:`install`. Unless the user set ``TF_CPP_MIN_LOG_LEVEL``
 or ``KERAS_SEGMENTATION_DEBUG=1``, it sets ``TF_CPP_MIN_LOG_LEVEL=3``, which hides what TensorFlow
 logs once running (``E0000 ... failed call to cuInit``), and runs ``import tensorflow`` through
-:func:`~keras_segmentation.cli.native_logs.filtered_stderr`, for the lines its shared libraries write
+:func:`~keras_segmentation.native_logs.filtered_stderr`, for the lines its shared libraries write
 while they load, which no variable reaches (``oneDNN custom operations are on``, ``Could not find
 cuda drivers``). FATAL lines and everything else still show. A TensorFlow imported before this
 package is left as it is.
@@ -54,7 +54,7 @@ class _QuietLoader(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
-        from .cli.native_logs import filtered_stderr, log_level
+        from .native_logs import filtered_stderr, log_level
 
         module.__loader__ = module.__spec__.loader = self.loader  # the real one, for whoever asks later
         with filtered_stderr(log_level()):

@@ -4,9 +4,9 @@ Example:
     >>> from keras_segmentation.train import train, find_latest_checkpoint
 """
 
+from .losses import masked_categorical_crossentropy
 from .models.saving import find_latest_checkpoint
 from .training.callbacks import CheckpointsCallback
 from .training.loop import train
-from .training.losses import masked_categorical_crossentropy
 
 __all__ = ["train", "find_latest_checkpoint", "CheckpointsCallback", "masked_categorical_crossentropy"]

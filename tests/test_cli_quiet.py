@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from keras_segmentation.cli import native_logs
-from keras_segmentation.cli.native_logs import LogLineFilter, log_level
+from keras_segmentation import native_logs
+from keras_segmentation.native_logs import LogLineFilter, log_level
 
 #: What TensorFlow's C++ code writes: absl/glog lines, absl's pre-init notice, the oneDNN and CPU notices.
 NOISE = re.compile(
@@ -135,7 +135,7 @@ def test_a_corrupt_image_is_one_error_line_without_opencvs_own_lines(tmp_path, t
 def test_the_filter_works_on_the_file_descriptor_and_python_output_bypasses_it():
     code = (
         "import os, sys\n"
-        "from keras_segmentation.cli.native_logs import filtered_stderr\n"
+        "from keras_segmentation.native_logs import filtered_stderr\n"
         "with filtered_stderr(3):\n"
         f"    os.write(2, {TF_STDERR!r})\n"
         "    os.write(2, b'a native line of another library\\n')\n"

@@ -258,7 +258,7 @@ def _check_values(settings):
                             ("val_fraction", 0.01, 0.5)):
         if not low <= settings[name] <= high:
             raise ModelConfigError(f"--set {name}={settings[name]!r}: must be between {low:g} and {high:g}")
-    from ..training.losses import get_loss
+    from ..losses import get_loss
 
     try:
         get_loss(settings["loss"], 2)

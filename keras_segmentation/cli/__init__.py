@@ -9,7 +9,7 @@ A command that needs Keras says so with ``set_defaults(needs_keras=True)`` (or a
 function of the parsed arguments). For those, a Keras backend that cannot load
 (``KERAS_BACKEND=jax`` without JAX) is a one-line error before anything is
 imported, and TensorFlow's native start-up log lines are hidden while the command
-runs; OpenCV's native log lines are hidden for every command (:mod:`.native_logs`).
+runs; OpenCV's native log lines are hidden for every command (:mod:`keras_segmentation.native_logs`).
 
 Errors the library raises on purpose (:class:`~keras_segmentation.errors.SegmentationError`)
 and bad arguments print one line on stderr and exit with status 2; ``--debug``
@@ -28,7 +28,8 @@ import os
 import sys
 import warnings
 
-from .. import __version__, startup_logs
+from .. import startup_logs
+from ..version import __version__
 
 #: Modules under ``keras_segmentation.cli`` that contribute subcommands, in help order.
 COMMAND_MODULES = ("fit", "dataset", "convert", "training", "inference", "export", "preset", "serve", "model_zoo", "migrate",
@@ -85,7 +86,7 @@ def main(argv=None):
             if debug:
                 quiet = contextlib.nullcontext()
             else:
-                from .native_logs import quiet_native_logs
+                from ..native_logs import quiet_native_logs
 
                 quiet = quiet_native_logs(tensorflow=needs_keras)
             with quiet:

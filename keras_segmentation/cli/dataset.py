@@ -72,7 +72,7 @@ def run_verify(args):
 
 def run_visualize(args):
     """Write the previews and print where they are."""
-    from ..data.visualize import visualize_dataset
+    from ..data.preview import visualize_dataset
 
     paths = visualize_dataset(
         args.images_path,

@@ -4,6 +4,6 @@ Example:
     >>> visualize_segmentation_dataset("imgs", "masks", n_classes=2, out_dir="preview")
 """
 
-from ..data.visualize import visualize_segmentation_dataset, visualize_segmentation_dataset_one
+from ..data.preview import visualize_segmentation_dataset, visualize_segmentation_dataset_one
 
 __all__ = ["visualize_segmentation_dataset", "visualize_segmentation_dataset_one"]

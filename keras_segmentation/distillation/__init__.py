@@ -10,9 +10,9 @@ Example:
     >>> distill(teacher, student, "unlabelled_images/", checkpoints_path="ckpt/student", epochs=10)  # doctest: +SKIP
 """
 
+from ..losses.distillation import get_distillation_loss, pairwise_distance_loss, pairwise_similarities
 from .distill import distill, perform_distilation
 from .distiller import Distiller
-from .losses import get_distillation_loss, pairwise_distance_loss, pairwise_similarities
 
 __all__ = ["distill", "perform_distilation", "Distiller", "get_distillation_loss", "pairwise_distance_loss",
            "pairwise_similarities"]

@@ -72,7 +72,7 @@ def distill(
             loss (``label_loss``, a library loss name; ``ignore_index`` as in ``train``) to
             ``1 - alpha`` x the distillation loss.
         loss: ``"kl"`` (default), ``"l1"``, ``"l2"``, ``"pa"`` or ``f(teacher, student)``
-            (:mod:`keras_segmentation.distillation.losses`).
+            (:mod:`keras_segmentation.losses.distillation`).
         temperature: softens both probability maps (Hinton et al.); the ``"kl"`` term is scaled by its square.
         features: ``None`` (outputs only), a layer name both models have (``"seg_feats"``), or
             ``(teacher layer, student layer)``: adds ``feature_weight`` x ``feature_loss`` between

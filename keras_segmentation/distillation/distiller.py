@@ -15,8 +15,8 @@ import keras
 from keras import ops
 
 from ..errors import ModelConfigError
-from ..training.losses import get_loss
-from .losses import get_distillation_loss, kl_divergence, soften
+from ..losses import get_loss
+from ..losses.distillation import get_distillation_loss, kl_divergence, soften
 
 
 class Distiller(keras.Model):
@@ -40,7 +40,7 @@ class Distiller(keras.Model):
         student, teacher: segmentation models with the same ``n_classes``, one image input each.
             ``teacher.trainable`` is set to False.
         distilation_loss: ``"kl"``, ``"l1"``, ``"l2"``, ``"pa"`` or ``f(teacher, student)``
-            (:mod:`~keras_segmentation.distillation.losses`).
+            (:mod:`~keras_segmentation.losses.distillation`).
         feats_distilation_loss: ``None`` (no feature term), ``"l1"``, ``"l2"``, ``"pa"`` or a callable;
             ``"l1"``/``"l2"`` need the same channel count in both layers, ``"pa"`` does not.
         feats_distilation_loss_w: weight of the feature term.

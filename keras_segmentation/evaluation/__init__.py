@@ -10,7 +10,8 @@ Example:
     >>> print(format_scores(evaluate(checkpoints_path="ckpt/run", inp_images_dir="imgs/", annotations_dir="masks/")))
 """
 
+from ..metrics import ConfusionMatrix, confusion_matrix, segmentation_scores
 from .evaluate import evaluate
-from .metrics import ConfusionMatrix, confusion_matrix, format_scores, scores_to_json, segmentation_scores
+from .score_tables import format_scores, scores_to_json
 
 __all__ = ["evaluate", "ConfusionMatrix", "confusion_matrix", "format_scores", "scores_to_json", "segmentation_scores"]

@@ -3,7 +3,7 @@
 ``evaluate`` accumulates one confusion matrix at the original resolution and
 returns the original keys (``frequency_weighted_IU``, ``mean_IU``,
 ``class_wise_IU``) plus pixel accuracy, mean class accuracy and Dice
-(see :mod:`keras_segmentation.evaluation.metrics`), and each image's mean IoU
+(see :mod:`keras_segmentation.metrics.confusion`), and each image's mean IoU
 (``per_image_mean_IU``). ``report_dir=`` also writes an HTML report
 (:mod:`keras_segmentation.evaluation.report`).
 
@@ -20,8 +20,8 @@ from ..data.images import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
+from ..metrics import ConfusionMatrix
 from ..run_folder import is_run_folder
-from .metrics import ConfusionMatrix
 from .report import WorstImages, run_settings, write_report
 
 
@@ -54,7 +54,7 @@ def evaluate(
     when loading from a checkpoint. When it is one of the model's class ids
     (CamVid's void, 11), that class is never scored: a pixel predicted as it is a
     miss of its true class, and it is left out of every mean (see
-    :mod:`keras_segmentation.evaluation.metrics`). ``mode="slide"``, ``tile``,
+    :mod:`keras_segmentation.metrics.confusion`). ``mode="slide"``, ``tile``,
     ``overlap``, ``blend``, ``tta`` and ``scales`` are those of
     :class:`~keras_segmentation.inference.predictor.Predictor`; ``model`` (an exported
     file) and ``engine`` are those of :func:`~keras_segmentation.inference.predict`.

@@ -29,9 +29,10 @@ from datetime import datetime, timezone
 import cv2
 import numpy as np
 
-from .. import __version__, atomic
+from .. import atomic
 from ..data.visualize import class_colors, get_colored_segmentation_image, get_legends, to_display_image
 from ..errors import OutputWriteError
+from ..version import __version__
 from .curves import history_charts
 
 #: widest column of the worst-image panels, in pixels (larger images are shrunk)

@@ -31,7 +31,7 @@ def describe(model, fmt, precision, labels):
     """The metadata of ``model`` exported as ``fmt`` in ``precision`` (a dict, JSON-ready)."""
     import keras
 
-    from .. import __version__
+    from ..version import __version__
 
     normalization = describe_normalization(model.normalization, model.channels)
     return {

@@ -30,8 +30,8 @@ import zipfile
 
 import keras
 
-from .. import __version__
 from ..errors import CheckpointError
+from ..version import __version__
 from . import layers, registry, segmentation_model  # noqa: F401 - layers, segmentation_model: registers the serializable classes
 
 FORMAT_VERSION = 2

@@ -7,7 +7,8 @@ Keras functional model whose output is per-pixel class probabilities of shape
 rest of the library needs (model name, input normalisation, how to rebuild it)
 and the original library's methods ``train``, ``predict_segmentation``,
 ``predict_multiple``, ``predict_video`` and ``evaluate_segmentation``, with ``save_preset``
-(keras-hub's ``save_to_preset``).
+(keras-hub's ``save_to_preset``). The methods run the pipeline functions the package's top binds
+(:mod:`keras_segmentation.model_methods`): this package imports no pipeline.
 
 It is registered with Keras, so ``model.save("m.keras")`` followed by
 ``keras.saving.load_model("m.keras")`` gives back a SegmentationModel with its
@@ -29,6 +30,7 @@ import json
 import keras
 from keras import ops
 
+from .. import model_methods
 from ..errors import ModelConfigError
 
 _META_KEYS = ("model_name", "normalization", "build_config", "class_names")
@@ -106,33 +108,23 @@ class SegmentationModel(keras.Model):
         """
         if _is_torch_mode_call(args, kwargs):
             return super().train(*args, **kwargs)
-        from ..training.loop import train
-
-        return train(self, *args, **kwargs)
+        return model_methods.call("train", self, *args, **kwargs)
 
     def predict_segmentation(self, *args, **kwargs):
         """Predict one image; see :func:`keras_segmentation.inference.predict`."""
-        from ..inference.predict import predict
-
-        return predict(self, *args, **kwargs)
+        return model_methods.call("predict_segmentation", self, *args, **kwargs)
 
     def predict_multiple(self, *args, **kwargs):
         """Predict many images; see :func:`keras_segmentation.inference.predict_multiple`."""
-        from ..inference.predict import predict_multiple
-
-        return predict_multiple(self, *args, **kwargs)
+        return model_methods.call("predict_multiple", self, *args, **kwargs)
 
     def predict_video(self, *args, **kwargs):
         """Predict a video; see :func:`keras_segmentation.inference.predict_video`."""
-        from ..inference.video import predict_video
-
-        return predict_video(self, *args, **kwargs)
+        return model_methods.call("predict_video", self, *args, **kwargs)
 
     def evaluate_segmentation(self, *args, **kwargs):
         """Evaluate on image/mask pairs; see :func:`keras_segmentation.evaluation.evaluate`."""
-        from ..evaluation.evaluate import evaluate
-
-        return evaluate(self, *args, **kwargs)
+        return model_methods.call("evaluate_segmentation", self, *args, **kwargs)
 
     def save_preset(self, preset_dir, **options):
         """Save as a preset folder (config, weights, preprocessing, classes, model card); see
@@ -141,9 +133,7 @@ class SegmentationModel(keras.Model):
         Example:
             >>> model.save_preset("presets/roads", class_names=["sky", "road"])   # doctest: +SKIP
         """
-        from ..presets.save import save_preset
-
-        return save_preset(self, preset_dir, **options)
+        return model_methods.call("save_preset", self, preset_dir, **options)
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, *args, **kwargs):

@@ -67,10 +67,10 @@ def preset_files(model, run_folder=None, class_names=None, colors=None, scores=N
     """``{file name: content}`` of a preset of ``model`` but its weights: JSON-ready dicts, and the card's text."""
     import keras
 
-    from .. import __version__
-    from ..evaluation.metrics import scores_to_json
+    from ..evaluation.score_tables import scores_to_json
     from ..export.contract import channel_order, describe_normalization
     from ..models.saving import model_config
+    from ..version import __version__
     from .card import model_card
     from .fit_run import fit_record
 

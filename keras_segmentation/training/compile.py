@@ -10,9 +10,9 @@ import warnings
 import keras
 
 from ..errors import ModelConfigError
-from ..evaluation.metrics import iou_metric
+from ..losses import get_loss
+from ..metrics import iou_metric
 from ..precision import model_precision, onednn_enabled
-from .losses import get_loss
 
 
 def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weights, ignore_index, steps, epochs, jit_compile):

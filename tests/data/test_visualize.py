@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from datafiles import save
 
-from keras_segmentation.data import visualize
+from keras_segmentation.data import preview, visualize
+from keras_segmentation.data.preview import visualize_dataset, visualize_segmentation_dataset, visualize_segmentation_dataset_one
 from keras_segmentation.data.visualize import (
     class_colors,
     concat_lenends,
@@ -16,10 +17,7 @@ from keras_segmentation.data.visualize import (
     get_legends,
     overlay_seg_image,
     render_pair,
-    visualize_dataset,
     visualize_segmentation,
-    visualize_segmentation_dataset,
-    visualize_segmentation_dataset_one,
 )
 from keras_segmentation.errors import ModelConfigError, PairingError, SizeMismatchError
 
@@ -167,7 +165,7 @@ def test_visualize_dataset_names_and_errors(tmp_path):
 
 
 def test_show_without_display_warns_and_still_writes(tmp_path, monkeypatch):
-    monkeypatch.setattr(visualize.sys, "platform", "linux")
+    monkeypatch.setattr(preview.sys, "platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     images, masks = _dataset(tmp_path, 1)

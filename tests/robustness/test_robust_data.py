@@ -23,8 +23,8 @@ from badfiles import (
 )
 
 from keras_segmentation import errors
+from keras_segmentation.data.preview import visualize_dataset
 from keras_segmentation.data.verify import verify_dataset
-from keras_segmentation.data.visualize import visualize_dataset
 from keras_segmentation.predict import evaluate, predict, predict_multiple
 from keras_segmentation.train import train
 

@@ -21,7 +21,7 @@ import warnings
 import pytest
 from badfiles import CHECKPOINT_CASES, good_dataset, good_image, make_case, save, tiny_model, write_checkpoint
 
-from keras_segmentation.data.visualize import visualize_dataset
+from keras_segmentation.data.preview import visualize_dataset
 from keras_segmentation.errors import SegmentationError
 from keras_segmentation.models import saving
 from keras_segmentation.predict import evaluate, predict, predict_multiple

@@ -5,10 +5,10 @@ import pytest
 from sklearn import metrics as skm
 
 from keras_segmentation.errors import MaskValueError, ModelConfigError, SegmentationError
+from keras_segmentation.evaluation import format_scores
 from keras_segmentation.metrics import (
     ConfusionMatrix,
     confusion_matrix,
-    format_scores,
     get_iou,
     iou_metric,
     segmentation_scores,
@@ -156,7 +156,7 @@ def test_keras_iou_metric_matches_numpy_scores(ignore_index):
 def test_keras_iou_metric_during_evaluate_matches_numpy():
     import keras
 
-    from keras_segmentation.training.losses import CrossEntropyLoss
+    from keras_segmentation.losses import CrossEntropyLoss
 
     rng = np.random.default_rng(5)
     x = rng.normal(size=(4, 4, 4, 2)).astype(np.float32)
@@ -270,7 +270,7 @@ def test_keras_iou_metric_with_ignore_index_outside_the_classes():
 def test_keras_iou_metric_during_evaluate_with_an_ignored_class_id():
     import keras
 
-    from keras_segmentation.training.losses import CrossEntropyLoss
+    from keras_segmentation.losses import CrossEntropyLoss
 
     rng = np.random.default_rng(6)
     x = rng.normal(size=(4, 4, 4, 2)).astype(np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_segmentation.errors import ModelConfigError
-from keras_segmentation.training.losses import (
+from keras_segmentation.losses import (
     CombinedLoss,
     CrossEntropyLoss,
     DiceLoss,

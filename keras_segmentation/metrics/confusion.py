@@ -1,6 +1,6 @@
 """Segmentation metrics from a confusion matrix: IoU, accuracy and Dice per class.
 
-Everything here is NumPy (Keras is imported only by :func:`iou_metric`). Evaluation
+Everything here is NumPy (the in-training Keras metric is :mod:`.mean_iou`). Evaluation
 accumulates one ``(n_classes, n_classes)`` confusion matrix (rows = ground truth,
 columns = prediction) and derives every score from it, so scores over a dataset are
 exact whatever the batch size.
@@ -17,7 +17,7 @@ Rules (they differ from the original library on purpose, see its bugs 11 and 13)
   IoU, Dice and accuracy are NaN and it is left out of every mean and of
   frequency-weighted IoU (it is in neither ``present_classes`` nor
   ``absent_classes`` but in ``ignored_classes``). The per-class arrays keep
-  length ``n_classes``. The in-training :func:`iou_metric` follows the same rule.
+  length ``n_classes``. The in-training :func:`~keras_segmentation.metrics.mean_iou.iou_metric` follows the same rule.
 * A class that appears neither in the ground truth nor in the prediction is
   *absent*: its IoU and Dice are NaN and it is left out of the means (the original
   counted it as IoU 0, which divided mean IoU by the wrong number of classes).
@@ -33,21 +33,11 @@ Example:
     >>> _ = void.update(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 0, 1, 2, 2, 2]))
     >>> void.scores()["mean_IU"], void.scores()["ignored_classes"]   # IoU [1, 0.5, nan]
     (0.75, [2])
-    >>> print(format_scores(scores))  # doctest: +SKIP
 """
 
 import numpy as np
 
 from ..errors import MaskValueError, ModelConfigError
-
-__all__ = [
-    "confusion_matrix",
-    "ConfusionMatrix",
-    "segmentation_scores",
-    "format_scores",
-    "get_iou",
-    "iou_metric",
-]
 
 
 def confusion_matrix(gt, pr, n_classes, ignore_index=None):
@@ -76,7 +66,7 @@ def confusion_matrix(gt, pr, n_classes, ignore_index=None):
         array([[1, 0],
                [1, 1]])
     """
-    n_classes = _check_n_classes(n_classes)
+    n_classes = check_n_classes(n_classes)
     gt = np.asarray(gt)
     pr = np.asarray(pr)
     if pr.ndim == gt.ndim + 1 and pr.shape[-1] == n_classes:
@@ -112,7 +102,7 @@ class ConfusionMatrix:
     """
 
     def __init__(self, n_classes, ignore_index=None):
-        self.n_classes = _check_n_classes(n_classes)
+        self.n_classes = check_n_classes(n_classes)
         self.ignore_index = ignore_index
         self.matrix = np.zeros((self.n_classes, self.n_classes), dtype=np.int64)
 
@@ -155,7 +145,7 @@ def segmentation_scores(cm, class_names=None, ignore_index=None):
     Args:
         cm: ``(n, n)`` counts, rows = ground truth, columns = prediction.
         class_names: optional ``n`` names, kept under ``"class_names"`` for
-            :func:`format_scores`.
+            :func:`~keras_segmentation.evaluation.score_tables.format_scores`.
         ignore_index: the ignored label. When it is a class id ``c`` in ``[0, n)``,
             class ``c`` is not scored (see the module docstring): row ``c`` is left
             out, pixels predicted as ``c`` are misses of their true class, and
@@ -203,8 +193,8 @@ def segmentation_scores(cm, class_names=None, ignore_index=None):
         )
     n = cm.shape[0]
     if class_names is not None and len(class_names) != n:
-        raise ModelConfigError(_names_message(len(class_names), n))
-    ignored = _ignored_class(ignore_index, n)
+        raise ModelConfigError(names_message(len(class_names), n))
+    ignored = ignored_class(ignore_index, n)
     scored = np.ones(n, dtype=bool)
     if ignored is not None:
         cm[ignored, :] = 0  # ground truth == ignore_index: never counted
@@ -243,94 +233,6 @@ def segmentation_scores(cm, class_names=None, ignore_index=None):
     return scores
 
 
-def scores_to_json(value):
-    """Scores (or any nest of dicts, lists, NumPy arrays and numbers) as plain JSON values; NaN (absent class) -> None.
-
-    Example:
-        >>> scores_to_json({"class_wise_IU": np.array([0.5, np.nan]), "mean_IU": np.float64(0.5)})
-        {'class_wise_IU': [0.5, None], 'mean_IU': 0.5}
-    """
-    if isinstance(value, dict):
-        return {str(k): scores_to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scores_to_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return scores_to_json(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None  # NaN (absent class) -> null
-    return value
-
-
-def format_scores(scores, class_names=None):
-    """A per-class table and the summary lines, as text.
-
-    Args:
-        scores: a dict from :func:`segmentation_scores`.
-        class_names: names to show (default: ``scores["class_names"]``, else ids).
-
-    Returns:
-        A multi-line string; scores are percentages, ``-`` marks NaN (absent class).
-        The ignored class (``scores["ignored_classes"]``) is shown as
-        ``<name> (ignored)`` with ``-`` everywhere: it is not scored.
-
-    Raises:
-        ModelConfigError: ``class_names`` has another length than the scores.
-
-    Example:
-        >>> print(format_scores(segmentation_scores(np.array([[3, 1], [0, 4]])), ["bg", "fg"]))
-        | class |    IoU |    Acc |   Dice |  Share |
-        |-------|--------|--------|--------|--------|
-        | bg    |  75.00 |  75.00 |  85.71 |  50.00 |
-        | fg    |  80.00 | 100.00 |  88.89 |  50.00 |
-        mIoU: 77.50 over 2 of 2 classes
-        fwIoU: 77.50
-        pixel accuracy: 87.50
-        mean class accuracy: 87.50
-        mean Dice: 87.30
-        pixels: 8
-    """
-    n = len(scores["class_wise_IU"])
-    names = class_names if class_names is not None else scores.get("class_names", [str(c) for c in range(n)])
-    if len(names) != n:
-        raise ModelConfigError(_names_message(len(names), n))
-    ignored = set(scores.get("ignored_classes", []))
-    columns = [
-        scores["class_wise_IU"],
-        scores["class_wise_accuracy"],
-        scores["class_wise_dice"],
-        scores["class_wise_frequency"],
-    ]
-    labels = [f"{name} (ignored)" if c in ignored else str(name) for c, name in enumerate(names)]
-    width = max(5, *(len(label) for label in labels))
-    lines = [
-        f"| {'class':<{width}} |    IoU |    Acc |   Dice |  Share |",
-        f"|{'-' * (width + 2)}|--------|--------|--------|--------|",
-    ]
-    for c, label in enumerate(labels):
-        cells = [_percent(float("nan") if c in ignored else col[c]) for col in columns]
-        lines.append(f"| {label:<{width}} | " + " | ".join(cells) + " |")
-    present = scores["present_classes"]
-    summary = f"mIoU: {_percent(scores['mean_IU']).strip()} over {len(present)} of {n} classes"
-    notes = []
-    if scores["absent_classes"]:
-        notes.append("absent: " + ", ".join(str(names[c]) for c in scores["absent_classes"]))
-    if ignored:
-        notes.append("ignored, not scored: " + ", ".join(str(names[c]) for c in sorted(ignored)))
-    if notes:
-        summary += " (" + "; ".join(notes) + ")"
-    lines += [
-        summary,
-        f"fwIoU: {_percent(scores['frequency_weighted_IU']).strip()}",
-        f"pixel accuracy: {_percent(scores['pixel_accuracy']).strip()}",
-        f"mean class accuracy: {_percent(scores['mean_class_accuracy']).strip()}",
-        f"mean Dice: {_percent(scores['mean_dice']).strip()}",
-        f"pixels: {scores['n_pixels']}",
-    ]
-    return "\n".join(lines)
-
-
 def get_iou(gt, pr, n_classes):
     """Per-class IoU of one prediction (the original library's function).
 
@@ -343,53 +245,8 @@ def get_iou(gt, pr, n_classes):
     return segmentation_scores(confusion_matrix(gt, pr, n_classes))["class_wise_IU"]
 
 
-def iou_metric(n_classes, ignore_index=None, name="mean_iou"):
-    """A Keras metric reporting mean IoU during ``fit``, scored as :func:`segmentation_scores` does.
-
-    It is ``keras.metrics.IoU`` (a built-in, so saved models load without
-    ``custom_objects``) set up for this library's convention: sparse integer
-    labels, softmax probabilities that it arg-maxes, pixels labelled
-    ``ignore_index`` left out (other labels outside ``[0, n_classes)`` are skipped
-    too, from Keras 3.15 on). It averages over the classes present in the ground
-    truth or the prediction, except class ``ignore_index`` when that is a class id:
-    that class is never averaged, and a pixel predicted as it counts as a miss of
-    its true class (``target_class_ids`` = every class but ``ignore_index``).
-
-    Raises:
-        ModelConfigError: ``n_classes`` is not a positive integer, ``ignore_index``
-            is not an integer, or no class is left to score (``n_classes=1`` with
-            ``ignore_index=0``).
-
-    Example:
-        >>> from keras_segmentation.training.losses import get_loss
-        >>> model.compile(optimizer="adam", loss=get_loss("ce", 12, ignore_index=11),  # doctest: +SKIP
-        ...               metrics=["accuracy", iou_metric(12, ignore_index=11)])
-    """
-    import keras
-
-    n_classes = _check_n_classes(n_classes)
-    if ignore_index is not None:
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-            raise ModelConfigError(f"ignore_index={ignore_index!r}: must be an integer label (e.g. 255) or None")
-        ignore_index = int(ignore_index)
-    ignored = _ignored_class(ignore_index, n_classes)
-    targets = [c for c in range(n_classes) if c != ignored]
-    if not targets:
-        raise ModelConfigError(
-            f"iou_metric: ignore_index={ignore_index} leaves none of the {n_classes} class(es) to score; "
-            "give the model at least one class besides the ignored one"
-        )
-    return keras.metrics.IoU(
-        num_classes=n_classes,
-        target_class_ids=targets,
-        ignore_class=ignore_index,
-        sparse_y_true=True,
-        sparse_y_pred=False,
-        name=name,
-    )
-
-
-def _check_n_classes(n_classes):
+def check_n_classes(n_classes):
+    """``n_classes`` as an int; one-line error unless it is a positive integer."""
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
         raise ModelConfigError(
             f"n_classes={n_classes!r}: must be a positive integer (the number of classes the model outputs)"
@@ -397,7 +254,7 @@ def _check_n_classes(n_classes):
     return int(n_classes)
 
 
-def _ignored_class(ignore_index, n_classes):
+def ignored_class(ignore_index, n_classes):
     """``ignore_index`` as an int when it is one of the ``n_classes`` class ids, else ``None``."""
     if ignore_index is None or isinstance(ignore_index, bool):
         return None
@@ -408,7 +265,8 @@ def _ignored_class(ignore_index, n_classes):
     return value if 0 <= value < n_classes and value == ignore_index else None
 
 
-def _names_message(n_names, n_classes):
+def names_message(n_names, n_classes):
+    """The error for a list of class names of the wrong length."""
     return f"class_names has {n_names} names for {n_classes} classes; give one name per class, in class-id order"
 
 
@@ -431,7 +289,3 @@ def _check_range(values, n_classes, what, hint):
 
 def _mean(values):
     return float(values.mean()) if values.size else float("nan")
-
-
-def _percent(value):
-    return "     -" if np.isnan(value) else f"{100 * value:6.2f}"

@@ -4,7 +4,7 @@ Example:
     >>> from keras_segmentation.train import train, find_latest_checkpoint
 """
 
-from .models.saving import find_latest_checkpoint
+from .checkpoints.names import find_latest_checkpoint
 from .training.callbacks import CheckpointsCallback
 from .training.loop import train
 from .training.losses import masked_categorical_crossentropy

@@ -138,11 +138,11 @@ def compare(entry, original, images):
     import keras
     import numpy as np
 
+    from keras_segmentation.checkpoints.load import load_model_from_checkpoint
     from keras_segmentation.data.images import normalize_image, read_image
     from keras_segmentation.inference import predict
     from keras_segmentation.inference.upscale import upscale_probabilities
     from keras_segmentation.migrate import migrate_checkpoint
-    from keras_segmentation.models.saving import load_model_from_checkpoint
 
     keras.backend.clear_session()
     name, prefix = entry["name"], original["prefix"]

@@ -111,7 +111,8 @@ USAGE = """Every model is an encoder (a feature pyramid P1..P5 at strides 2..32)
 (classifier, optional resize to the input size, float32 softmax), returned as a `SegmentationModel`.
 
 ```python
-from keras_segmentation.models import build_model, list_encoders, list_models, load_model, rebuild_model
+from keras_segmentation import load_model
+from keras_segmentation.models import build_model, list_encoders, list_models, rebuild_model
 from keras_segmentation.models.unet import vgg_unet
 
 # the original names build the original graphs (same layers, parameters and output sizes)

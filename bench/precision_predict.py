@@ -31,8 +31,8 @@ def worker(checkpoint, camvid, reps):
     """Scores, label agreement and timings of ``checkpoint`` in both precisions."""
     import numpy as np
 
+    from keras_segmentation.checkpoints.load import load_model_from_checkpoint
     from keras_segmentation.inference.predictor import Predictor
-    from keras_segmentation.models.saving import load_model_from_checkpoint
     from keras_segmentation.precision import model_precision
     from keras_segmentation.predict import evaluate
 

@@ -176,13 +176,14 @@ def p_cprofile(args):
     import cProfile
     import pstats
 
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
     from keras_segmentation.predict import evaluate, predict_multiple
-    from keras_segmentation.training import checkpoints
 
     model = build("unet_mini")
     prefix = os.path.join(args.tmp, "ckpt", "unet_mini")
-    checkpoints.write_config(prefix, model)
-    checkpoints.save_checkpoint(model, prefix, 1)
+    write_config(prefix, model)
+    save_checkpoint(model, prefix, 1)
     test = pairs(args, "test")[: args.n]
     images, masks = [p[0] for p in test], [p[1] for p in test]
     for label, call in (

@@ -84,11 +84,12 @@ def w_make_checkpoint(spec):
     import numpy as np
 
     _setup_tf(spec)
-    from keras_segmentation.training import checkpoints
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
 
     model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
-    checkpoints.write_config(spec["checkpoints_path"], model)
-    checkpoints.save_checkpoint(model, spec["checkpoints_path"], 1)
+    write_config(spec["checkpoints_path"], model)
+    save_checkpoint(model, spec["checkpoints_path"], 1)
     np.savez(spec["npz"], **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
     return {"checkpoints_path": spec["checkpoints_path"], "npz": spec["npz"]}
 
@@ -145,7 +146,7 @@ def w_predict(spec):
 
             model = load_engine(exported, threads=threads)
         else:
-            from keras_segmentation.models.saving import load_model_from_checkpoint
+            from keras_segmentation.checkpoints.load import load_model_from_checkpoint
 
             model = load_model_from_checkpoint(spec["checkpoints_path"])
             _experiment(model, spec)

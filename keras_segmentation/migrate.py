@@ -6,7 +6,7 @@ The original's ``train(checkpoints_path="ckpt/vgg_unet_1")`` writes
 ``save_weights(prefix + "." + str(epoch))``, 0-based; master's ``ModelCheckpoint``
 writes ``.00005``, 1-based), which Keras 3 cannot read. :func:`migrate_checkpoint`
 rebuilds the same legacy model here, copies the variables into it and writes a
-checkpoint in this library's format (:mod:`keras_segmentation.training.checkpoints`),
+checkpoint in this library's format (:mod:`keras_segmentation.checkpoints`),
 so ``predict``, ``evaluate`` and ``train(auto_resume_checkpoint=True)`` take
 ``checkpoints_path=<output prefix>``.
 
@@ -37,9 +37,12 @@ import os
 import re
 import warnings
 
+from .checkpoints.config import write_config
+from .checkpoints.load import model_from_config
+from .checkpoints.names import config_path, list_checkpoints, weights_path
+from .checkpoints.resume import previous_run
+from .checkpoints.weights import save_checkpoint
 from .errors import CheckpointError
-from .models.saving import config_path, list_checkpoints, model_from_config, weights_path
-from .training.checkpoints import previous_run, save_checkpoint, write_config
 
 _KEY_RE = re.compile(r"layer_with_weights-(\d+)/([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE")
 #: Keras 2 variable names that Keras 3 spells differently (DepthwiseConv2D's kernel).

@@ -200,7 +200,7 @@ def for_prediction(model, precision):
 
 def _set_policy(config, precision, float32_layers):
     """Set every layer's ``dtype`` in a (nested) model config, in place; ``float32_layers`` stay float32."""
-    from .models.saving import layer_configs
+    from .models.model_utils import layer_configs
 
     for layer in layer_configs(config):
         inner = layer["config"]

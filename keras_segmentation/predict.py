@@ -5,6 +5,7 @@ Example:
     >>> from keras_segmentation.predict import model_from_checkpoint_path, predict, predict_multiple, evaluate
 """
 
+from .checkpoints.load import load_model_from_checkpoint as model_from_checkpoint_path
 from .data.visualize import (
     class_colors,
     concat_lenends,
@@ -16,7 +17,6 @@ from .data.visualize import (
 from .evaluation.evaluate import evaluate
 from .inference.predict import predict, predict_multiple
 from .inference.video import predict_video
-from .models.saving import load_model_from_checkpoint as model_from_checkpoint_path
 
 __all__ = [
     "model_from_checkpoint_path",

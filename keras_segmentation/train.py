@@ -4,8 +4,8 @@ Example:
     >>> from keras_segmentation.train import train, find_latest_checkpoint
 """
 
+from .checkpoints.names import find_latest_checkpoint
 from .losses import masked_categorical_crossentropy
-from .models.saving import find_latest_checkpoint
 from .training.callbacks import CheckpointsCallback
 from .training.loop import train
 

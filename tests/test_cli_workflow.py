@@ -85,8 +85,9 @@ def test_predict_video_writes_every_frame(tmp_path):
 
 def test_predict_shards_and_skip_existing_from_the_command_line(tmp_path, run_cli):
     """--shard K/N over N runs writes what one run writes; --skip_existing leaves finished files alone."""
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
     from keras_segmentation.models.unet import unet_mini
-    from keras_segmentation.training.checkpoints import save_checkpoint, write_config
 
     images = tmp_path / "imgs"
     images.mkdir()

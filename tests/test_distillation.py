@@ -14,11 +14,14 @@ import keras
 import numpy as np
 import pytest
 
+from keras_segmentation.checkpoints.config import read_config
+from keras_segmentation.checkpoints.history import read_history
+from keras_segmentation.checkpoints.load import load_model_from_checkpoint
+from keras_segmentation.checkpoints.names import final_model_path, list_checkpoints
 from keras_segmentation.data.demo import make_demo_dataset
 from keras_segmentation.distillation import Distiller, distill
 from keras_segmentation.errors import SegmentationError
 from keras_segmentation.evaluation.evaluate import evaluate
-from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.models.unet import unet_mini
 from keras_segmentation.training import train
@@ -99,13 +102,13 @@ def test_checkpoints_are_train_checkpoints_and_resume_continues(demo, teacher, t
     for a, b in zip(teacher_weights, teacher.get_weights()):
         np.testing.assert_array_equal(a, b)
 
-    assert [epoch for epoch, _ in saving.list_checkpoints(prefix)] == [1, 2, 3]
-    assert [e["epoch"] for e in saving.read_history(prefix)] == [1, 2, 3]
-    assert saving.read_config(prefix)["seed"] == SEED
-    reloaded = saving.load_model_from_checkpoint(prefix)
+    assert [epoch for epoch, _ in list_checkpoints(prefix)] == [1, 2, 3]
+    assert [e["epoch"] for e in read_history(prefix)] == [1, 2, 3]
+    assert read_config(prefix)["seed"] == SEED
+    reloaded = load_model_from_checkpoint(prefix)
     for a, b in zip(resumed.get_weights(), reloaded.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert os.path.isfile(saving.final_model_path(prefix))
+    assert os.path.isfile(final_model_path(prefix))
 
 
 def test_original_perform_distilation_with_feature_loss(demo, teacher, tmp_path):
@@ -117,7 +120,7 @@ def test_original_perform_distilation_with_feature_loss(demo, teacher, tmp_path)
     perform_distilation(teacher, model, data.test_images, distilation_loss="l2", batch_size=4,
                         checkpoints_path=str(tmp_path / "student"), epochs=1, steps_per_epoch=2,
                         feats_distilation_loss="pa", feats_distilation_loss_w=0.5)
-    history = saving.read_history(tmp_path / "student")
+    history = read_history(tmp_path / "student")
     assert history[0]["feature_loss"] > 0 and history[0]["distillation_loss"] > 0
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 

@@ -84,7 +84,8 @@ def test_the_geotiff_reader_gives_the_training_readers_pixels(tmp_path, count):
 
 
 def test_cli_predict_geotiff(tmp_path, scene, run_cli):
-    from keras_segmentation.training.checkpoints import save_checkpoint, write_config
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
 
     path, _ = scene
     model = pointwise_net()

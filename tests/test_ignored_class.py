@@ -20,9 +20,10 @@ import keras
 import numpy as np
 import pytest
 
+from keras_segmentation.checkpoints.config import write_config
+from keras_segmentation.checkpoints.weights import save_checkpoint
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.predict import evaluate
-from keras_segmentation.training import checkpoints as ckpt
 
 TRUTH = np.array([[0, 0, 1], [1, 2, 2]], np.uint8)
 PREDICTION = np.array([[0, 0, 1], [2, 2, 2]], np.uint8)
@@ -86,8 +87,8 @@ def test_evaluate_model_cli_prints_and_writes_the_scores_without_the_ignored_cla
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.optimizer.build(model.trainable_variables)
     prefix = tmp_path / "ckpt" / "colours"
-    ckpt.write_config(prefix, model, ignore_index=2)  # evaluate_model reads ignore_index from the config
-    ckpt.save_checkpoint(model, prefix, 1)
+    write_config(prefix, model, ignore_index=2)  # evaluate_model reads ignore_index from the config
+    save_checkpoint(model, prefix, 1)
     report = tmp_path / "scores.json"
     code, out, err = run_cli("evaluate_model", "--checkpoints_path", prefix, "--images_path", images,
                              "--segs_path", masks, "--class_names", "sky,road,void", "--json", report)

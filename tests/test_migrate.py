@@ -16,11 +16,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_segmentation.checkpoints.config import read_config
+from keras_segmentation.checkpoints.load import load_model_from_checkpoint
+from keras_segmentation.checkpoints.names import list_checkpoints
 from keras_segmentation.cli import main
 from keras_segmentation.errors import CheckpointError
 from keras_segmentation.migrate import migrate_checkpoint
 from keras_segmentation.models.registry import model_from_name
-from keras_segmentation.models.saving import list_checkpoints, load_model_from_checkpoint, read_config
 from keras_segmentation.models.unet import unet, unet_mini
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

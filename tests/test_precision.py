@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from keras_segmentation import precision as precision_module
+from keras_segmentation.checkpoints.load import load_model_from_checkpoint
 from keras_segmentation.errors import ModelConfigError
 from keras_segmentation.inference.predictor import Predictor
-from keras_segmentation.models import resolve_model, saving
+from keras_segmentation.models import resolve_model
 from keras_segmentation.models.model_utils import get_segmentation_model
 from keras_segmentation.models.unet import unet_mini
 from keras_segmentation.precision import for_prediction, model_precision, resolve_precision, with_precision
@@ -158,7 +159,7 @@ def test_a_bfloat16_trained_checkpoint_predicts_in_float32_and_back(tmp_path, ti
           precision="mixed_bfloat16")
     config = json.loads((tmp_path / "run_config.json").read_text())
     assert config["precision"] == "mixed_bfloat16" and model_precision(model) == "float32"
-    loaded = saving.load_model_from_checkpoint(tmp_path / "run")
+    loaded = load_model_from_checkpoint(tmp_path / "run")
     assert model_precision(loaded) == "float32"
     for a, b in zip(loaded.get_weights(), model.get_weights()):  # the model received the trained weights
         np.testing.assert_array_equal(a, b)

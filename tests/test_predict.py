@@ -101,7 +101,7 @@ ONEDNN_CHILD = """
 import os, sys
 import numpy as np
 import keras_segmentation
-from keras_segmentation.models import load_model
+from keras_segmentation.checkpoints.load import load_model
 from keras_segmentation.predict import predict
 labels, probs = predict(load_model(sys.argv[1]), inp=sys.argv[2], return_probabilities=True, precision="float32")
 np.savez(sys.argv[3], labels=labels, probs=probs, flag=np.array(os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")))

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from tinydata import write_tiny_dataset
 
+from keras_segmentation.checkpoints.history import read_history
+from keras_segmentation.checkpoints.load import load_model_from_checkpoint
+from keras_segmentation.checkpoints.names import history_path
 from keras_segmentation.errors import CheckpointError
 from keras_segmentation.evaluation import confusion_matrix, evaluate, segmentation_scores
 from keras_segmentation.evaluation.report import WorstImages
-from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.models.unet import unet_mini
 from keras_segmentation.precision import resolve_precision
@@ -87,13 +89,13 @@ def report(trained, tmp_path_factory):
 
 def test_training_keeps_the_history_of_each_epoch(trained):
     _, _, prefix, history = trained
-    with open(saving.history_path(prefix), encoding="utf-8") as handle:
+    with open(history_path(prefix), encoding="utf-8") as handle:
         saved = json.load(handle)["epochs"]
     assert [e["epoch"] for e in saved] == [1, 2]
     for key in ("loss", "val_loss", "accuracy", "val_mean_iou"):
         np.testing.assert_allclose([e[key] for e in saved], history.history[key], rtol=1e-6)
     assert all(e["learning_rate"] == pytest.approx(1e-3) for e in saved)  # Adam's default
-    assert saving.read_history(prefix) == saved
+    assert read_history(prefix) == saved
 
 
 def test_history_follows_resume_and_restarts_with_a_fresh_run(tmp_path, tiny_dataset):
@@ -102,7 +104,7 @@ def test_history_follows_resume_and_restarts_with_a_fresh_run(tmp_path, tiny_dat
     def run(epochs, resume):
         train(unet_mini(3, 32, 48), *tiny_dataset, checkpoints_path=prefix, epochs=epochs, batch_size=3, seed=1,
               verbose=0, workers=2, jit_compile=False, auto_resume_checkpoint=resume)
-        return [e["epoch"] for e in saving.read_history(prefix)]
+        return [e["epoch"] for e in read_history(prefix)]
 
     assert run(1, resume=False) == [1]
     assert run(3, resume=True) == [1, 2, 3]
@@ -112,12 +114,12 @@ def test_history_follows_resume_and_restarts_with_a_fresh_run(tmp_path, tiny_dat
 
 def test_an_unreadable_history_is_a_one_line_checkpoint_error(tmp_path):
     prefix = tmp_path / "run"
-    with open(saving.history_path(prefix), "w", encoding="utf-8") as handle:
+    with open(history_path(prefix), "w", encoding="utf-8") as handle:
         handle.write("[1, 2]")
     with pytest.raises(CheckpointError, match=r"run_history\.json: not a training history") as err:
-        saving.read_history(prefix)
+        read_history(prefix)
     assert "\n" not in str(err.value)
-    assert saving.read_history(tmp_path / "other") == []
+    assert read_history(tmp_path / "other") == []
 
 
 def test_report_tables_settings_and_curves_match_the_run(report, trained):
@@ -142,7 +144,7 @@ def test_report_tables_settings_and_curves_match_the_run(report, trained):
 def test_per_image_scores_and_the_worst_images(report, trained):
     images, masks, prefix, _ = trained
     out, scores = report
-    model = saving.load_model_from_checkpoint(prefix)
+    model = load_model_from_checkpoint(prefix)
     names = sorted(os.listdir(images))
     per_image = []
     for name in names:

@@ -165,8 +165,9 @@ def test_evaluate_and_predict_multiple_take_the_slide_options(tmp_path, tiny_dat
 
 
 def test_cli_predict_in_slide_mode_with_flip_and_scale_tta(tmp_path, run_cli):
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
     from keras_segmentation.models import build_model
-    from keras_segmentation.training.checkpoints import save_checkpoint, write_config
 
     model = build_model("unet", "vanilla", 3, encoder_weights=None)  # takes any size (multiples of 32)
     write_config(tmp_path / "ck", model)

@@ -10,8 +10,9 @@ import keras
 import numpy as np
 import pytest
 
+from keras_segmentation.checkpoints.names import list_checkpoints
+from keras_segmentation.checkpoints.weights import read_interrupted
 from keras_segmentation.errors import DataLoaderError, ModelConfigError, OutputWriteError, TrainingError
-from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.train import train
 
@@ -59,7 +60,7 @@ def test_resume_continues_at_the_right_epoch_with_identical_weights(tmp_path, ti
 
     resumed = run_training(tiny_dataset, tmp_path / "b" / "run", epochs=3, resume=True, callbacks=[Record()])
     assert history_epochs == [1, 2], "resumed after the completed epoch 1"
-    assert [e for e, _ in saving.list_checkpoints(tmp_path / "b" / "run")] == [1, 2, 3]
+    assert [e for e, _ in list_checkpoints(tmp_path / "b" / "run")] == [1, 2, 3]
     assert_same_weights(weights_of(resumed), weights_of(straight))
     assert (tmp_path / "b" / "run.keras").is_file()
 
@@ -118,10 +119,10 @@ def test_sigkill_at_a_random_step_then_resume_matches_an_uninterrupted_run(tmp_p
     wait_for_steps(process, kill_after)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
-    done = [e for e, _ in saving.list_checkpoints(prefix)]
+    done = [e for e, _ in list_checkpoints(prefix)]
     assert len(done) <= 3
     resumed = run_training(tiny_dataset, prefix, epochs=3, resume=True)
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1, 2, 3]
+    assert [e for e, _ in list_checkpoints(prefix)] == [1, 2, 3]
     assert_same_weights(weights_of(resumed), weights_of(straight))
 
 
@@ -134,11 +135,11 @@ def test_sigint_saves_a_mid_epoch_checkpoint_that_resume_continues_from(tmp_path
     out, err = process.communicate(timeout=120)
     assert process.returncode != 0 and "done" not in out
     assert "saved" in out and "interrupted" in out
-    progress = saving.read_interrupted(prefix)
+    progress = read_interrupted(prefix)
     assert progress is not None and progress[0] == 1 and 1 <= progress[1] < 3
     resumed = run_training(tiny_dataset, prefix, epochs=2, resume=True)
-    assert saving.read_interrupted(prefix) is None
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1, 2]
+    assert read_interrupted(prefix) is None
+    assert [e for e, _ in list_checkpoints(prefix)] == [1, 2]
     assert_same_weights(weights_of(resumed), weights_of(straight))
 
 
@@ -153,7 +154,7 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
 
     with pytest.raises(TrainingError, match=r"NaN.*epoch 2.*run\.00001\.weights\.h5"):
         run_training(tiny_dataset, prefix, epochs=3, resume=True, callbacks=[Poison()])
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1]
+    assert [e for e, _ in list_checkpoints(prefix)] == [1]
 
 
 def test_steps_per_epoch_defaults_to_one_pass_and_validation_turns_itself_on(tiny_dataset):
@@ -180,7 +181,7 @@ def test_user_callbacks_are_added_to_the_defaults(tmp_path, tiny_dataset):
 
     run_training(tiny_dataset, tmp_path / "run", epochs=2, callbacks=[Mine()])
     assert calls == [0, 1]
-    assert len(saving.list_checkpoints(tmp_path / "run")) == 2, "the default checkpoint callback still ran"
+    assert len(list_checkpoints(tmp_path / "run")) == 2, "the default checkpoint callback still ran"
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on CPU is the TensorFlow backend's choice")
@@ -269,11 +270,11 @@ def test_class_weights_ignore_index_and_losses_train(tiny_dataset):
 
 def test_an_interrupted_checkpoint_after_the_last_batch_resumes_at_the_next_epoch(tmp_path, tiny_dataset):
     """Ctrl-C after an epoch's last batch leaves no epoch checkpoint, only a complete interrupted one."""
-    from keras_segmentation.training import checkpoints as ckpt
+    from keras_segmentation.checkpoints.weights import save_interrupted
 
     prefix = tmp_path / "run"
     model = run_training(tiny_dataset, prefix, epochs=1)
-    ckpt.save_interrupted(model, prefix, epoch=1, step=3)  # 6 pairs, batch 2: all 3 batches of epoch 2 done
+    save_interrupted(model, prefix, epoch=1, step=3)  # 6 pairs, batch 2: all 3 batches of epoch 2 done
     history_epochs = []
 
     class Record(keras.callbacks.Callback):
@@ -282,5 +283,5 @@ def test_an_interrupted_checkpoint_after_the_last_batch_resumes_at_the_next_epoc
 
     run_training(tiny_dataset, prefix, epochs=3, resume=True, callbacks=[Record()])
     assert history_epochs == [2]
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1, 3]
-    assert saving.read_interrupted(prefix) is None
+    assert [e for e, _ in list_checkpoints(prefix)] == [1, 3]
+    assert read_interrupted(prefix) is None

@@ -11,7 +11,8 @@ import time
 
 import keras
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write, atomic_write_text
+from ..checkpoints import WRITE_OPTIONS
 from ..errors import CheckpointError, ModelConfigError
 from .plan import ARCHITECTURES
 
@@ -92,10 +93,8 @@ class BestEpoch(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         self.last_epoch = epoch + 1
         if value is not None and (self.best is None or float(value) > self.best):
-            from ..training.checkpoints import atomic_write
-
             self.best, self.best_epoch = float(value), epoch + 1
-            atomic_write(self.weights_path, self.model.save_weights)
+            atomic_write(self.weights_path, self.model.save_weights, **WRITE_OPTIONS)
         if self.best_epoch is not None and self.last_epoch - self.best_epoch >= self.patience:
             self.early_stopped = True
             self.model.stop_training = True

@@ -28,7 +28,8 @@ import os
 import shutil
 import time
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write, atomic_write_text
+from ..checkpoints import WRITE_OPTIONS
 from ..data.class_names import load_class_names
 from ..data.pairing import base_name, get_pairs_from_paths
 from ..errors import DataLoaderError, MaskValueError, ModelConfigError, TrainingError
@@ -211,9 +212,8 @@ def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs,
 
 def _finish(out, model, settings, val_pairs, void, names, started, run):
     """Best weights in, flip TTA chosen on validation, ``model.keras``, ``predict.json``, report and summary."""
+    from ..checkpoints.load import load_weights_file
     from ..evaluation import evaluate
-    from ..models.saving import load_weights_file
-    from ..training.checkpoints import atomic_write
 
     best_file = os.path.join(out, "best.weights.h5")
     if not os.path.isfile(best_file):
@@ -241,7 +241,7 @@ def _finish(out, model, settings, val_pairs, void, names, started, run):
             os.replace(flipped_report, report)
         shutil.rmtree(flipped_report, ignore_errors=True)
     flip = tta["kept"]
-    atomic_write(os.path.join(out, MODEL_FILE), model.save)
+    atomic_write(os.path.join(out, MODEL_FILE), model.save, **WRITE_OPTIONS)
     predict = dict(window, flip_tta=flip, ignore_index=void)
     _save(out, PREDICT_FILE, predict)
     best = _load(out, "best.json") if os.path.isfile(os.path.join(out, "best.json")) else {}

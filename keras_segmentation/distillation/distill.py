@@ -12,7 +12,7 @@ read them; ``auto_resume_checkpoint=True`` continues an interrupted distillation
 last epoch (or Ctrl-C point) with the same ``seed`` and order; Ctrl-C and NaN handling are train's.
 
 Example:
-    >>> from keras_segmentation.models import load_model_from_checkpoint
+    >>> from keras_segmentation import load_model_from_checkpoint
     >>> from keras_segmentation.models.registry import build_model
     >>> teacher = load_model_from_checkpoint("ckpt/vgg_unet_1")
     >>> student = build_model("unet", "mobilenetv3small", teacher.n_classes, 320, 320, encoder_weights=None)

@@ -28,7 +28,7 @@ class KerasExportModel(ExportedModel):
 
 def load_keras_file(path):
     """An exported ``.keras`` as a :class:`KerasExportModel`; a library model's ``.keras`` as the model itself."""
-    from ..models.saving import check_keras_archive, load_model
+    from ..checkpoints.load import check_keras_archive, load_model
 
     if read_metadata(path) is None:
         return load_model(path)

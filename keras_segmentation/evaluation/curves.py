@@ -1,7 +1,7 @@
 """Training curves as inline SVG (no plotting library): one chart per metric, training and validation lines.
 
 The input is the per-epoch history training keeps in ``<checkpoints_path>_history.json``
-(:func:`keras_segmentation.models.saving.read_history`): ``loss`` and ``val_loss`` share
+(:func:`keras_segmentation.checkpoints.history.read_history`): ``loss`` and ``val_loss`` share
 a chart, as do ``mean_iou`` and ``val_mean_iou``; ``learning_rate`` gets its own.
 
 Example:

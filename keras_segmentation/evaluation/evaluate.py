@@ -73,7 +73,7 @@ def evaluate(
     if ignore_index is None:
         ignore_index = (getattr(model, "run_options", None) or {}).get("ignore_index")  # a fit run folder's void
     if ignore_index is None and not model_given and checkpoints_path is not None:
-        from ..models.saving import read_config  # Keras: not loaded for exported files
+        from ..checkpoints.config import read_config  # Keras: not loaded for exported files
 
         ignore_index = read_config(checkpoints_path).get("ignore_index")
     if inp_images is None:
@@ -105,7 +105,8 @@ def evaluate(
     scores = matrix.scores(class_names=class_names or model.class_names)
     scores["per_image_mean_IU"] = per_image
     if report_dir is not None:
-        from ..models.saving import read_config, read_history
+        from ..checkpoints.config import read_config
+        from ..checkpoints.history import read_history
 
         config = read_config(checkpoints_path) if checkpoints_path is not None and not model_given else None
         settings = run_settings(predictor.model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),

@@ -86,7 +86,7 @@ def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore
         scores: the dict :func:`~keras_segmentation.evaluation.evaluate` returns.
         worst: ``[(score, name, image, truth, labels), ...]`` (:meth:`WorstImages.items`).
         settings: ``{label: value}`` shown first (``None`` values are left out).
-        history: per-epoch log dicts (:func:`~keras_segmentation.models.saving.read_history`).
+        history: per-epoch log dicts (:func:`~keras_segmentation.checkpoints.history.read_history`).
         ignore_index: the label not scored, drawn grey in the error maps.
 
     Raises:

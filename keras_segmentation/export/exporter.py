@@ -60,7 +60,7 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
                           "(calibration_count=N, --calibration_count N)")
     if isinstance(model, (str, os.PathLike)):
         from .. import run_folder
-        from ..models.saving import load_model
+        from ..checkpoints.load import load_model
 
         model = load_model(run_folder.model_file(model) if run_folder.is_run_folder(model) else model, compile=False)
     model = model_or_checkpoint(model, checkpoints_path)

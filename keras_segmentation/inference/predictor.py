@@ -45,7 +45,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     if model is None:
         if checkpoints_path is None:
             raise ModelConfigError("give a model or a checkpoints_path")
-        from ..models.saving import load_model_from_checkpoint  # Keras: not loaded for exported files
+        from ..checkpoints.load import load_model_from_checkpoint  # Keras: not loaded for exported files
 
         model = load_model_from_checkpoint(checkpoints_path)
     if engine in (None, "keras"):

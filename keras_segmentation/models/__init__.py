@@ -1,4 +1,4 @@
-"""The model zoo: encoders x decoders, the original 22 model names, saving and loading.
+"""The model zoo: encoders x decoders, the original 22 model names, rebuilding a model from its config.
 
 * :func:`build_model` puts any decoder (FCN-8, FCN-32, SegNet, U-Net, U-Net++,
   LinkNet, PSPNet, DeepLabV3, DeepLabV3+, FPN, UPerNet) on any encoder of
@@ -6,8 +6,8 @@
   EfficientNet/V2, ConvNeXt, DenseNet, Xception), with ImageNet weights adapted to any channel count.
 * The original names (``keras_segmentation.models.unet.vgg_unet`` ...) and
   ``all_models.model_from_name`` build the original graphs.
-* :func:`rebuild_model` rebuilds any model from its ``build_config``;
-  :func:`load_model` loads a ``model.save("m.keras")`` file.
+* :func:`rebuild_model` rebuilds any model from its ``build_config``. Loading a saved model or a
+  checkpoint is :mod:`keras_segmentation.checkpoints`.
 
 Example:
     >>> from keras_segmentation.models import build_model, list_models
@@ -35,7 +35,6 @@ from .registry import (  # noqa: E402
     rebuild_model,
     resolve_model,
 )
-from .saving import load_model, load_model_from_checkpoint  # noqa: E402
 from .segmentation_model import SegmentationModel  # noqa: E402
 from .weights import DEFAULT_ENCODER_WEIGHTS  # noqa: E402
 
@@ -48,8 +47,6 @@ __all__ = [
     "register_encoder",
     "build_encoder_model",
     "rebuild_model",
-    "load_model",
-    "load_model_from_checkpoint",
     "count_model",
     "count_flops",
     "get_segmentation_model",

@@ -1,4 +1,5 @@
-"""The original ``model_utils``: wrap a hand-built graph, copy weights between models, resize.
+"""The original ``model_utils``: wrap a hand-built graph, copy weights between models, resize; and every layer
+of a model config (:func:`layer_configs`).
 
 Example (the tutorial's hand-written U-Net, shortened):
     >>> import keras
@@ -20,7 +21,7 @@ from keras import layers
 from ..errors import ModelConfigError
 from .segmentation_model import SegmentationModel
 
-__all__ = ["get_segmentation_model", "transfer_weights", "resize_image"]
+__all__ = ["get_segmentation_model", "transfer_weights", "resize_image", "layer_configs"]
 
 
 def get_segmentation_model(input, output):  # noqa: A002 - the original argument name
@@ -79,3 +80,20 @@ def transfer_weights(m1, m2, verbose=True):
 def resize_image(inp, s, data_format="channels_last"):
     """Bilinear upsampling of ``inp`` by integer factors ``s = (height_factor, width_factor)``."""
     return layers.UpSampling2D(tuple(int(f) for f in s), data_format=data_format, interpolation="bilinear")(inp)
+
+
+def layer_configs(config):
+    """Every layer's ``{"class_name", "config"}`` entry in a (nested) Keras model config, to edit in place.
+
+    Example:
+        >>> [c["class_name"] for c in layer_configs(model.get_config())][:2]
+        ['InputLayer', 'Conv2D']
+    """
+    if isinstance(config, dict):
+        if isinstance(config.get("config"), dict) and "class_name" in config:
+            yield config
+        for value in list(config.values()):
+            yield from layer_configs(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from layer_configs(value)

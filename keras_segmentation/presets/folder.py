@@ -88,7 +88,8 @@ def load_preset(path):
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise PresetError(f"{os.fspath(path)}: written by a newer keras-segmentation (preset format {version!r}); "
                           "upgrade to read it")
-    from ..models.saving import load_weights_file, model_from_config, read_config_file
+    from ..checkpoints.config import read_config_file
+    from ..checkpoints.load import load_weights_file, model_from_config
 
     config_file = os.path.join(os.fspath(path), CONFIG_FILE)
     try:

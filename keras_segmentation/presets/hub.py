@@ -77,6 +77,6 @@ def _hub(what):
 
 
 def _why(err):
-    from ..models.saving import load_error_message  # the one-line summary of a library's exception
+    from ..checkpoints.load import load_error_message  # the one-line summary of a library's exception
 
     return load_error_message(err)

@@ -43,7 +43,7 @@ def from_preset(source):
             check_preset(path)  # says what the folder lacks to be a preset
     if os.path.exists(path):
         return model_or_checkpoint(path, None)
-    from ..models.saving import config_path
+    from ..checkpoints.names import config_path
 
     if not os.path.isfile(config_path(path)):
         raise PresetError(f"{path}: not found (no preset or run folder, exported model or checkpoint "

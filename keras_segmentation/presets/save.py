@@ -67,9 +67,9 @@ def preset_files(model, run_folder=None, class_names=None, colors=None, scores=N
     """``{file name: content}`` of a preset of ``model`` but its weights: JSON-ready dicts, and the card's text."""
     import keras
 
+    from ..checkpoints.config import model_config
     from ..evaluation.score_tables import scores_to_json
     from ..export.contract import channel_order, describe_normalization
-    from ..models.saving import model_config
     from ..version import __version__
     from .card import model_card
     from .fit_run import fit_record
@@ -130,7 +130,7 @@ def _is_colour(colour):
 def _write_weights(model, config, path, preset_dir):
     """The weights of ``model`` (no optimizer state), saved from a model rebuilt from ``config``: a check that the
     preset's config rebuilds it."""
-    from ..models.saving import model_from_config
+    from ..checkpoints.load import model_from_config
 
     try:
         clean = model_from_config(config, f"{preset_dir}/{layout.CONFIG_FILE}")

@@ -3,8 +3,7 @@
 * :mod:`.loop`: :func:`train` (also ``model.train(...)``);
 * :mod:`.datasets`: verified pairs, sizes, augmentation and batches for ``train``;
 * :mod:`.compile`: optimizer, learning-rate schedule, loss and metrics, the XLA fallback;
-* :mod:`.checkpoints`: writing checkpoints and resuming (reading them is :mod:`keras_segmentation.models.saving`);
-* :mod:`.callbacks`: epoch checkpoints, stop on NaN, Ctrl-C;
+* :mod:`.callbacks`: epoch checkpoints, stop on NaN, Ctrl-C (the files: :mod:`keras_segmentation.checkpoints`);
 * :mod:`.runner`: the epoch loop ``train`` and ``distill`` share (seed, resume, callbacks, final checkpoint);
 * :mod:`.losses`, :mod:`.class_weights`.
 

@@ -11,9 +11,10 @@ import threading
 
 import keras
 
+from ..checkpoints.history import append_history
+from ..checkpoints.names import find_latest_checkpoint, list_checkpoints
+from ..checkpoints.weights import clear_interrupted, save_checkpoint, save_interrupted
 from ..errors import TrainingError
-from ..models.saving import find_latest_checkpoint, list_checkpoints
-from . import checkpoints as ckpt
 
 
 class CheckpointsCallback(keras.callbacks.Callback):
@@ -21,7 +22,7 @@ class CheckpointsCallback(keras.callbacks.Callback):
 
     The original library's callback name; epochs are 1-based like Keras'
     ``ModelCheckpoint``. The epoch's logs (loss, metrics, ``val_*``) and learning
-    rate go to ``<prefix>_history.json`` (:func:`~.checkpoints.append_history`).
+    rate go to ``<prefix>_history.json`` (:func:`~keras_segmentation.checkpoints.history.append_history`).
     Nothing is saved for an epoch that ended with a
     non-finite loss or was cut short by Ctrl-C. ``keep`` (``None``: all) bounds the
     epoch files kept: older ones are deleted once the new one is written (scratch
@@ -37,9 +38,9 @@ class CheckpointsCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (self.interrupt is not None and self.interrupt.requested) or not _finite(logs):
             return
-        ckpt.save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
-        ckpt.append_history(self.checkpoints_path, epoch + 1, dict(logs or {}, **_learning_rate(self.model, logs)))
-        ckpt.clear_interrupted(self.checkpoints_path)
+        save_checkpoint(self.model, self.checkpoints_path, epoch + 1)
+        append_history(self.checkpoints_path, epoch + 1, dict(logs or {}, **_learning_rate(self.model, logs)))
+        clear_interrupted(self.checkpoints_path)
         if self.keep is not None:
             for done, path in list_checkpoints(self.checkpoints_path):
                 if done <= epoch + 1 - self.keep:
@@ -128,7 +129,7 @@ class Interrupt(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def save(self, model, checkpoints_path):
-        weights_file = ckpt.save_interrupted(model, checkpoints_path, self.epoch, self.steps_done)
+        weights_file = save_interrupted(model, checkpoints_path, self.epoch, self.steps_done)
         print(f"training interrupted: saved {weights_file} (epoch {self.epoch + 1}, step {self.steps_done})")
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..data.augmentation import derive_seed
 from ..errors import ModelConfigError
-from ..models.saving import layer_configs
+from ..models.model_utils import layer_configs
 
 NAMES = ("mirrored", "multi_worker")
 #: the keras.distribution classes (Keras exports no common base class)

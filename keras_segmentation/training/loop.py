@@ -13,7 +13,7 @@ Every argument of the original library works as before; what changed:
 * ``callbacks`` are added to the defaults (``replace_default_callbacks=True``
   restores the original's replacing behaviour);
 * checkpoints are atomic; ``auto_resume_checkpoint=True`` continues from the
-  last complete epoch with its optimizer state (see :mod:`keras_segmentation.training.checkpoints`);
+  last complete epoch with its optimizer state (see :mod:`keras_segmentation.checkpoints`);
   Ctrl-C saves a mid-epoch checkpoint that resuming picks up; a NaN loss stops
   training with a :class:`~keras_segmentation.errors.TrainingError` and keeps the
   last good checkpoint;
@@ -42,9 +42,9 @@ Example:
     ...             checkpoints_path="ckpt/vgg_unet_1", epochs=5, loss="ce+dice", ignore_index=11)
 """
 
+from ..checkpoints.load import load_weights_file
 from ..errors import ModelConfigError
 from ..models.registry import resolve_model
-from ..models.saving import load_weights_file
 from ..precision import in_precision, model_precision
 from . import distribute as distribute_engine
 from . import runner

@@ -22,10 +22,13 @@ import os
 import keras
 import numpy as np
 
-from ..atomic import file_in_the_way
+from ..atomic import atomic_write, file_in_the_way
+from ..checkpoints import WRITE_OPTIONS
+from ..checkpoints.config import write_config
+from ..checkpoints.names import budget_path, config_path, final_model_path, history_path
+from ..checkpoints.resume import previous_run, resume, warn_if_earlier_run
+from ..checkpoints.weights import clear_interrupted
 from ..errors import ModelConfigError, OutputWriteError
-from ..models.saving import budget_path, config_path, final_model_path, history_path
-from . import checkpoints as ckpt
 from .budget import TimeBudget, parse_budget
 from .callbacks import CheckpointsCallback, DatasetEpoch, Interrupt, StopOnNaN
 from .compile import is_keras_schedule
@@ -90,7 +93,7 @@ def choose_seed(seed, checkpoints_path, model, auto_resume, default=None):
     Raises:
         CheckpointError: resuming, and the checkpoints under ``checkpoints_path`` belong to another model.
     """
-    previous = ckpt.previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume else None
+    previous = previous_run(checkpoints_path, model) if checkpoints_path is not None and auto_resume else None
     for value in (seed, previous, default):
         if value is not None:
             return int(value)
@@ -106,12 +109,12 @@ def begin(working, described, checkpoints_path, write_path, auto_resume, steps, 
         return 0, 0
     initial_epoch, resume_step = 0, 0
     if auto_resume:
-        initial_epoch, resume_step = ckpt.resume(working, checkpoints_path, remove_stale=chief)
+        initial_epoch, resume_step = resume(working, checkpoints_path, remove_stale=chief)
         if resume_step >= steps:  # Ctrl-C after the epoch's last batch: that epoch is done
             initial_epoch, resume_step = initial_epoch + 1, 0
     elif chief:
-        ckpt.warn_if_earlier_run(checkpoints_path)
-    ckpt.write_config(write_path, described, **config)
+        warn_if_earlier_run(checkpoints_path)
+    write_config(write_path, described, **config)
     return initial_epoch, resume_step
 
 
@@ -160,8 +163,8 @@ def finish(working, final, checkpoints_path, write_path, interrupt, stop_on_nan)
     if interrupt.requested:
         if checkpoints_path is not None:
             interrupt.save(working, write_path)
-        resume = f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}"
-        raise KeyboardInterrupt("training interrupted" + (resume if checkpoints_path else ""))
+        how_to_resume = f"; resume with auto_resume_checkpoint=True and checkpoints_path={checkpoints_path!r}"
+        raise KeyboardInterrupt("training interrupted" + (how_to_resume if checkpoints_path else ""))
     if checkpoints_path is not None:
-        ckpt.clear_interrupted(write_path)
-        ckpt.atomic_write(final_model_path(write_path), final.save)
+        clear_interrupted(write_path)
+        atomic_write(final_model_path(write_path), final.save, **WRITE_OPTIONS)

@@ -70,7 +70,7 @@ def test_unknown_distribute_values_are_one_line_errors():
 def test_mirrored_training_gives_the_model_its_weights_and_writes_checkpoints(tmp_path):
     import keras
 
-    from keras_segmentation.models.saving import list_checkpoints
+    from keras_segmentation.checkpoints.names import list_checkpoints
     from keras_segmentation.training import train
 
     sys.path.insert(0, str(WORKER.parent))

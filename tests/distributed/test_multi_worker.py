@@ -110,11 +110,12 @@ def test_a_killed_worker_leaves_loadable_checkpoints_and_a_restart_resumes(tmp_p
     workers[0].kill()  # the chief now waits forever for its peer: kill it as a scheduler would
     finish(workers[0])
 
-    from keras_segmentation.models import saving
+    from keras_segmentation.checkpoints.load import load_model_from_checkpoint
+    from keras_segmentation.checkpoints.names import list_checkpoints
 
-    assert [epoch for epoch, _ in saving.list_checkpoints(prefix)] == [1]
+    assert [epoch for epoch, _ in list_checkpoints(prefix)] == [1]
     assert not [name for name in os.listdir(prefix.parent) if name.startswith(".tmp-")]
-    model = saving.load_model_from_checkpoint(prefix)
+    model = load_model_from_checkpoint(prefix)
     assert model.model_name == "tiny"
 
     restarted = start_cluster(lambda i: dict(common, out=str(tmp_path / f"b{i}.npz"), resume=True))
@@ -123,6 +124,6 @@ def test_a_killed_worker_leaves_loadable_checkpoints_and_a_restart_resumes(tmp_p
         assert code == 0, output[-3000:]
     with np.load(tmp_path / "b0.npz") as data:
         assert int(data["epochs_run"]) == 2  # epochs 2 and 3: resumed after epoch 1
-    assert [epoch for epoch, _ in saving.list_checkpoints(prefix)] == [1, 2, 3]
+    assert [epoch for epoch, _ in list_checkpoints(prefix)] == [1, 2, 3]
     b0, b1 = weights(tmp_path / "b0.npz"), weights(tmp_path / "b1.npz")
     assert all(np.array_equal(a, b) for a, b in zip(b0, b1))

@@ -9,8 +9,9 @@ import keras
 import numpy as np
 import pytest
 
+from keras_segmentation.checkpoints.history import read_history
+from keras_segmentation.checkpoints.names import list_checkpoints
 from keras_segmentation.errors import ModelConfigError
-from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.training import budget as budget_module
 from keras_segmentation.training import runner
@@ -280,7 +281,7 @@ def test_train_with_a_budget_stops_within_one_epoch_and_keeps_its_state(tmp_path
     assert (tmp_path / "run.keras").is_file()
     # the learning rate followed the cosine down from the default peak, 1e-3: at an epoch's end it is at most the
     # cosine's value at the epoch's start over the whole budget (the planned end is never later than the budget)
-    rates = [entry["learning_rate"] for entry in saving.read_history(prefix)]
+    rates = [entry["learning_rate"] for entry in read_history(prefix)]
     assert len(rates) == epochs and all(0.99e-5 <= rate < 1e-3 for rate in rates)
     starts = np.cumsum([0.0] + state["epoch_seconds"][:-1])
     assert all(rate <= cosine_rate(1e-3, max(0.0, start - 0.01) / 3.0) * (1 + 1e-5) for rate, start in zip(rates, starts))
@@ -321,7 +322,7 @@ def test_keep_checkpoints_keeps_the_newest_epochs(tmp_path, tiny_dataset, keep, 
     history = train(small_net(), *tiny_dataset, checkpoints_path=str(prefix), epochs=epochs, batch_size=3, seed=0,
                     verbose=0, workers=1, **options)
     assert len(history.history["loss"]) == kept[-1]
-    assert [epoch for epoch, _ in saving.list_checkpoints(prefix)] == kept
-    assert [entry["epoch"] for entry in saving.read_history(prefix)] == list(range(1, kept[-1] + 1))
+    assert [epoch for epoch, _ in list_checkpoints(prefix)] == kept
+    assert [entry["epoch"] for entry in read_history(prefix)] == list(range(1, kept[-1] + 1))
     assert (tmp_path / "run.keras").is_file()
 

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from keras_segmentation.autofit import fit
+from keras_segmentation.checkpoints.load import load_model
+from keras_segmentation.checkpoints.names import list_checkpoints
 from keras_segmentation.data.pairing import get_pairs_from_paths
 from keras_segmentation.errors import (
     DataLoaderError,
@@ -25,8 +27,6 @@ from keras_segmentation.errors import (
 from keras_segmentation.evaluation import evaluate
 from keras_segmentation.export import export_model
 from keras_segmentation.inference import predict, predict_multiple
-from keras_segmentation.models import saving
-from keras_segmentation.models.saving import load_model
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 VOID = 255
@@ -334,7 +334,7 @@ def test_a_killed_fit_resumes_with_the_budget_left(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
     killed_at = _epochs_done(run)
-    checkpoint = saving.list_checkpoints(run / "checkpoints" / "model")[-1][0]
+    checkpoint = list_checkpoints(run / "checkpoints" / "model")[-1][0]
     before = load_json(run / "budget.json")
     assert before["spent_s"] > 0 and not (run / "summary.json").exists()
 

@@ -144,8 +144,9 @@ def test_list_models_covers_legacy_names_and_decoders():
         assert set(row) >= {"name", "encoder", "decoder", "default_input", "output"}
 
 
-def test_models_load_model_reads_saved_files(tmp_path):
-    from keras_segmentation.models import SegmentationModel, load_model
+def test_load_model_reads_saved_files(tmp_path):
+    from keras_segmentation.checkpoints.load import load_model
+    from keras_segmentation.models import SegmentationModel
 
     model = build_model("pspnet", "vanilla", 3, 64, 64)
     model.save(tmp_path / "psp.keras")

@@ -13,8 +13,10 @@ from generated import attempt, json_values, maybe, write_file, write_json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from keras_segmentation.checkpoints.config import read_config
+from keras_segmentation.checkpoints.history import read_history
+from keras_segmentation.checkpoints.names import config_path, history_path
 from keras_segmentation.errors import CheckpointError
-from keras_segmentation.models.saving import config_path, history_path, read_config, read_history
 
 SIZES = st.none() | st.integers(-1, 64)
 CONFIG = st.fixed_dictionaries(

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keras_segmentation.models import saving
-from keras_segmentation.training import checkpoints as ckpt
+from keras_segmentation.checkpoints.config import write_config
+from keras_segmentation.checkpoints.names import weights_path
+from keras_segmentation.checkpoints.weights import save_checkpoint
 
 # The dataset tests' file writers serve these tests too; tests/data is not on sys.path when only
 # tests/robustness runs, or when troubleshooting.py runs as a script.
@@ -269,8 +270,8 @@ def write_checkpoint(prefix, n_classes=N_CLASSES, size=SIZE):
     model = tiny_model(n_classes, size=size)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.optimizer.build(model.trainable_variables)  # saved with its state, as after training
-    ckpt.write_config(prefix, model)
-    ckpt.save_checkpoint(model, prefix, 1)
+    write_config(prefix, model)
+    save_checkpoint(model, prefix, 1)
     return model
 
 
@@ -288,7 +289,7 @@ def _no_checkpoint_at_all(tmp_path):
 
 def _config_without_weights(tmp_path):
     write_checkpoint(tmp_path / "run")
-    os.remove(saving.weights_path(tmp_path / "run", 1))
+    os.remove(weights_path(tmp_path / "run", 1))
     return tmp_path / "run", "config found but no weights file", str(tmp_path / "run")
 
 
@@ -320,7 +321,7 @@ def _lambda_in_final_model(tmp_path):
     from keras_segmentation.models.segmentation_model import SegmentationModel
 
     write_checkpoint(tmp_path / "run")
-    os.remove(saving.weights_path(tmp_path / "run", 1))
+    os.remove(weights_path(tmp_path / "run", 1))
     x = keras.Input((32, 32, 3))
     y = keras.layers.Conv2D(3, 1, activation="softmax")(keras.layers.Lambda(lambda t: t * 2.0)(x))
     SegmentationModel(x, y).save(tmp_path / "run.keras")

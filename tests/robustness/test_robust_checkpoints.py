@@ -1,7 +1,7 @@
 """Checkpoints: safe loading (no code runs), the config schema, wrong models and full disks lose no work.
 
 (Atomic writes, SIGKILL/SIGINT resume, NaN and a corrupt newest checkpoint are
-tested in tests/test_train.py and tests/test_checkpoints.py.)
+tested in tests/test_train.py and tests/checkpoints/test_checkpoints.py.)
 """
 
 import json
@@ -13,11 +13,12 @@ import pytest
 from badfiles import good_dataset, tiny_model, write_checkpoint
 
 import keras_segmentation
+from keras_segmentation.checkpoints.config import write_config
+from keras_segmentation.checkpoints.load import load_model, load_model_from_checkpoint
+from keras_segmentation.checkpoints.names import list_checkpoints, weights_path
 from keras_segmentation.errors import CheckpointError, CheckpointWriteError, SegmentationError
-from keras_segmentation.models import load_model, saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.train import train
-from keras_segmentation.training import checkpoints as ckpt
 
 
 # -------------------------------------------------------------- safe loading
@@ -34,7 +35,7 @@ def lambda_files(tmp_path):
     marker = tmp_path / "code_ran"
     model = lambda_model(marker)
     model.save(tmp_path / "lambda.keras")
-    ckpt.write_config(tmp_path / "run", model)  # its "architecture" holds the Lambda too
+    write_config(tmp_path / "run", model)  # its "architecture" holds the Lambda too
     os.remove(marker)
     return tmp_path, marker
 
@@ -53,10 +54,10 @@ def test_load_model_refuses_a_lambda_layer_without_running_it(lambda_files):
 def test_checkpoint_loading_refuses_lambda_layers(lambda_files):
     folder, marker = lambda_files
     with pytest.raises(CheckpointError, match=r"run_config\.json: cannot rebuild model '' \(refused by Keras safe mode"):
-        saving.load_model_from_checkpoint(folder / "run")
+        load_model_from_checkpoint(folder / "run")
     write_checkpoint(folder / "good", size=32)
     with pytest.raises(CheckpointError, match=r"lambda\.keras: cannot load the model \(refused by Keras safe mode"):
-        saving.load_model_from_checkpoint(folder / "good", weights=folder / "lambda.keras")
+        load_model_from_checkpoint(folder / "good", weights=folder / "lambda.keras")
     assert not marker.exists()
 
 
@@ -94,14 +95,14 @@ def test_config_schema(tmp_path, change, words):
     path = tmp_path / "run_config.json"
     path.write_text(json.dumps(dict(json.loads(path.read_text()), **change)))
     with pytest.raises(CheckpointError) as info:
-        saving.load_model_from_checkpoint(tmp_path / "run")
+        load_model_from_checkpoint(tmp_path / "run")
     assert str(info.value).startswith(f"{path}: ") and words in str(info.value)
 
 
 def test_checkpoints_path_given_as_a_folder_names_the_prefixes_found(tmp_path):
     write_checkpoint(tmp_path / "ck" / "vgg_unet_1")
     with pytest.raises(CheckpointError) as info:
-        saving.load_model_from_checkpoint(tmp_path / "ck")
+        load_model_from_checkpoint(tmp_path / "ck")
     message = str(info.value)
     assert "is a folder, but checkpoints_path is the prefix given to train" in message
     assert f"checkpoints here: {tmp_path / 'ck' / 'vgg_unet_1'}" in message
@@ -111,17 +112,17 @@ def test_checkpoints_path_given_as_a_folder_names_the_prefixes_found(tmp_path):
 def test_weights_of_another_n_classes(tmp_path):
     write_checkpoint(tmp_path / "three", n_classes=3)
     write_checkpoint(tmp_path / "four", n_classes=4)
-    four = saving.weights_path(tmp_path / "four", 1)
+    four = weights_path(tmp_path / "four", 1)
     with pytest.raises(CheckpointError) as info:
-        saving.load_model_from_checkpoint(tmp_path / "three", weights=four)
+        load_model_from_checkpoint(tmp_path / "three", weights=four)
     assert str(info.value).startswith(f"{four}: cannot load weights into the model (")
     assert "\n" not in str(info.value)
-    os.replace(four, saving.weights_path(tmp_path / "three", 2))  # newest file of the prefix is the 4-class one
+    os.replace(four, weights_path(tmp_path / "three", 2))  # newest file of the prefix is the 4-class one
     with pytest.warns(UserWarning, match=r"three\.00002\.weights\.h5: skipping unreadable checkpoint"):
-        saving.load_model_from_checkpoint(tmp_path / "three")  # falls back to epoch 1
-    os.remove(saving.weights_path(tmp_path / "three", 1))
+        load_model_from_checkpoint(tmp_path / "three")  # falls back to epoch 1
+    os.remove(weights_path(tmp_path / "three", 1))
     with pytest.warns(UserWarning), pytest.raises(CheckpointError, match=r"none of the 1 weights file\(s\) loads"):
-        saving.load_model_from_checkpoint(tmp_path / "three")
+        load_model_from_checkpoint(tmp_path / "three")
 
 
 def test_resuming_a_different_architecture_refuses_and_keeps_the_files(tmp_path):
@@ -146,7 +147,7 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint_and_resumes(tmp_pa
 
     def save_weights(path, *args, **kwargs):
         if os.path.basename(path).endswith("run.00002.weights.h5"):  # the temporary file of epoch 2
-            seen["epoch_1"] = open(saving.weights_path(prefix, 1), "rb").read()
+            seen["epoch_1"] = open(weights_path(prefix, 1), "rb").read()
             with open(path, "wb") as handle:
                 handle.write(b"half an HDF5 file")
             raise OSError(28, "No space left on device")
@@ -158,18 +159,18 @@ def test_full_disk_while_saving_keeps_the_previous_checkpoint_and_resumes(tmp_pa
               precision="float32")
     error = info.value
     assert isinstance(error, SegmentationError) and isinstance(error, OSError) and error.errno == 28
-    assert str(error).startswith(f"{saving.weights_path(prefix, 2)}: cannot write (No space left on device)")
+    assert str(error).startswith(f"{weights_path(prefix, 2)}: cannot write (No space left on device)")
     assert "earlier checkpoints are intact" in str(error) and "\n" not in str(error)
     assert sorted(os.listdir(prefix.parent)) == ["run.00001.weights.h5", "run_config.json", "run_history.json"], \
         "no temp file left"
-    assert open(saving.weights_path(prefix, 1), "rb").read() == seen["epoch_1"]
+    assert open(weights_path(prefix, 1), "rb").read() == seen["epoch_1"]
 
     resumed = tiny_model()
     train(resumed, images, masks, checkpoints_path=str(prefix), epochs=2, verbose=0, auto_resume_checkpoint=True,
           workers=1, precision="float32")
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [1, 2]
+    assert [e for e, _ in list_checkpoints(prefix)] == [1, 2]
     assert int(resumed.optimizer.iterations.numpy()) == 2, "continued after epoch 1 (one batch per epoch)"
 
     with pytest.warns(UserWarning, match=r"holds checkpoints of an earlier run \(up to epoch 2\)"):
         train(tiny_model(), images, masks, checkpoints_path=str(prefix), epochs=1, verbose=0, workers=1)
-    np.testing.assert_array_equal([e for e, _ in saving.list_checkpoints(prefix)], [1, 2])
+    np.testing.assert_array_equal([e for e, _ in list_checkpoints(prefix)], [1, 2])

@@ -26,7 +26,7 @@ from badfiles import (
 )
 
 from keras_segmentation import errors
-from keras_segmentation.models import saving
+from keras_segmentation.checkpoints.names import config_path
 
 TRAIN = ["train", "--model_name", "unet_mini", "--n_classes", N_CLASSES, "--input_height", 32, "--input_width", 32,
          "--epochs", 1, "--workers", 1]
@@ -132,7 +132,7 @@ def test_train_resume_with_another_n_classes_keeps_the_old_checkpoints(tmp_path,
     before = {name: (tmp_path / "ck" / name).read_bytes() for name in os.listdir(tmp_path / "ck")}
     code, _, err = run_cli(*TRAIN, "--n_classes", 4, "--train_images", images, "--train_annotations", masks,
                            "--checkpoints_path", prefix, "--auto_resume_checkpoint")
-    line = assert_one_line_error(code, err, saving.config_path(prefix))
+    line = assert_one_line_error(code, err, config_path(prefix))
     assert "n_classes=3 (the model has 4)" in line and "are for another model" in line
     assert {name: (tmp_path / "ck" / name).read_bytes() for name in os.listdir(tmp_path / "ck")} == before
 

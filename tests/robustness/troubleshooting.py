@@ -21,12 +21,16 @@ import warnings
 import pytest
 from badfiles import CHECKPOINT_CASES, good_dataset, good_image, make_case, save, tiny_model, write_checkpoint
 
+from keras_segmentation.atomic import atomic_write
+from keras_segmentation.checkpoints import WRITE_OPTIONS
+from keras_segmentation.checkpoints.config import read_config
+from keras_segmentation.checkpoints.load import load_model_from_checkpoint
+from keras_segmentation.checkpoints.names import weights_path
+from keras_segmentation.checkpoints.resume import warn_if_earlier_run
 from keras_segmentation.data.preview import visualize_dataset
 from keras_segmentation.errors import SegmentationError
-from keras_segmentation.models import saving
 from keras_segmentation.predict import evaluate, predict, predict_multiple
 from keras_segmentation.train import train
-from keras_segmentation.training import checkpoints as ckpt
 from keras_segmentation.training.callbacks import StopOnNaN
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
@@ -147,7 +151,7 @@ def other_section(root, model):
                                    "Training stopped before its first epoch ended: train again, or pass `weights=`."),
         "malformed_config": ("A malformed `_config.json`",
                              "The file was edited or cut short: restore it, or write it again with "
-                             "`keras_segmentation.training.checkpoints.write_config(prefix, model)`."),
+                             "`keras_segmentation.checkpoints.config.write_config(prefix, model)`."),
         "unknown_model": ("A config naming an unknown model",
                           "Only registered model names are accepted (`keras_segmentation models` lists them); for a "
                           "model built in code, rebuild it in code and load the weights file."),
@@ -161,11 +165,11 @@ def other_section(root, model):
         prefix = make(base)[0]
         title, advice = checkpoint_advice[name]
         add(title, "predict, evaluate_model, model_from_checkpoint_path",
-            lambda prefix=prefix: saving.load_model_from_checkpoint(prefix), advice, base)
+            lambda prefix=prefix: load_model_from_checkpoint(prefix), advice, base)
 
     base = folder("schema")
     write_checkpoint(base / "run")
-    config = saving.read_config(base / "run")
+    config = read_config(base / "run")
     for change, title, advice in [
         ({"input_height": -32}, "A config with a bad value", "Sizes, channels and classes must be positive integers."),
         ({"class_names": ["sky", 1]}, "A config with ill-typed class names", "Class names are strings."),
@@ -176,7 +180,7 @@ def other_section(root, model):
     ]:
         (base / "run_config.json").write_text(json.dumps(dict(config, **change)))
         add(title, "predict, evaluate_model, model_from_checkpoint_path",
-            lambda: saving.load_model_from_checkpoint(base / "run"), advice, base)
+            lambda: load_model_from_checkpoint(base / "run"), advice, base)
 
     base = folder("other_n_classes")
     write_checkpoint(base / "ck" / "run")
@@ -187,13 +191,13 @@ def other_section(root, model):
         "The checkpoints belong to another model and are left untouched: resume with that model, or train into a "
         "new `checkpoints_path`.", base)
     add("Weights of another model", "predict (`weights=`), train (`--load_weights`)",
-        lambda: saving.load_model_from_checkpoint(base / "ck" / "run", weights=_other_weights(base)),
+        lambda: load_model_from_checkpoint(base / "ck" / "run", weights=_other_weights(base)),
         "The weights file was written by a model with other layers or classes.", base)
     add("A `--load_weights` file that does not exist", "train",
         lambda: train(tiny_model(), images, masks, load_weights=str(base / "nope.weights.h5"), epochs=1, verbose=0),
         "Check the path.", base)
     add("An earlier run's checkpoints at the same path", "train (warning)",
-        lambda: ckpt.warn_if_earlier_run(base / "ck" / "run"),
+        lambda: warn_if_earlier_run(base / "ck" / "run"),
         "Training without `--auto_resume_checkpoint` into a used prefix mixes two runs: resume, or use a new prefix.",
         base)
 
@@ -204,7 +208,7 @@ def other_section(root, model):
         raise OSError(28, "No space left on device")
 
     add("Disk full (or no permission) while saving a checkpoint", "train",
-        lambda: ckpt.atomic_write(saving.weights_path(base / "run", 2), full_disk),
+        lambda: atomic_write(weights_path(base / "run", 2), full_disk, **WRITE_OPTIONS),
         "Checkpoints are written to a temporary file and renamed, so the previous one is intact: free space, then "
         "resume with `--auto_resume_checkpoint`.", base)
 
@@ -240,7 +244,7 @@ def other_section(root, model):
 
 def _other_weights(base):
     write_checkpoint(base / "four" / "run", n_classes=4)
-    return saving.weights_path(base / "four" / "run", 1)
+    return weights_path(base / "four" / "run", 1)
 
 
 def render(sections):

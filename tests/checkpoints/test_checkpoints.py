@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from keras_segmentation import atomic
+from keras_segmentation.checkpoints.config import FORMAT_VERSION, read_config, write_config
+from keras_segmentation.checkpoints.load import load_model, load_model_from_checkpoint, restore_latest
+from keras_segmentation.checkpoints.names import find_latest_checkpoint, list_checkpoints, weights_path
+from keras_segmentation.checkpoints.weights import clear_interrupted, read_interrupted, save_checkpoint, save_interrupted
 from keras_segmentation.errors import CheckpointError, CheckpointWriteError, OutputWriteError
-from keras_segmentation.models import saving
 from keras_segmentation.models.segmentation_model import SegmentationModel
-from keras_segmentation.training import checkpoints as ckpt
 
 
 def tiny_model():
@@ -60,11 +62,11 @@ def test_a_failed_write_advises_the_fix_for_its_cause(tmp_path, error, advice):
 
 
 def test_a_directory_in_place_of_a_checkpoint_is_named_as_the_cause(tmp_path):
-    os.mkdir(saving.weights_path(tmp_path / "run", 1))
+    os.mkdir(weights_path(tmp_path / "run", 1))
     with pytest.raises(CheckpointWriteError) as err:
-        ckpt.save_checkpoint(tiny_model(), tmp_path / "run", epoch=1)
+        save_checkpoint(tiny_model(), tmp_path / "run", epoch=1)
     assert str(err.value) == (
-        f"{saving.weights_path(tmp_path / 'run', 1)}: cannot write (Is a directory); nothing was replaced, "
+        f"{weights_path(tmp_path / 'run', 1)}: cannot write (Is a directory); nothing was replaced, "
         "earlier checkpoints are intact: move away the directory in its place, then resume with "
         "auto_resume_checkpoint=True"
     )
@@ -72,26 +74,26 @@ def test_a_directory_in_place_of_a_checkpoint_is_named_as_the_cause(tmp_path):
 
 def test_find_latest_checkpoint_uses_epoch_numbers_not_string_order(tmp_path):
     prefix = tmp_path / "run"
-    assert saving.find_latest_checkpoint(prefix) is None
+    assert find_latest_checkpoint(prefix) is None
     with pytest.raises(ValueError, match="Checkpoint path"):
-        saving.find_latest_checkpoint(prefix, fail_safe=False)
+        find_latest_checkpoint(prefix, fail_safe=False)
     for name in ["run.00002.weights.h5", "run.00012.weights.h5", "run.00004.weights.h5", "run_config.json",
                  "run.ABC", ".tmp-1-run.00013.weights.h5", "runner.00099.weights.h5"]:
         (tmp_path / name).write_bytes(b"x")
-    assert saving.find_latest_checkpoint(prefix) == str(tmp_path / "run.00012.weights.h5")
-    assert [e for e, _ in saving.list_checkpoints(prefix)] == [2, 4, 12]
+    assert find_latest_checkpoint(prefix) == str(tmp_path / "run.00012.weights.h5")
+    assert [e for e, _ in list_checkpoints(prefix)] == [2, 4, 12]
 
 
 def test_corrupt_newest_checkpoint_is_skipped_with_a_warning(tmp_path):
     model = tiny_model()
     fit_once(model)
     prefix = tmp_path / "run"
-    ckpt.save_checkpoint(model, prefix, 1)
+    save_checkpoint(model, prefix, 1)
     good = [w.copy() for w in model.get_weights()]
     (tmp_path / "run.00002.weights.h5").write_bytes(b"not an h5 file")
     fresh = tiny_model()
     with pytest.warns(UserWarning, match=r"run\.00002\.weights\.h5.*skipping"):
-        epoch = saving.restore_latest(fresh, prefix)
+        epoch = restore_latest(fresh, prefix)
     assert epoch == 1
     for a, b in zip(fresh.get_weights(), good):
         np.testing.assert_array_equal(a, b)
@@ -101,11 +103,11 @@ def test_optimizer_state_round_trips(tmp_path):
     model = tiny_model()
     fit_once(model)
     prefix = tmp_path / "run"
-    ckpt.save_checkpoint(model, prefix, 1)
+    save_checkpoint(model, prefix, 1)
     fit_once(model, seed=1)
-    ckpt.save_checkpoint(model, prefix, 2)
+    save_checkpoint(model, prefix, 2)
     fresh = tiny_model()  # compiled, optimizer not built yet
-    assert saving.restore_latest(fresh, prefix) == 2
+    assert restore_latest(fresh, prefix) == 2
     assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == 2
     for a, b in zip(fresh.optimizer.variables, model.optimizer.variables):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
@@ -114,23 +116,23 @@ def test_optimizer_state_round_trips(tmp_path):
 def test_interrupted_checkpoint_records_progress(tmp_path):
     model = tiny_model()
     prefix = tmp_path / "run"
-    assert saving.read_interrupted(prefix) is None
-    ckpt.save_interrupted(model, prefix, epoch=3, step=7)
-    assert saving.read_interrupted(prefix) == (3, 7)
-    ckpt.clear_interrupted(prefix)
-    assert saving.read_interrupted(prefix) is None and not list(tmp_path.iterdir())
+    assert read_interrupted(prefix) is None
+    save_interrupted(model, prefix, epoch=3, step=7)
+    assert read_interrupted(prefix) == (3, 7)
+    clear_interrupted(prefix)
+    assert read_interrupted(prefix) is None and not list(tmp_path.iterdir())
 
 
 def test_config_round_trip_and_custom_architecture(tmp_path):
     model = tiny_model()
     prefix = tmp_path / "sub" / "run"
-    config = ckpt.write_config(prefix, model, seed=7)
+    config = write_config(prefix, model, seed=7)
     assert config["model_class"] == "" and config["channels"] == 3 and "architecture" in config
-    read = saving.read_config(prefix)
-    assert read["seed"] == 7 and read["n_classes"] == 2 and read["format_version"] == saving.FORMAT_VERSION
+    read = read_config(prefix)
+    assert read["seed"] == 7 and read["n_classes"] == 2 and read["format_version"] == FORMAT_VERSION
     fit_once(model)
-    ckpt.save_checkpoint(model, prefix, 1)
-    rebuilt = saving.load_model_from_checkpoint(prefix)
+    save_checkpoint(model, prefix, 1)
+    rebuilt = load_model_from_checkpoint(prefix)
     x = np.random.default_rng(0).random((1, 8, 8, 3), np.float32)
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
@@ -148,16 +150,16 @@ def test_config_round_trip_and_custom_architecture(tmp_path):
 def test_malformed_config_gives_a_checkpoint_error_naming_the_file(tmp_path, content, message):
     (tmp_path / "run_config.json").write_text(content)
     with pytest.raises(CheckpointError, match=message) as info:
-        saving.read_config(tmp_path / "run")
+        read_config(tmp_path / "run")
     assert "run_config.json" in str(info.value)
 
 
 def test_missing_config_and_missing_weights(tmp_path):
     with pytest.raises(CheckpointError, match="run_config.json: checkpoint config not found"):
-        saving.load_model_from_checkpoint(tmp_path / "run")
-    ckpt.write_config(tmp_path / "run", tiny_model())
+        load_model_from_checkpoint(tmp_path / "run")
+    write_config(tmp_path / "run", tiny_model())
     with pytest.raises(CheckpointError, match="no weights file"):
-        saving.load_model_from_checkpoint(tmp_path / "run")
+        load_model_from_checkpoint(tmp_path / "run")
 
 
 def test_unknown_model_class_is_refused(tmp_path):
@@ -166,7 +168,7 @@ def test_unknown_model_class_is_refused(tmp_path):
     (tmp_path / "run_config.json").write_text(json.dumps(config))
     (tmp_path / "run.00001.weights.h5").write_bytes(b"x")
     with pytest.raises(CheckpointError, match="unknown model_class 'no_such_net'"):
-        saving.load_model_from_checkpoint(tmp_path / "run")
+        load_model_from_checkpoint(tmp_path / "run")
 
 
 def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
@@ -199,4 +201,4 @@ def test_a_corrupt_keras_file_is_named_as_such(tmp_path, exported):
         with pytest.raises(CheckpointError, match=re.escape(message)):
             load_engine(tmp_path / name)  # predict --model x.keras
         with pytest.raises(CheckpointError, match=re.escape(message)):
-            saving.load_model(tmp_path / name)
+            load_model(tmp_path / name)

@@ -40,14 +40,14 @@ ENGINES = {
 def export_all(checkpoint, camvid, folder, calibration):
     """Export the checkpoint once per engine; returns {engine: path} and the export records."""
     from keras_segmentation.export import export_model
-    from keras_segmentation.export.formats import SUFFIXES
+    from keras_segmentation.export.formats import get_format
 
     paths, records = {}, {}
     for engine, target in ENGINES.items():
         if target is None:
             continue
         fmt, precision = target
-        path = os.path.join(folder, f"{fmt}_{precision}{SUFFIXES[fmt]}")
+        path = os.path.join(folder, f"{fmt}_{precision}{get_format(fmt).suffix}")
         result = export_model(checkpoints_path=checkpoint, output=path, fmt=fmt, precision=precision,
                               calibration_images=os.path.join(camvid, "images_prepped_train"),
                               calibration_count=calibration,

@@ -142,7 +142,7 @@ def w_predict(spec):
     inputs = _common.image_list(spec["images"], spec.get("limit"))
     with _common.Stopwatch() as load:
         if exported:
-            from keras_segmentation.engines import load_engine
+            from keras_segmentation.export.formats import load_engine
 
             model = load_engine(exported, threads=threads)
         else:

@@ -4,7 +4,7 @@ The exported graph takes uint8 images ``(N, H, W, C)`` (RGB(A) for colour models
 normalisation; it gives ``probabilities`` and, with ``labels=True``, ``labels`` (class ids). A JSON beside it
 describes it (:mod:`.metadata`), a parity check against the Keras model runs after every export
 (:mod:`.parity`), and ``serving=`` lays it out for Triton or TensorFlow Serving (:mod:`.serving`).
-:mod:`keras_segmentation.engines` runs the files in the library's own inference.
+Each format is one module of :mod:`.formats`, which writes it and runs the file in the library's own inference.
 
 Example:
     >>> from keras_segmentation.export import export_model
@@ -15,7 +15,7 @@ Example:
 
 import importlib
 
-#: public name -> module that defines it (imported on first use: the engines read
+#: public name -> module that defines it (imported on first use: the formats' runners read
 #: :mod:`.contract` and :mod:`.metadata` without loading Keras)
 _LAZY = {"export_model": "exporter", "ExportResult": "exporter", "FORMATS": "formats", "PRECISIONS": "formats"}
 

@@ -1,6 +1,6 @@
 """What an exported graph takes and gives, without Keras: tensor names, the uint8 input, the normalisation map.
 
-The engines (:mod:`keras_segmentation.engines`) run exported files with this alone, so predicting with an
+The formats' runners (:mod:`keras_segmentation.export.formats`) run exported files with this alone, so predicting with an
 ONNX or LiteRT file never imports TensorFlow or Keras.
 
 Example:

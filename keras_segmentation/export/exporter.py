@@ -12,7 +12,7 @@ import os
 from ..atomic import file_in_the_way
 from ..errors import ExportError
 from ..inference.predictor import model_or_checkpoint
-from .formats import check_request, write_export
+from .formats import check_request, load_engine, write_export
 from .graph import deployable_model
 from .metadata import describe, write_metadata
 from .parity import ParityReport, check_parity, parity_images
@@ -81,8 +81,6 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
     if serving is not None:
         result.serving_config = write_serving_config(serving, root, name, fmt, deployable)
     if parity:
-        from ..engines import load_engine
-
         if parity_images_dir is None and precision == "int8":
             parity_images_dir = calibration_images  # representative images: random noise would saturate int8
         images = parity_images(model, parity_images_dir, parity_count)

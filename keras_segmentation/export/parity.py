@@ -64,7 +64,7 @@ def parity_images(model, images_dir=None, count=8, seed=0):
 
 def check_parity(model, deployable, engine, precision, images, *, images_dir=None, annotations_dir=None,
                  ignore_index=None, batch_size=2):
-    """Compare ``engine`` (an :class:`~keras_segmentation.engines.ExportedModel`) with ``deployable`` on ``images``.
+    """Compare ``engine`` (an :class:`~keras_segmentation.export.formats.runner.ExportedModel`) with ``deployable`` on ``images``.
 
     Raises:
         ParityError: a float32 export differs by more than :data:`FLOAT32_TOLERANCE` in probability.

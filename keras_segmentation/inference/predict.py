@@ -19,7 +19,7 @@ The original library's functions and arguments, with these changes:
   (:mod:`keras_segmentation.inference.tiling`);
 * ``model`` may be an exported file (``.onnx``, ``.tflite``, a SavedModel folder,
   an exported ``.keras``), and ``engine="onnxruntime" | "litert" | "savedmodel"``
-  runs a Keras model through that runtime (:mod:`keras_segmentation.engines`).
+  runs a Keras model through that runtime (:mod:`keras_segmentation.export.formats`).
 
 Example:
     >>> from keras_segmentation.inference import predict, predict_multiple

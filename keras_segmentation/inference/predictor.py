@@ -27,7 +27,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     chose as ``run_options``: :mod:`keras_segmentation.run_folder`) or of a preset folder (likewise:
     :mod:`keras_segmentation.presets.folder`); ``engine``
     (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
-    model through that runtime (:mod:`keras_segmentation.engines`).
+    model through that runtime (:mod:`keras_segmentation.export.formats`).
     """
     from .. import run_folder
     from ..presets import folder as preset_folder
@@ -35,7 +35,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     if model is None and (run_folder.is_run_folder(checkpoints_path) or preset_folder.is_preset(checkpoints_path)):
         model = checkpoints_path  # --checkpoints_path runs/fit
     if isinstance(model, (str, os.PathLike)):
-        from ..engines import load_engine
+        from ..export.formats import load_engine
 
         if preset_folder.is_preset(model):
             return _with_options(preset_folder.load_preset(model), preset_folder.prediction_options(model), engine)
@@ -50,7 +50,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
         model = load_model_from_checkpoint(checkpoints_path)
     if engine in (None, "keras"):
         return model
-    from ..engines import model_for_engine
+    from ..export.formats import model_for_engine
 
     return model_for_engine(model, engine)
 
@@ -58,7 +58,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
 def _with_options(loaded, options, engine):
     """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as ``run_options``."""
     if engine not in (None, "keras"):
-        from ..engines import model_for_engine
+        from ..export.formats import model_for_engine
 
         loaded = model_for_engine(loaded, engine)
     loaded.run_options = options
@@ -103,7 +103,7 @@ class Predictor:
             mode, overlap = chosen["mode"], chosen.get("overlap", overlap)
         flip_tta = flip_tta or bool(chosen.get("flip_tta"))
         self.model = model = in_prediction_precision(model, precision)
-        # exported models take the uint8 pixels their graph normalises (engines.base); Keras models normalised floats
+        # exported models take the uint8 pixels their graph normalises (export.formats.runner); Keras models normalised floats
         self._model_input = getattr(model, "prepare_image", None) or partial(normalize_image,
                                                                              normalization=model.normalization)
         self.read_image_type = read_image_type

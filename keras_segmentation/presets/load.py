@@ -12,8 +12,8 @@ Example:
 
 import os
 
-from ..engines import engine_for_path
 from ..errors import ExportError, PresetError
+from ..export.formats import format_for_path
 from ..inference.predictor import model_or_checkpoint
 from ..run_folder import is_run_folder
 from .folder import check_preset, is_preset
@@ -38,7 +38,7 @@ def from_preset(source):
     path = os.fspath(source)
     if os.path.isdir(path) and not (is_preset(path) or is_run_folder(path)):
         try:
-            engine_for_path(path)  # a SavedModel folder
+            format_for_path(path)  # a SavedModel folder
         except ExportError:
             check_preset(path)  # says what the folder lacks to be a preset
     if os.path.exists(path):

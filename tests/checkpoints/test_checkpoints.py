@@ -189,7 +189,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
 
 @pytest.mark.parametrize("exported", [False, True])
 def test_a_corrupt_keras_file_is_named_as_such(tmp_path, exported):
-    from keras_segmentation.engines import load_engine
+    from keras_segmentation.export.formats import load_engine
 
     tiny_model().save(tmp_path / "m.keras")
     (tmp_path / "truncated.keras").write_bytes((tmp_path / "m.keras").read_bytes()[:2000])

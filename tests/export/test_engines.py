@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from exportfiles import small_model
 
-from keras_segmentation.engines import engine_for_path, load_engine, model_for_engine
 from keras_segmentation.errors import ExportError, ModelConfigError
 from keras_segmentation.evaluation import evaluate
 from keras_segmentation.export import export_model
+from keras_segmentation.export.formats import format_for_path, load_engine, model_for_engine
 from keras_segmentation.inference import predict, predict_multiple
 
 
@@ -68,7 +68,7 @@ def test_engine_reads_sizes_and_names_from_the_file(onnx_file):
 
 def test_engine_errors_are_one_line(onnx_file, tmp_path):
     with pytest.raises(ExportError, match="unknown model file type .txt"):
-        engine_for_path(str(tmp_path / "model.txt"))
+        format_for_path(str(tmp_path / "model.txt"))
     with pytest.raises(ExportError, match="a onnxruntime file; engine='litert' cannot run it"):
         load_engine(str(onnx_file), "litert")
     with pytest.raises(ExportError, match="no such exported model"):

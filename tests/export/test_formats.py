@@ -7,7 +7,7 @@ import pytest
 from exportfiles import small_model, write_calibration_images
 
 from keras_segmentation.export import export_model
-from keras_segmentation.export.formats import SUFFIXES
+from keras_segmentation.export.formats import get_format
 
 #: (format, precision) -> (max |Δprob| allowed against Keras, bytes per parameter range of the file)
 EXPECTED = {
@@ -43,7 +43,7 @@ def calibration_dir(tmp_path_factory):
 @pytest.mark.parametrize("decoder, encoder, fmt, precision", CASES)
 def test_export_matches_keras(decoder, encoder, fmt, precision, tmp_path, calibration_dir):
     model = small_model(decoder, encoder)
-    path = tmp_path / f"model{SUFFIXES[fmt]}"
+    path = tmp_path / f"model{get_format(fmt).suffix}"
     result = export_model(model, path, fmt, precision, labels=True,
                           calibration_images=calibration_dir if precision == "int8" else None)
     tolerance, (low, high) = EXPECTED[fmt, precision]
@@ -92,7 +92,7 @@ def test_nearest_upsampling_exports_as_one_resize(tmp_path):
 
 
 def test_int8_litert_is_full_integer(tmp_path, calibration_dir):
-    from keras_segmentation.engines.litert import interpreter_class
+    from keras_segmentation.export.formats.litert import interpreter_class
 
     path = tmp_path / "model.tflite"
     export_model(small_model("unet", "vanilla"), path, "litert", "int8", calibration_images=calibration_dir,

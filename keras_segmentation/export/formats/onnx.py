@@ -1,4 +1,5 @@
-"""ONNX Runtime engine (the ``[onnx]`` extra): runs an exported ``.onnx`` file on the CPU.
+"""ONNX (the ``[onnx]`` extra): written by tf2onnx (opset 17; float16 or ONNX Runtime int8 after it), run on the CPU
+by ONNX Runtime.
 
 Example:
     >>> engine = OnnxRuntimeModel("export/model_int8.onnx")
@@ -8,9 +9,12 @@ Example:
 
 import os
 
-from ..errors import ExportError
-from ..export.contract import INPUT_NAME, PROBABILITIES
-from .base import ExportedModel
+from ...errors import ExportError
+from ..contract import INPUT_NAME, PROBABILITIES
+from . import PRECISIONS, register_format
+from .runner import ExportedModel
+
+ONNX_OPSET = 17
 
 
 def onnxruntime():
@@ -22,6 +26,20 @@ def onnxruntime():
     return ort
 
 
+def write_onnx(deployable, path):
+    """A float32 ONNX graph (opset 17) with input ``image`` and the deployable model's named outputs."""
+    from .saved_model import serving_function
+
+    function = serving_function(deployable)
+    try:
+        import tf2onnx
+    except ImportError as err:
+        raise ExportError("ONNX export needs tf2onnx: pip install 'keras-segmentation[onnx]'") from err
+    tf2onnx.convert.from_function(function, input_signature=function.input_signature, opset=ONNX_OPSET,
+                                  output_path=os.fspath(path))
+
+
+@register_format("onnx", suffixes=(".onnx",), precisions=PRECISIONS)
 class OnnxRuntimeModel(ExportedModel):
     """An ONNX model with the exported graph's input (``image``, uint8 NHWC) in an ONNX Runtime session."""
 
@@ -51,6 +69,17 @@ class OnnxRuntimeModel(ExportedModel):
                               f"-> {probabilities})")
         shape = [dim if isinstance(dim, int) else None for dim in image[1:]]
         super().__init__(path, shape, probabilities[-1])
+
+    @staticmethod
+    def write(deployable, path, precision, calibration):
+        """float32 from tf2onnx; float16 weights and compute, or ONNX Runtime static int8, made from it in place."""
+        from ..quantize import onnx_float16, onnx_int8
+
+        write_onnx(deployable, path)
+        if precision == "float16":
+            onnx_float16(path)
+        elif precision == "int8":
+            onnx_int8(path, calibration)
 
     def run(self, images):
         return self.session.run([PROBABILITIES], {INPUT_NAME: images})[0]

@@ -1,7 +1,7 @@
-"""What every engine offers the predictor: the model attributes it reads and ``predict_on_batch``.
+"""What every format's runner (engine) offers the predictor: the model attributes it reads and ``predict_on_batch``.
 
 The predictor normalises images itself before calling a Keras model; an exported
-graph normalises inside. An engine therefore hands the predictor
+graph normalises inside. A runner therefore hands the predictor
 :meth:`ExportedModel.prepare_image` (the uint8 RGB(A) the graph takes: the 8-bit
 image itself, the nearest 8-bit value of a 16-bit one) and says
 ``normalization = "none"`` for the paths that normalise tiles themselves (sliding
@@ -17,16 +17,18 @@ import os
 
 import numpy as np
 
-from ..errors import ExportError
-from ..export.contract import graph_input, to_uint8
-from ..export.metadata import metadata_path, read_metadata
+from ...errors import ExportError
+from ..contract import graph_input, to_uint8
+from ..metadata import metadata_path, read_metadata
 
 
 class ExportedModel:
     """An exported model behind the attributes of a library model.
 
     Subclasses set ``input_shape`` ``(H or None, W or None, C)`` and ``n_classes``
-    from the graph and implement :meth:`run` (uint8 images -> float32 probabilities).
+    from the graph and implement :meth:`run` (uint8 images -> float32 probabilities) and
+    :meth:`write` (the deployable model -> a file of their format); registered with
+    :func:`~keras_segmentation.export.formats.register_format`, they are that format.
 
     Raises:
         ExportError: the metadata beside the file describes other classes or channels than the graph has.
@@ -47,6 +49,16 @@ class ExportedModel:
         self.class_names = metadata.get("class_names")
         self.model_name = metadata.get("model_name") or os.path.basename(self.path.rstrip(os.sep))
         self.name = self.model_name
+
+    @classmethod
+    def load(cls, path, threads=None):
+        """The exported model at ``path``, run on ``threads`` CPU threads (default: all of them)."""
+        return cls(path, threads)
+
+    @staticmethod
+    def write(deployable, path, precision, calibration):
+        """Write ``deployable`` to ``path`` (a temporary name) in ``precision``; ``calibration``: uint8 images."""
+        raise NotImplementedError
 
     @staticmethod
     def prepare_image(image, size=None):

@@ -20,11 +20,12 @@ LAYERS = (
     ("data",),
     ("models",),
     ("losses", "metrics", "pretrained"),
+    ("checkpoints",),
     ("precision",),
     ("run_folder",),
     ("inference",),
     ("evaluation",),
-    ("export", "engines"),
+    ("export",),
     ("training",),
     ("distillation", "autofit", "migrate"),
     ("presets",),
@@ -36,7 +37,7 @@ LAYERS = (
 #: (importing module, imported module) pairs that point up a layer, and why
 RUNS_UP = {
     # model paths: exported files run by their format's runner, which lives beside its writer in export/
-    ("keras_segmentation.inference.predictor", "keras_segmentation.engines"):
+    ("keras_segmentation.inference.predictor", "keras_segmentation.export.formats"):
         "inference runs an exported file through the runner of its format",
     ("keras_segmentation.inference.predictor", "keras_segmentation.presets.folder"):
         "a preset folder read as a model (to move below inference)",

@@ -22,13 +22,13 @@ from ..backend import check_backend
 
 check_backend()  # a missing backend package: one line here, not Keras' import traceback
 
+from .build import build_model  # noqa: E402
 from .encoders import build_encoder_model, list_encoders, register_encoder  # noqa: E402
 from .flops import count_flops  # noqa: E402
 from .layers import AdaptiveAveragePooling2D, ResizeLike  # noqa: E402
 from .model_utils import get_segmentation_model, transfer_weights  # noqa: E402
 from .registry import (  # noqa: E402
     LEGACY_MODELS,
-    build_model,
     count_model,
     list_models,
     model_from_name,

@@ -7,7 +7,7 @@ Example:
     [(32, 32), (16, 16), (8, 8), (4, 4), (2, 2)]
 """
 
-from .legacy import legacy_encoder
+from .legacy_models import legacy_encoder
 
 
 def vanilla_encoder(input_height=224, input_width=224, channels=3):

@@ -13,7 +13,7 @@ Example:
 
 from keras import ops
 
-from .legacy import legacy_encoder
+from .legacy_models import legacy_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 BASE_WEIGHT_PATH = "https://github.com/fchollet/deep-learning-models/releases/download/v0.6/"

@@ -11,7 +11,7 @@ Example:
 """
 
 from .encoders.legacy import conv_block, identity_block, one_side_pad
-from .legacy import legacy_encoder
+from .legacy_models import legacy_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 __all__ = ["get_resnet50_encoder", "identity_block", "conv_block", "one_side_pad", "pretrained_url"]

@@ -7,7 +7,7 @@ Example:
     (None, 2, 2, 512)
 """
 
-from .legacy import legacy_encoder
+from .legacy_models import legacy_encoder
 from .weights import DEFAULT_ENCODER_WEIGHTS
 
 #: where the original downloaded its weights (now fetched through keras.applications)

@@ -292,3 +292,37 @@ def test_models_without_pretrained_encoders_refuse_encoder_weights():
         unet.unet_mini(3, 32, 32, encoder_weights="imagenet")
     with pytest.raises(ModelConfigError, match="keras_segmentation.pretrained"):
         pspnet.pspnet_50(3, 64, 64, encoder_weights="imagenet")
+
+
+def test_each_original_name_is_one_declaration():
+    # the constructor is made from its LegacyModel; the registry and the table read the same declaration
+    for name, constructor in model_from_name.items():
+        assert constructor.__name__ == name
+        assert constructor.legacy_model is LEGACY_MODELS[name]
+        assert constructor.legacy_model.encoder in constructor.__doc__ or name == "unet_mini"
+
+
+def test_options_off_their_default_are_recorded_and_rebuild_the_same_graph():
+    from keras_segmentation.models import rebuild_model
+
+    model = unet.unet(3, 64, 64, decoder_activation=None, l1_skip_conn=False)
+    kwargs = model.build_config["kwargs"]
+    assert kwargs["decoder_activation"] is None and kwargs["l1_skip_conn"] is False
+    assert "decoder_activation" not in unet.unet(3, 64, 64).build_config["kwargs"]  # defaults stay unrecorded
+    rebuilt = rebuild_model(model.build_config)
+    assert [type(layer).__name__ for layer in rebuilt.layers] == [type(layer).__name__ for layer in model.layers]
+    assert rebuilt.count_params() == model.count_params()
+
+
+def test_option_values_and_names_are_checked():
+    from keras_segmentation.models.decoders.segnet import SEGNET
+    from keras_segmentation.models.legacy_models import build_legacy
+
+    with pytest.raises(ModelConfigError, match="decoder_activation must be one of 'relu', None"):
+        unet.unet(3, 64, 64, decoder_activation="gelu")
+    with pytest.raises(ModelConfigError, match="encoder_level"):
+        segnet.segnet(3, 64, 64, encoder_level=True)
+    with pytest.raises(ModelConfigError, match="unknown option"):
+        build_legacy(SEGNET, "vanilla", 3, 64, 64, decoder_activation=None)
+    with pytest.raises(TypeError):
+        segnet.segnet(3, 64, 64, decoder_activation=None)

@@ -1,4 +1,4 @@
-"""FCN-8s and FCN-32s decoders (Long et al., 2015, https://arxiv.org/abs/1411.4038).
+"""FCN-8s and FCN-32s (Long et al., 2015, https://arxiv.org/abs/1411.4038): the decoders and the original FCN names.
 
 * :func:`fcn_decoder` (``build_model("fcn_8" / "fcn_32", ...)``): fc6 / fc7
   convolutions on P5 (``fc_filters``, default 512, kernel ``fc_kernel``), a 1x1
@@ -10,18 +10,32 @@
   overshoots the input (424x616 for 416x608 with FCN-8); ``seg_feats`` is the
   last ``Add`` (FCN-8) or the 1x1 scorer (FCN-32).
 
+The original names (re-exported by :mod:`keras_segmentation.models.fcn`) are
+declared here: ``fcn_8`` and ``fcn_32`` (the encoder is their second argument:
+an original encoder function or a registry name, vanilla by default) and
+``fcn_8_vgg`` ... ``fcn_32_mobilenet``. They build the original graph by default;
+``full_resolution=True`` centre-crops the output to the input size.
+
 Example:
     >>> import keras
     >>> from keras_segmentation.models.encoders.legacy import build_vanilla
     >>> image = keras.Input((64, 64, 3))
     >>> fcn_decoder(build_vanilla(image), image, 4, skips=("P4", "P3")).x.shape
     (None, 64, 64, 4)
+    >>> fcn_8(3, input_height=64, input_width=64).output_shape
+    (None, 72, 72, 3)
 """
 
 from keras import layers
 
 from ..head import DecoderOutput
 from ..layers import resize_like
+from ..legacy_models import Architecture, legacy_constructor
+
+__all__ = [
+    "fcn_decoder", "crop", "legacy_fcn_decoder", "FCN_8", "FCN_32", "CONSTRUCTORS", "fcn_8", "fcn_32", "fcn_8_vgg",
+    "fcn_32_vgg", "fcn_8_resnet50", "fcn_32_resnet50", "fcn_8_mobilenet", "fcn_32_mobilenet",
+]
 
 
 def _fc_layers(x, filters, kernel, dropout, legacy):
@@ -113,3 +127,36 @@ def legacy_fcn_decoder(levels, n_classes, *, fcn8=True):
     o = layers.Add(name="seg_feats")([o2, o])
     o = layers.Conv2DTranspose(n_classes, kernel_size=(16, 16), strides=(8, 8), use_bias=False)(o)
     return DecoderOutput(o, logits=True, crop_margin=4)
+
+
+# ============================================================ the original names
+
+#: the original FCN-8s head on ``[f1, ..., f5]``
+FCN_8 = Architecture(
+    "fcn_8",
+    lambda levels, n_classes: legacy_fcn_decoder(levels, n_classes, fcn8=True),
+    output_size=lambda h, w: (h + 8, w + 8),
+    summary="FCN-8s on the {encoder} encoder; the output overshoots the input by 8 px unless full_resolution.",
+)
+
+#: the original FCN-32s head on ``[f1, ..., f5]``
+FCN_32 = Architecture(
+    "fcn_32",
+    lambda levels, n_classes: legacy_fcn_decoder(levels, n_classes, fcn8=False),
+    output_size=lambda h, w: (h + 32, w + 32),
+    summary="FCN-32s on the {encoder} encoder; the output overshoots the input by 32 px unless full_resolution.",
+)
+
+fcn_8 = legacy_constructor("fcn_8", FCN_8, "vanilla", (416, 608), encoder_argument=True)
+fcn_32 = legacy_constructor("fcn_32", FCN_32, "vanilla", (416, 608), encoder_argument=True)
+fcn_8_vgg = legacy_constructor("fcn_8_vgg", FCN_8, "vgg16", (416, 608))
+fcn_32_vgg = legacy_constructor("fcn_32_vgg", FCN_32, "vgg16", (416, 608))
+fcn_8_resnet50 = legacy_constructor("fcn_8_resnet50", FCN_8, "resnet50", (416, 608))
+fcn_32_resnet50 = legacy_constructor("fcn_32_resnet50", FCN_32, "resnet50", (416, 608))
+fcn_8_mobilenet = legacy_constructor("fcn_8_mobilenet", FCN_8, "mobilenet", (224, 224))
+fcn_32_mobilenet = legacy_constructor("fcn_32_mobilenet", FCN_32, "mobilenet", (224, 224))
+
+#: the original names declared here, in the original's order
+CONSTRUCTORS = (
+    fcn_8, fcn_32, fcn_8_vgg, fcn_32_vgg, fcn_8_resnet50, fcn_32_resnet50, fcn_8_mobilenet, fcn_32_mobilenet,
+)

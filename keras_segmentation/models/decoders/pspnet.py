@@ -1,4 +1,4 @@
-"""PSPNet decoders: pyramid pooling over the deepest features (Zhao et al., 2017, https://arxiv.org/abs/1612.01105).
+"""PSPNet (Zhao et al., 2017, https://arxiv.org/abs/1612.01105): pyramid-pooling decoders and the original PSPNet names.
 
 Three forms:
 
@@ -17,20 +17,40 @@ Three forms:
   windows are computed from the feature map (adaptive pooling, identical to the
   original's fixed windows at 473 and 713 px), so any input size works.
 
+The original names (re-exported by :mod:`keras_segmentation.models.pspnet`) are
+declared here: ``pspnet``, ``vgg_pspnet`` and ``resnet50_pspnet`` (:data:`PSPNET`:
+output at a quarter of the input size, inputs multiple of 192; a clear
+``InputSizeError`` names the nearest valid sizes) and ``pspnet_50`` /
+``pspnet_101`` (:data:`CAFFE_PSPNET`: full-size output; the original accepted
+only 473 or 713 px and called ``sys.exit`` otherwise), whose converted weights
+:mod:`keras_segmentation.pretrained` loads. The original ``_pspnet_2`` module's
+``Interp`` and ``_build_pspnet`` are here too.
+
 Example:
     >>> import keras
     >>> from keras_segmentation.models.encoders.legacy import build_vanilla
     >>> image = keras.Input((96, 96, 3))
     >>> pspnet_decoder(build_vanilla(image)).x.shape
     (None, 3, 3, 512)
+    >>> pspnet(3, 192, 192).output_shape
+    (None, 48, 48, 3)
 """
 
 from keras import layers
 
+from ...errors import ModelConfigError
 from ..encoders.legacy import caffe_bn
 from ..head import DecoderOutput
 from ..layers import AdaptiveAveragePooling2D, resize_like
+from ..legacy_models import Architecture, build_legacy, legacy_constructor
+from ..weights import DEFAULT_ENCODER_WEIGHTS
 from .blocks import conv_bn_relu
+
+__all__ = [
+    "pspnet_decoder", "pyramid_pooling", "pool_block", "legacy_pspnet_decoder", "caffe_pspnet_decoder", "PSPNET",
+    "CAFFE_PSPNET", "CONSTRUCTORS", "_pspnet", "pspnet", "vgg_pspnet", "resnet50_pspnet", "pspnet_50", "pspnet_101",
+    "Interp", "_build_pspnet",
+]
 
 BINS = (1, 2, 3, 6)
 
@@ -96,3 +116,59 @@ def caffe_pspnet_decoder(levels):
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.1)(x)
     return DecoderOutput(x, kernel_size=1, classifier_name="conv6")
+
+
+# ============================================================ the original names
+
+#: the original PSPNet head on ``f5``; its pooling windows need inputs that are multiples of 192
+PSPNET = Architecture(
+    "pspnet",
+    lambda levels, n_classes: legacy_pspnet_decoder(levels),
+    output_size=lambda h, w: (h // 4, w // 4),
+    summary="PSPNet on the {encoder} encoder; inputs multiple of 192, output a quarter of the input size unless "
+    "full_resolution.",
+    divisor=192,
+    allow_none=False,
+)
+
+#: the Caffe PSPNet head (layer names of the converted weights); output at the input size
+CAFFE_PSPNET = Architecture(
+    "pspnet (Caffe)",
+    lambda levels, n_classes: caffe_pspnet_decoder(levels),
+    output_size=lambda h, w: (h, w),
+    summary="The Caffe PSPNet on the {encoder} encoder (layer names of the converted weights); the output has the "
+    "input's size. Load a release with keras_segmentation.pretrained.",
+    full_resolution=True,
+    no_encoder_weights="has no separate encoder weights; load a release with keras_segmentation.pretrained",
+    features_layer="conv5_4",
+)
+
+
+def _pspnet(n_classes, encoder, input_height=384, input_width=576, channels=3, *,
+            encoder_weights=DEFAULT_ENCODER_WEIGHTS, full_resolution=False):
+    """The original ``_pspnet``: :data:`PSPNET` on any encoder (an original encoder function or a registry name)."""
+    return build_legacy(PSPNET, encoder, n_classes, input_height, input_width, channels, encoder_weights=encoder_weights,
+                        full_resolution=full_resolution)
+
+
+pspnet = legacy_constructor("pspnet", PSPNET, "vanilla", (384, 576))
+vgg_pspnet = legacy_constructor("vgg_pspnet", PSPNET, "vgg16", (384, 576))
+resnet50_pspnet = legacy_constructor("resnet50_pspnet", PSPNET, "resnet50", (384, 576))
+pspnet_50 = legacy_constructor("pspnet_50", CAFFE_PSPNET, "resnet50_dilated", (473, 473))
+pspnet_101 = legacy_constructor("pspnet_101", CAFFE_PSPNET, "resnet101_dilated", (473, 473))
+
+#: the original names declared here, in the original's order
+CONSTRUCTORS = (pspnet, vgg_pspnet, resnet50_pspnet, pspnet_50, pspnet_101)
+
+
+def Interp(new_size, **kwargs):  # noqa: N802 - the original name
+    """The original's bilinear resize layer to ``new_size=(height, width)``: a ``keras.layers.Resizing``, any backend."""
+    return layers.Resizing(int(new_size[0]), int(new_size[1]), interpolation="bilinear", **kwargs)
+
+
+def _build_pspnet(nb_classes, resnet_layers, input_shape, activation="softmax", channels=3):
+    """Build ``pspnet_50`` (``resnet_layers=50``) or ``pspnet_101`` at ``input_shape=(height, width)``."""
+    builder = {50: pspnet_50, 101: pspnet_101}.get(resnet_layers)
+    if builder is None:
+        raise ModelConfigError(f"resnet_layers must be 50 or 101, got {resnet_layers!r}")
+    return builder(nb_classes, input_height=input_shape[0], input_width=input_shape[1], channels=channels)

@@ -28,7 +28,8 @@ import keras
 
 from ...errors import InputSizeError, ModelConfigError
 from ..weights import load_encoder_weights
-from . import applications, legacy, mit, mit_weights
+from ..weights.keras_hub import keras_hub_reference
+from . import applications, legacy, mit
 
 __all__ = [
     "EncoderSpec",
@@ -310,7 +311,7 @@ def _register_builtin():
                 lambda inputs, variant=variant: mit.build_mit(inputs, variant),
                 "torch",
                 (None, *dims),
-                preset_reference=lambda path, variant=variant: mit_weights.keras_hub_reference(path, variant),
+                preset_reference=lambda path, variant=variant: keras_hub_reference(path, variant),
                 description=f"Mix Transformer {variant.upper()} (SegFormer), depths {depths}; weights from a keras-hub preset",
             )
         )

@@ -259,3 +259,13 @@ def build_dilated_resnet(inputs, depth):
         x = _residual_empty(x, 8, pad=4, lvl=5, sub_lvl=i + 2)
     x = layers.Activation("relu")(x)
     return {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": x}
+
+
+def BN(name=""):  # noqa: N802 - the original _pspnet_2 name
+    """BatchNormalization as in the Caffe model (momentum 0.95, epsilon 1e-5)."""
+    return caffe_bn(name or None)
+
+
+def ResNet(inp, layers):  # noqa: N802 - the original _pspnet_2 name
+    """The dilated ResNet body (``layers`` 50 or 101) on tensor ``inp``; returns its last feature map."""
+    return build_dilated_resnet(inp, layers)["P5"]

@@ -13,7 +13,7 @@ Features stay ``(B, H, W, C)`` between layers and are flattened to sequences
 inside the attention with the run-time size, so any input size works (fixed or
 ``None``); sizes that are multiples of 32 reproduce the reference exactly.
 Sublayers carry keras-hub's attribute names (``proj``, ``norm``, ``attn.q``,
-``mlp.fc1``, ...) so :mod:`.mit_weights` can read keras-hub presets.
+``mlp.fc1``, ...) so :mod:`keras_segmentation.models.weights.keras_hub` can read keras-hub presets.
 
 Example:
     >>> import keras

@@ -8,11 +8,11 @@ sublayers are addressed by attribute name (``attn/q``, ``mlp/dwconv``) and the
 variables are ``vars/0``, ``vars/1`` in creation order. A ``SegFormerBackbone``
 nests the MiT one level down (``layers/functional/layers/...``); the reader
 finds the first patch embedding wherever it is. The MiT layers of
-:mod:`.mit` use the same attribute names, so the k-th patch embedding, block
+:mod:`keras_segmentation.models.encoders.mit` use the same attribute names, so the k-th patch embedding, block
 and stage LayerNorm of the file fill the k-th of the encoder.
 
 Example:
-    >>> from keras_segmentation.models.encoders.mit_weights import hub_group
+    >>> from keras_segmentation.models.weights.keras_hub import hub_group
     >>> hub_group("hierarchical_transformer_encoder", 0), hub_group("layer_normalization", 3)
     ('hierarchical_transformer_encoder', 'layer_normalization_3')
 """
@@ -22,7 +22,7 @@ import re
 import keras
 
 from ...errors import WeightsError
-from .mit import MIT_VARIANTS, MixTransformerBlock, OverlapPatchEmbed, build_mit
+from ..encoders.mit import MIT_VARIANTS, MixTransformerBlock, OverlapPatchEmbed, build_mit
 
 #: keras-hub's group name for each MiT layer class of this package
 HUB_NAMES = (

@@ -39,7 +39,7 @@ import re
 import keras
 import numpy as np
 
-from ..errors import ModelConfigError, WeightsError
+from ...errors import ModelConfigError, WeightsError
 
 ENV_VAR = "KERAS_SEGMENTATION_ENCODER_WEIGHTS"
 _NO_DOWNLOAD_HINT = "pass encoder_weights=None to train from scratch or a local file path"

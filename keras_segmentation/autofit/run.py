@@ -30,10 +30,10 @@ import time
 
 from ..atomic import atomic_write, atomic_write_text
 from ..checkpoints import WRITE_OPTIONS
+from ..checkpoints.run_folder import MODEL_FILE, PREDICT_FILE
 from ..data.class_names import load_class_names
 from ..data.pairing import base_name, get_pairs_from_paths
 from ..errors import DataLoaderError, MaskValueError, ModelConfigError, TrainingError
-from ..run_folder import MODEL_FILE, PREDICT_FILE
 from ..training.budget import parse_budget
 from . import plan as planning
 from .fingerprint import find_groups, fingerprint_dataset, validation_split

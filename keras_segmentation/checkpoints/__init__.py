@@ -1,4 +1,4 @@
-"""The checkpoint folder: the files ``train(checkpoints_path=...)`` writes, and reading them back.
+"""A trained model on disk: the files ``train(checkpoints_path=...)`` writes, a ``fit`` run folder and a preset folder.
 
 For ``checkpoints_path="ckpt/vgg_unet_1"`` training writes:
 
@@ -19,7 +19,8 @@ One module per concept: :mod:`.names` (the file names, finding the newest
 weights), :mod:`.config` (the ``_config.json`` schema), :mod:`.history`,
 :mod:`.weights` (weights with their optimizer and random-generator states),
 :mod:`.resume` (continuing a run) and :mod:`.load` (a model from a checkpoint or a
-``.keras`` file). Every file is written with
+``.keras`` file); :mod:`.run_folder` and :mod:`.preset_folder` read the folders ``fit`` and
+``save_preset`` write as models (the other pipelines take any of the three as ``model``). Every file is written with
 :func:`keras_segmentation.atomic.atomic_write` and :data:`WRITE_OPTIONS`, so a
 crash or a full disk never leaves a half-written checkpoint under the real name.
 

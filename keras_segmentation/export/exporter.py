@@ -59,7 +59,7 @@ def export_model(model=None, output=None, fmt="onnx", precision="float32", *, ch
         raise ExportError(f"calibration_count={calibration_count}: calibrate on 1 image or more "
                           "(calibration_count=N, --calibration_count N)")
     if isinstance(model, (str, os.PathLike)):
-        from .. import run_folder
+        from ..checkpoints import run_folder
         from ..checkpoints.load import load_model
 
         model = load_model(run_folder.model_file(model) if run_folder.is_run_folder(model) else model, compile=False)

@@ -24,13 +24,12 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
 
     ``model`` may also be the path of an exported model (``.onnx``, ``.tflite``, SavedModel folder,
     ``.keras``), of a ``fit`` run folder (its ``model.keras``, with the prediction options the run
-    chose as ``run_options``: :mod:`keras_segmentation.run_folder`) or of a preset folder (likewise:
-    :mod:`keras_segmentation.presets.folder`); ``engine``
+    chose as ``run_options``: :mod:`keras_segmentation.checkpoints.run_folder`) or of a preset folder (likewise:
+    :mod:`keras_segmentation.checkpoints.preset_folder`); ``engine``
     (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
     model through that runtime (:mod:`keras_segmentation.export.formats`).
     """
-    from .. import run_folder
-    from ..presets import folder as preset_folder
+    from ..checkpoints import preset_folder, run_folder
 
     if model is None and (run_folder.is_run_folder(checkpoints_path) or preset_folder.is_preset(checkpoints_path)):
         model = checkpoints_path  # --checkpoints_path runs/fit

@@ -23,8 +23,8 @@ _LAZY = {
     "save_preset": "keras_segmentation.presets.save",
     "from_preset": "keras_segmentation.presets.load",
     "push_to_hub": "keras_segmentation.presets.hub",
-    "is_preset": "keras_segmentation.presets.folder",
-    "load_preset": "keras_segmentation.presets.folder",
+    "is_preset": "keras_segmentation.checkpoints.preset_folder",
+    "load_preset": "keras_segmentation.checkpoints.preset_folder",
 }
 
 __all__ = list(_LAZY)

@@ -14,7 +14,7 @@ Example:
 import os
 
 from ..autofit.recipe import read_json
-from ..run_folder import prediction_options
+from ..checkpoints.run_folder import prediction_options
 
 #: ``summary.json`` entries that describe this machine's files, left out of a preset
 LOCAL_SUMMARY_KEYS = ("run_folder", "line")

@@ -13,8 +13,8 @@ Example:
 import os
 import re
 
+from ..checkpoints.preset_folder import check_preset
 from ..errors import PresetError
-from .folder import check_preset
 
 HF_PREFIX = "hf://"
 INSTALL = "pip install 'keras-segmentation[hub]'"

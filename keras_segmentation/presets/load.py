@@ -12,11 +12,11 @@ Example:
 
 import os
 
+from ..checkpoints.preset_folder import check_preset, is_preset
+from ..checkpoints.run_folder import is_run_folder
 from ..errors import ExportError, PresetError
 from ..export.formats import format_for_path
 from ..inference.predictor import model_or_checkpoint
-from ..run_folder import is_run_folder
-from .folder import check_preset, is_preset
 from .hub import download_preset, is_hub_source
 
 

@@ -15,9 +15,9 @@ import json
 import os
 
 from ..atomic import atomic_write_folder
+from ..checkpoints import preset_folder as layout
+from ..checkpoints.run_folder import is_run_folder
 from ..errors import CheckpointError, PresetError
-from ..run_folder import is_run_folder
-from . import folder as layout
 from .load import from_preset
 
 

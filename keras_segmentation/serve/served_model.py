@@ -13,9 +13,9 @@ Example:
 
 import os
 
+from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_json
 from ..data.visualize import class_colors
 from ..inference.predictor import Predictor
-from ..presets.folder import METADATA_FILE, is_preset, read_json
 from ..presets.hub import download_preset, is_hub_source
 from ..presets.load import from_preset
 

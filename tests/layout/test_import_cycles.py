@@ -19,10 +19,9 @@ LAYERS = (
     ("errors", "version", "atomic", "native_logs", "startup_logs", "model_methods", "backend"),
     ("data",),
     ("models",),
-    ("losses", "metrics", "pretrained"),
+    ("losses", "metrics"),
     ("checkpoints",),
     ("precision",),
-    ("run_folder",),
     ("inference",),
     ("evaluation",),
     ("export",),
@@ -31,7 +30,7 @@ LAYERS = (
     ("presets",),
     ("serve", "demo"),
     ("cli",),
-    ("__init__", "__main__", "train", "predict", "model_compression", "cli_interface", "data_utils"),
+    ("__init__", "__main__", "train", "predict", "pretrained", "model_compression", "cli_interface", "data_utils"),
 )
 
 #: (importing module, imported module) pairs that point up a layer, and why
@@ -39,8 +38,6 @@ RUNS_UP = {
     # model paths: exported files run by their format's runner, which lives beside its writer in export/
     ("keras_segmentation.inference.predictor", "keras_segmentation.export.formats"):
         "inference runs an exported file through the runner of its format",
-    ("keras_segmentation.inference.predictor", "keras_segmentation.presets.folder"):
-        "a preset folder read as a model (to move below inference)",
 }
 
 

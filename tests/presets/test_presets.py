@@ -16,12 +16,13 @@ import pytest
 from keras_segmentation import from_preset
 from keras_segmentation.autofit.fingerprint import fingerprint_dataset
 from keras_segmentation.autofit.plan import make_plan
+from keras_segmentation.checkpoints import preset_folder as folder
 from keras_segmentation.data.pairing import get_pairs_from_paths
 from keras_segmentation.data.visualize import class_colors
 from keras_segmentation.errors import OutputWriteError, PresetError
 from keras_segmentation.inference import predict
 from keras_segmentation.models.unet import unet_mini
-from keras_segmentation.presets import folder, push_to_hub, save_preset
+from keras_segmentation.presets import push_to_hub, save_preset
 from keras_segmentation.train import train
 
 NAMES = ["background", "grass", "flower"]
@@ -140,7 +141,7 @@ def test_a_hand_built_model_without_class_names_round_trips_through_its_architec
 
 
 def write_run_folder(run, model, data):
-    """A finished ``fit`` run folder made by hand: the files :mod:`keras_segmentation.run_folder` and fit write."""
+    """A finished ``fit`` run folder made by hand: the files :mod:`keras_segmentation.checkpoints.run_folder` and fit write."""
     run.mkdir()
     fingerprint = fingerprint_dataset(get_pairs_from_paths(*data), class_names=NAMES)
     contents = {

@@ -13,7 +13,7 @@ Example:
 import json
 import os
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 MODEL_FILE = "model.keras"
 PREDICT_FILE = "predict.json"

@@ -11,7 +11,7 @@ A preset (the layout of keras-hub's presets) is a folder of:
     README.md          the model card
 
 The library's inference reads presets here, as it reads ``fit`` run folders
-(:mod:`keras_segmentation.run_folder`): ``predict(model="my_preset")`` and
+(:mod:`.run_folder`): ``predict(model="my_preset")`` and
 ``keras_segmentation predict --model my_preset`` work. Keras loads only in :func:`load_preset`.
 
 Example:
@@ -88,8 +88,8 @@ def load_preset(path):
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise PresetError(f"{os.fspath(path)}: written by a newer keras-segmentation (preset format {version!r}); "
                           "upgrade to read it")
-    from ..checkpoints.config import read_config_file
-    from ..checkpoints.load import load_weights_file, model_from_config
+    from .config import read_config_file
+    from .load import load_weights_file, model_from_config
 
     config_file = os.path.join(os.fspath(path), CONFIG_FILE)
     try:

@@ -10,12 +10,12 @@ Label Studio (Settings -> Model -> Connect Model, with this server's URL) calls:
   "params"}`` (the app's ``/predict`` hands JSON bodies here; image bodies stay its own): answered
   ``{"results": [{"result": [...], "score", "model_version"}], "model_version"}``, one prediction per task, in
   order. A result holds one
-  ``brushlabels`` region per class present (its mask as Label Studio's brush RLE, :mod:`.brush_rle`), or the
+  ``brushlabels`` region per class present (its mask as Label Studio's brush RLE, :mod:`.regions`), or the
   class's outlines as ``polygonlabels`` regions; ``score`` is the mean over the pixels of the top class probability;
 * ``POST /webhook``: Label Studio's events (annotations saved, "start training"), answered 200 and ignored: the
   server does not train.
 
-A task's image is a ``data:`` URI, an ``http(s)://`` URL (fetched with a timeout, within the upload byte limit),
+A task's image (:mod:`.task_images`) is a ``data:`` URI, an ``http(s)://`` URL (fetched with a timeout, within the upload byte limit),
 a path on Label Studio (``/data/upload/...``: fetched from ``label_studio_url`` with ``Authorization: Token
 <api key>``), or a local file (``/data/local-files/?d=...`` or a path) under ``label_studio_root``; any other
 local path is refused. It is then read, batched and predicted exactly as ``POST /predict`` reads an upload.
@@ -27,32 +27,19 @@ Example:
 """
 
 import asyncio
-import base64
-import binascii
 import collections
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ElementTree
 
-import cv2
-import numpy as np
-
 from ..errors import ServeError
-from .brush_rle import mask_to_rle
-from .uploads import read_request, read_upload, too_large
+from .regions import mask_to_rle, outlines
+from .task_images import FETCH_TIMEOUT_S, TaskImages
+from .uploads import read_request, read_upload
 
 #: The control tags whose regions the server answers, in the order it looks for them.
 CONTROLS = ("BrushLabels", "PolygonLabels")
-#: Seconds to wait for an image URL to answer.
-FETCH_TIMEOUT_S = 10.0
-#: Label Studio's own paths for the files it serves.
-LABEL_STUDIO_PATHS = ("/data/", "/tasks/", "/storage-data/")
-#: Environment variables read when no URL or key is given.
-URL_VARIABLE, KEY_VARIABLE = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"
 #: The largest label config (characters).
 _MAX_CONFIG = 1_000_000
 
@@ -82,14 +69,8 @@ class LabelStudioBackend:
     def __init__(self, served, batcher, source=None, *, max_bytes, max_pixels, url=None, api_key=None, root=None,
                  timeout_s=FETCH_TIMEOUT_S):
         self.served, self.batcher = served, batcher
-        self.max_bytes, self.max_pixels, self.timeout_s = int(max_bytes), int(max_pixels), float(timeout_s)
-        url = os.environ.get(URL_VARIABLE) if url is None else url
-        self.url = url.rstrip("/") if url else None
-        self.api_key = (os.environ.get(KEY_VARIABLE) if api_key is None else api_key) or None
-        self.root = os.path.realpath(os.fspath(root)) if root else None
-        if self.root is not None and not os.path.isdir(self.root):
-            raise ServeError(f"label_studio_root {os.fspath(root)!r}: no such folder; give the folder Label Studio's "
-                             "local files are under", 500)
+        self.max_bytes, self.max_pixels = int(max_bytes), int(max_pixels)
+        self.images = TaskImages(url, api_key, root, max_bytes=self.max_bytes, timeout_s=timeout_s)
         self.model_version = model_version(served, source)
 
     # ---------------------------------------------------------------- the protocol
@@ -175,74 +156,8 @@ class LabelStudioBackend:
         return mapping, unmatched
 
     def _prepare(self, task_id, value):
-        data, name = self._image_bytes(task_id, value)
+        data, name = self.images.read(task_id, value)
         return read_upload(data, self.served, self.max_pixels, name)
-
-    def _image_bytes(self, task_id, value):
-        """``(bytes, name)`` of a task's image ``value`` (data URI, URL, Label Studio path, local path)."""
-        name = f"task {task_id}'s image"
-        if value.startswith("data:"):
-            return _data_uri(value, name, self.max_bytes), name
-        shown = f"{name} {value if len(value) <= 120 else value[:117] + '...'!r}"  # the URL or path, cut short
-        if _scheme(value) in ("http", "https"):
-            return self._fetch(value, shown), name
-        local = self._local_file(value, shown)
-        if local is not None:
-            with open(local, "rb") as handle:
-                return _read_limited(handle, self.max_bytes, shown), name
-        if value.startswith(LABEL_STUDIO_PATHS):
-            if self.url is not None:
-                return self._fetch(self.url + value, shown), name
-            raise ServeError(f"{shown} is a file on Label Studio; start the server with --label-studio-url (or "
-                             f"${URL_VARIABLE}) and ${KEY_VARIABLE} to fetch it", 400)
-        if self.root is None:
-            raise ServeError(f"{shown}: local paths are read only under --label-studio-root, which this server was "
-                             "not given", 403)
-        raise ServeError(f"{shown}: no such file under --label-studio-root", 400)
-
-    def _local_file(self, value, name):
-        """The real path of the local image ``value`` under the root; ``None`` when there is no such file there
-        (or ``value`` is a path on Label Studio).
-
-        Raises:
-            ServeError: 403 for a local path outside the root.
-        """
-        if self.root is None or _scheme(value) not in ("", "file"):
-            return None
-        local_files = value.startswith("/data/local-files/")
-        if local_files:  # Label Studio's local files storage: ?d= is relative to its document root
-            relative = urllib.parse.parse_qs(urllib.parse.urlsplit(value).query).get("d", [""])[0]
-            path = os.path.join(self.root, relative.lstrip("/"))
-        elif value.startswith("file:"):
-            path = urllib.parse.unquote(urllib.parse.urlsplit(value).path)
-        else:
-            path = os.path.join(self.root, value)  # a relative path is under the root; an absolute one stays
-        real = os.path.realpath(path)
-        if os.path.commonpath([real, self.root]) == self.root:
-            return real if os.path.isfile(real) else None
-        if value.startswith(LABEL_STUDIO_PATHS) and not local_files:
-            return None  # /data/upload/...: Label Studio's, fetched from it
-        raise ServeError(f"{name} is outside --label-studio-root; the server reads local files only there", 403)
-
-    def _fetch(self, url, name):
-        request = urllib.request.Request(url, headers={"User-Agent": "keras-segmentation"})
-        if self.api_key and self.url and _origin(url) == _origin(self.url):
-            # not sent on to where a redirect leads (cloud storage links need no token)
-            request.add_unredirected_header("Authorization", f"Token {self.api_key}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
-                length = answer.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > self.max_bytes:
-                    raise too_large(int(length), self.max_bytes, name, advice=None)
-                return _read_limited(answer, self.max_bytes, name)
-        except urllib.error.HTTPError as err:
-            err.close()
-            hint = f"; give the server ${KEY_VARIABLE}" if err.code in (401, 403) else ""
-            raise ServeError(f"{name}: fetching it answered HTTP {err.code} {err.reason}{hint}", 400) from None
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = getattr(err, "reason", None) or err
-            raise ServeError(f"{name}: cannot fetch it ({reason}); check that this server can reach the URL", 400
-                             ) from None
 
     def _prediction(self, prediction, control, mapping):
         """Label Studio's prediction of one task: its regions, score and model version."""
@@ -260,7 +175,7 @@ class LabelStudioBackend:
                 result.append(dict(common, id=f"class{class_id}", type="brushlabels", score=score,
                                    value={"format": "rle", "rle": mask_to_rle(mask), "brushlabels": [label]}))
             else:
-                for i, points in enumerate(_polygons(mask)):
+                for i, points in enumerate(outlines(mask)):
                     result.append(dict(common, id=f"class{class_id}-{i}", type="polygonlabels", score=score,
                                        value={"points": points, "closed": True, "polygonlabels": [label]}))
         return {"result": result, "score": float(probabilities.max(-1).mean()), "model_version": self.model_version}
@@ -320,7 +235,7 @@ def model_version(served, source=None):
     return f"{served.name}-{digest.hexdigest()[:10]}"
 
 
-# -------------------------------------------------------------------- helpers
+# -------------------------------------------------------------------- requests
 def is_label_studio_request(request):
     """Whether a ``POST /predict`` request is Label Studio's (a JSON body) rather than an image."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
@@ -346,60 +261,3 @@ def _task_image(task, index, control):
         raise ServeError(f"task {task_id}: no image in its data['{control.data_key}'] (what <Image "
                          f"name={control.to_name!r}> shows); give each task a URL, data: URI or path there", 400)
     return task_id, value.strip()
-
-
-def _data_uri(value, name, max_bytes):
-    header, comma, payload = value.partition(",")
-    if not comma:
-        raise ServeError(f"{name}: a data: URI without a comma", 400)
-    if len(payload) * 3 // 4 > max_bytes + 2:
-        raise too_large(len(payload) * 3 // 4, max_bytes, name, advice=None)
-    if header.lower().endswith(";base64"):
-        try:
-            data = base64.b64decode(payload, validate=False)
-        except (binascii.Error, ValueError):
-            raise ServeError(f"{name}: a data: URI whose base64 is damaged", 400) from None
-    else:
-        data = urllib.parse.unquote_to_bytes(payload)
-    if len(data) > max_bytes:
-        raise too_large(len(data), max_bytes, name, advice=None)
-    return data
-
-
-def _read_limited(handle, max_bytes, name):
-    data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise too_large(len(data), max_bytes, name, advice=None)
-    return data
-
-
-def _scheme(value):
-    try:
-        return urllib.parse.urlsplit(value).scheme.lower()
-    except ValueError:  # an unparsable URL ("http://[")
-        return "?"
-
-
-def _origin(url):
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _polygons(mask):
-    """The outer outlines of ``mask``'s regions as Label Studio's points, ``[[x %, y %], ...]``: through the centres
-    of the boundary pixels; a region one pixel thin (a line, a lone pixel) is the one-pixel-wide band around it."""
-    height, width = mask.shape
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    polygons = []
-    for contour in contours:
-        points = contour[:, 0, :].astype(np.float64) + 0.5  # pixel (x, y) -> the centre of its square
-        if len(points) <= 2:
-            start, end = points[0], points[-1]
-            along = end - start
-            along = along / np.hypot(*along) / 2 if along.any() else np.array([0.5, 0.0])
-            across = np.array([-along[1], along[0]])
-            points = np.array([start - along - across, end + along - across, end + along + across,
-                               start - along + across])
-        percent = points / [width, height] * 100
-        polygons.append([[round(float(x), 4), round(float(y), 4)] for x, y in percent])
-    return polygons

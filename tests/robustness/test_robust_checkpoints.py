@@ -1,7 +1,7 @@
 """Checkpoints: safe loading (no code runs), the config schema, wrong models and full disks lose no work.
 
 (Atomic writes, SIGKILL/SIGINT resume, NaN and a corrupt newest checkpoint are
-tested in tests/test_train.py and tests/checkpoints/test_checkpoints.py.)
+tested in tests/training/test_train.py and tests/checkpoints/test_checkpoints.py.)
 """
 
 import json

@@ -18,7 +18,7 @@ from keras_segmentation import from_preset
 from keras_segmentation.errors import ServeError
 from keras_segmentation.inference import predict
 from keras_segmentation.serve import create_app
-from keras_segmentation.serve.brush_rle import decode_rle, encode_rle, mask_to_rle, rle_to_mask
+from keras_segmentation.serve.regions import decode_rle, encode_rle, mask_to_rle, rle_to_mask
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402 - after the skip

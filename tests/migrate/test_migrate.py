@@ -25,7 +25,7 @@ from keras_segmentation.migrate import migrate_checkpoint
 from keras_segmentation.models.registry import model_from_name
 from keras_segmentation.models.unet import unet, unet_mini
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ORIGINAL_PYTHON = os.path.join(REPO, "bench", ".envs", "original", "bin", "python")
 KERAS2_NAMES = {"DepthwiseConv2D": {"kernel": "depthwise_kernel"}}
 

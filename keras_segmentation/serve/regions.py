@@ -1,4 +1,6 @@
-"""Label Studio's brush RLE: how a ``brushlabels`` result carries its mask (``value: {"format": "rle", "rle": [...]}``).
+"""Label Studio's region shapes: a mask as brush RLE (:func:`mask_to_rle`) or as polygon outlines (:func:`outlines`).
+
+The brush RLE is how a ``brushlabels`` result carries its mask (``value: {"format": "rle", "rle": [...]}``).
 
 The format is thi.ng's ``rle-pack`` (what Label Studio's editor decodes), applied to the mask as an RGBA image
 flattened row by row, each pixel's value repeated in its four channels (0 or 255; the editor reads the alpha):
@@ -24,6 +26,7 @@ Example:
     array([[False,  True]])
 """
 
+import cv2
 import numpy as np
 
 from ..errors import ServeError
@@ -132,3 +135,28 @@ def _bits(values, widths):
     offset = np.arange(field.size) - np.repeat(np.cumsum(widths) - widths, widths)
     shift = (widths[field] - 1 - offset).astype(np.uint32)
     return ((values[field] >> shift) & 1).astype(np.uint8)
+
+
+def outlines(mask):
+    """The outer outlines of ``mask``'s regions as Label Studio's points, ``[[x %, y %], ...]``: through the centres
+    of the boundary pixels; a region one pixel thin (a line, a lone pixel) is the one-pixel-wide band around it.
+
+    Example:
+        >>> outlines(np.pad(np.ones((2, 2), bool), 1))
+        [[[37.5, 37.5], [37.5, 62.5], [62.5, 62.5], [62.5, 37.5]]]
+    """
+    height, width = mask.shape
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for contour in contours:
+        points = contour[:, 0, :].astype(np.float64) + 0.5  # pixel (x, y) -> the centre of its square
+        if len(points) <= 2:
+            start, end = points[0], points[-1]
+            along = end - start
+            along = along / np.hypot(*along) / 2 if along.any() else np.array([0.5, 0.0])
+            across = np.array([-along[1], along[0]])
+            points = np.array([start - along - across, end + along - across, end + along + across,
+                               start - along + across])
+        percent = points / [width, height] * 100
+        polygons.append([[round(float(x), 4), round(float(y), 4)] for x, y in percent])
+    return polygons

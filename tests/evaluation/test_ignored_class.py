@@ -109,7 +109,7 @@ def test_evaluate_model_cli_prints_and_writes_the_scores_without_the_ignored_cla
 
 def test_camvid_example_reports_the_library_means_over_the_11_classes():
     """``mIoU (11 classes)`` keeps its meaning: the mean over classes 0..10 of the library's per-class IoU."""
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "examples"))
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples"))
     import camvid
 
     from keras_segmentation.metrics import ConfusionMatrix

@@ -139,7 +139,8 @@ def compare(entry, original, images):
     import numpy as np
 
     from keras_segmentation.checkpoints.load import load_model_from_checkpoint
-    from keras_segmentation.data.images import normalize_image, read_image
+    from keras_segmentation.data.images import read_image
+    from keras_segmentation.data.normalization import normalize_image
     from keras_segmentation.inference import predict
     from keras_segmentation.inference.upscale import upscale_probabilities
     from keras_segmentation.migrate import migrate_checkpoint

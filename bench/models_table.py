@@ -264,7 +264,7 @@ def render(legacy, matrix, encoders, named=()):
             f"## Encoders ({MATRIX_SIZE[0]}x{MATRIX_SIZE[1]} input, encoder alone)",
             "",
             "Pyramid levels as channels/stride; normalisation = the input normalisation the pretrained weights",
-            "expect (`keras_segmentation.data.images.normalize_image`).",
+            "expect (`keras_segmentation.data.normalization.normalize_image`).",
             "",
             "| encoder | family | normalisation | ImageNet | pyramid (channels/stride) | parameters | GFLOPs |",
             "|---|---|---|---|---|---:|---:|",

@@ -59,7 +59,9 @@ def main():
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from keras_segmentation.data.images import normalize_image, read_image_for_model, read_mask
+    from keras_segmentation.data.images import read_image_for_model
+    from keras_segmentation.data.masks import read_mask
+    from keras_segmentation.data.normalization import normalize_image
     from keras_segmentation.data.pairing import get_pairs_from_paths
     from keras_segmentation.metrics import ConfusionMatrix
     from keras_segmentation.predict import model_from_checkpoint_path

@@ -125,7 +125,8 @@ def p_predict(args):
     import cv2
     import numpy as np
 
-    from keras_segmentation.data.images import normalize_image, read_image_for_model
+    from keras_segmentation.data.images import read_image_for_model
+    from keras_segmentation.data.normalization import normalize_image
     from keras_segmentation.inference.predictor import _finish
 
     model = build("unet_mini")

@@ -175,7 +175,7 @@ def w_predict(spec):
 
 def _scores(inputs, labels, annotations, n_classes, ignore_index):
     """mIoU of the label maps of ``inputs`` against the masks of the same names (untimed, after the run)."""
-    from keras_segmentation.data.images import read_mask
+    from keras_segmentation.data.masks import read_mask
     from keras_segmentation.metrics import ConfusionMatrix
 
     masks = {os.path.splitext(name)[0]: os.path.join(annotations, name) for name in os.listdir(annotations)}

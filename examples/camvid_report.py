@@ -38,7 +38,7 @@ from camvid import CAMVID_COLOURS, N_CLASSES, VOID, class_names, default_data_pa
 
 def score_folder(pred_dir, gt_dir, names):
     """Scores of the label maps in ``pred_dir`` against ``gt_dir`` (void ignored, 11-class means)."""
-    from keras_segmentation.data.images import read_mask
+    from keras_segmentation.data.masks import read_mask
     from keras_segmentation.metrics import ConfusionMatrix
 
     matrix = ConfusionMatrix(N_CLASSES, ignore_index=VOID)

@@ -25,7 +25,8 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from ..data.images import READ_UNCHANGED, read_image, read_mask
+from ..data.images import READ_UNCHANGED, read_image
+from ..data.masks import read_mask
 from ..data.pairing import base_name
 from ..errors import ChannelMismatchError, DataLoaderError, PairingError
 from ..precision import BF16_CPU_FLAGS, cpu_flags

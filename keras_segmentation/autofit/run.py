@@ -413,7 +413,8 @@ def _tiles(pairs, folder, size, void):
     """
     import numpy as np
 
-    from ..data.images import read_image, read_mask
+    from ..data.images import read_image
+    from ..data.masks import read_mask
 
     shutil.rmtree(folder, ignore_errors=True)
     images, masks = os.path.join(folder, "images"), os.path.join(folder, "masks")

@@ -153,7 +153,7 @@ def _validate_config(config, path):
         if config.get(key) is not None and config[key] < 1:
             fail(f"{key} must be positive, got {config[key]}")
     if config.get("normalization") is not None:
-        from ..data.images import NORMALIZATIONS
+        from ..data.normalization import NORMALIZATIONS
 
         if config["normalization"] not in NORMALIZATIONS:
             fail(f"unknown normalization {config['normalization']!r}; expected one of {', '.join(NORMALIZATIONS)}")

@@ -99,7 +99,7 @@ def scales_arg(text):
 
 def colour_map_arg(value):
     """``--colormap`` CSV path -> ColourMap."""
-    from ..data.images import ColourMap
+    from ..data.masks import ColourMap
     from ..errors import SegmentationError
 
     if not os.path.isfile(value):

@@ -24,7 +24,9 @@ import numpy as np
 
 from ..errors import PairingError, SizeMismatchError
 from .augmentation import derive_seed
-from .images import READ_COLOR, check_mask_values, normalize_image, read_image, read_image_for_model, read_mask
+from .images import READ_COLOR, read_image, read_image_for_model
+from .masks import check_mask_values, read_mask
+from .normalization import normalize_image
 from .pairing import get_pairs_from_paths
 
 
@@ -38,7 +40,7 @@ class SegmentationDataset(keras.utils.PyDataset):
         n_classes: mask values must be below this (or equal ``ignore_index``).
         input_size: ``(height, width)`` the images are resized to.
         output_size: ``(height, width)`` the masks are resized to (nearest).
-        normalization: see :func:`~keras_segmentation.data.images.normalize_image`.
+        normalization: see :func:`~keras_segmentation.data.normalization.normalize_image`.
         channels: channel count of the model input (others per input for multi-input).
         augmenter: an :class:`~keras_segmentation.data.augmentation.Augmenter` or ``None``.
         shuffle: reshuffle the samples every epoch.
@@ -50,7 +52,7 @@ class SegmentationDataset(keras.utils.PyDataset):
         preprocessing: callable (or one per input) applied to each raw image
             after augmentation and before normalisation.
         read_image_type: OpenCV read flag (1 colour, 0 grayscale, -1 unchanged).
-        colour_map: :class:`~keras_segmentation.data.images.ColourMap` for colour-coded masks.
+        colour_map: :class:`~keras_segmentation.data.masks.ColourMap` for colour-coded masks.
         workers: threads preparing batches (``keras.utils.PyDataset``'s argument).
         max_queue_size: batches prepared ahead.
 

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from ..errors import DataLoaderError, SizeMismatchError
-from .images import READ_COLOR, read_image, read_mask
+from .images import READ_COLOR, read_image
+from .masks import read_mask
 from .pairing import base_name, get_pairs_from_paths
 from .visualize import class_colors, get_colored_segmentation_image, render_pair, to_display_image
 

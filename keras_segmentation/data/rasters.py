@@ -1,7 +1,7 @@
 """Reading multi-band rasters: TIFFs with any number of bands, and ``.npy`` arrays.
 
 Rules for these files (what :func:`~keras_segmentation.data.images.read_image` and
-:func:`~keras_segmentation.data.images.read_mask` return for them):
+:func:`~keras_segmentation.data.masks.read_mask` return for them):
 
 * TIFFs OpenCV reads (one page of 1, 3 or 4 bands, 8 or 16 bits) are read by OpenCV,
   exactly as before. The others (more than 4 bands, band-per-page stacks, planar
@@ -21,8 +21,8 @@ Rules for these files (what :func:`~keras_segmentation.data.images.read_image` a
   integer types ``float32`` too, values unchanged (never rescaled).
 
 ``read_image_type`` / ``flags`` here are OpenCV imread flags (1 colour, 0 grayscale,
--1 unchanged). This module is the lower one: :mod:`keras_segmentation.data.images`
-uses it, never the other way round.
+-1 unchanged). This module is the lower one: :mod:`keras_segmentation.data.images` and
+:mod:`keras_segmentation.data.masks` use it, never the other way round.
 
 Example:
     >>> band_last((6, 256, 256))                     # a band-first .npy array: transposed to (H, W, C)

@@ -16,7 +16,9 @@ Example:
 import cv2
 import numpy as np
 
-from ..data.images import IMAGE_EXTENSIONS, MASK_EXTENSIONS, normalize_image, read_image, read_mask
+from ..data.images import IMAGE_EXTENSIONS, MASK_EXTENSIONS, read_image
+from ..data.masks import read_mask
+from ..data.normalization import normalize_image
 from ..data.pairing import get_pairs_from_paths, list_files
 from ..data.verify import verify_segmentation_dataset
 from ..data.visualize import class_colors
@@ -50,7 +52,7 @@ def get_image_list_from_path(images_path):
 def get_image_array(image_input, width, height, imgNorm="sub_mean", ordering="channels_last", read_image_type=1):
     """Read (path or BGR array), resize to ``width`` x ``height`` and normalise an image; float32.
 
-    ``imgNorm`` is any :func:`~keras_segmentation.data.images.normalize_image` mode
+    ``imgNorm`` is any :func:`~keras_segmentation.data.normalization.normalize_image` mode
     (the original's ``"sub_mean"``, ``"sub_and_divide"``, ``"divide"``, and more).
 
     ``ordering="channels_first"`` gives ``(C, H, W)``; any other value ``(H, W, C)``.
@@ -74,7 +76,7 @@ def get_segmentation_array(image_input, nClasses, width, height, no_reshape=Fals
     Returns ``(height * width, nClasses)``, or ``(height, width, nClasses)`` with
     ``no_reshape``. Values ``>= nClasses`` give all-zero rows, as in the original.
     ``read_image_type`` is accepted for compatibility and not used: masks are
-    always read as class ids (see :func:`~keras_segmentation.data.images.read_mask`).
+    always read as class ids (see :func:`~keras_segmentation.data.masks.read_mask`).
 
     Example:
         >>> get_segmentation_array(np.array([[0, 1], [1, 5]], np.uint8), 2, 2, 2).tolist()

@@ -6,8 +6,8 @@ Example:
     >>> (student_images, teacher_images), = data[0]      # (2, 64, 64, 3), (2, 128, 128, 3)
 """
 
-from ..data.images import normalize_image
 from ..data.loader import SegmentationDataset
+from ..data.normalization import normalize_image
 
 
 class DistillationDataset(SegmentationDataset):

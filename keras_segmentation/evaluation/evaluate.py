@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from ..checkpoints.run_folder import is_run_folder
-from ..data.images import check_mask_values, read_mask
+from ..data.masks import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar

@@ -10,7 +10,7 @@ Example:
 
 import numpy as np
 
-from ..data.images import normalize_image, resize_image
+from ..data.normalization import normalize_image, resize_image
 from ..data.rasters import rgb_to_bgr
 
 #: Names of the exported graph's tensors (ONNX, SavedModel signature, LiteRT signature, Triton config).

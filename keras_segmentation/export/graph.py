@@ -2,7 +2,7 @@
 
 A deployer has 8-bit images in RGB(A) order (or the bands as they are, for
 other channel counts); the library reads images as OpenCV's BGR and normalises
-them in NumPy (:func:`~keras_segmentation.data.images.normalize_image`). Every
+them in NumPy (:func:`~keras_segmentation.data.normalization.normalize_image`). Every
 normalisation there is a per-channel affine map, so the exported graph holds it
 as one :class:`UInt8Normalization` layer whose scale and offset are read off
 ``normalize_image`` itself: the two can never disagree.

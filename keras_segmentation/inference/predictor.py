@@ -13,7 +13,8 @@ from functools import partial
 
 import numpy as np
 
-from ..data.images import normalize_image, read_image_for_model
+from ..data.images import read_image_for_model
+from ..data.normalization import normalize_image
 from ..errors import ModelConfigError, SegmentationError
 from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
 from .upscale import upscale_labels, upscale_probabilities

@@ -29,7 +29,7 @@ import dataclasses
 import cv2
 import numpy as np
 
-from ..data.images import normalize_image, resize_image
+from ..data.normalization import normalize_image, resize_image
 from ..errors import ModelConfigError
 from .upscale import upscale_probabilities
 

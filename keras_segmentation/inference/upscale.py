@@ -8,7 +8,7 @@ Example:
 import cv2
 import numpy as np
 
-from ..data.images import RESIZE_MAX_CHANNELS, resize_image
+from ..data.normalization import RESIZE_MAX_CHANNELS, resize_image
 
 #: Bytes of resized probabilities held at once by :func:`upscale_labels`.
 _LABELS_CHUNK_BYTES = 128 * 2**20

@@ -45,7 +45,7 @@ class SegmentationModel(keras.Model):
         outputs: the probability tensor, 4-D, channels last.
         model_name: registry name (``"vgg_unet"``) or any label for user models.
         normalization: name of the input normalisation (see
-            :func:`keras_segmentation.data.images.normalize_image`).
+            :func:`keras_segmentation.data.normalization.normalize_image`).
         build_config: ``{"builder": ..., "kwargs": {...}}`` that rebuilds this
             architecture from the registry, or ``None`` for hand-built graphs.
         class_names: optional list of class names, kept with the model.

@@ -1,8 +1,9 @@
 """An uploaded image: the request's bytes within the limits, its format from its first bytes, read as predict reads.
 
 The image comes as the raw request body or as the multipart field ``file``. Its bytes go to a temporary file
-that the library's own readers read (:mod:`keras_segmentation.data.images`: the same decoder, channel rule,
-resize and normalisation as ``predict``), after its header says it is within the pixel limit. Every refusal
+that the library's own readers read (:mod:`keras_segmentation.data.images` and
+:mod:`keras_segmentation.data.normalization`: the same decoder, channel rule, resize and normalisation as
+``predict``), after its header says it is within the pixel limit. Every refusal
 is a one-line :class:`~keras_segmentation.errors.ServeError` carrying its HTTP status.
 
 Example:

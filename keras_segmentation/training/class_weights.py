@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..data.images import read_mask
+from ..data.masks import read_mask
 from ..errors import DataLoaderError, MaskValueError, ModelConfigError
 
 __all__ = ["class_pixel_counts", "compute_class_weights", "METHODS"]
@@ -46,7 +46,7 @@ def class_pixel_counts(masks, n_classes, ignore_index=None, workers=None, per_ma
     """Count the pixels of each class in a set of masks.
 
     Args:
-        masks: mask file paths (read with :func:`~keras_segmentation.data.images.read_mask`)
+        masks: mask file paths (read with :func:`~keras_segmentation.data.masks.read_mask`)
             and/or 2-D arrays; a single 2-D array, or a 3-D array taken as a stack of masks.
         n_classes: number of classes.
         ignore_index: label whose pixels are not counted.

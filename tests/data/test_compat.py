@@ -74,8 +74,9 @@ def test_importing_does_not_reseed_random():
 def test_data_modules_do_not_import_keras_or_albumentations():
     code = (
         "import sys\n"
-        "import keras_segmentation.data.verify, keras_segmentation.data.visualize, keras_segmentation.data.preview,"
-        " keras_segmentation.data.demo\n"
+        "import keras_segmentation.data.images, keras_segmentation.data.masks, keras_segmentation.data.normalization\n"
+        "import keras_segmentation.data.verify, keras_segmentation.data.verify_report, keras_segmentation.data.verify_pair\n"
+        "import keras_segmentation.data.visualize, keras_segmentation.data.preview, keras_segmentation.data.demo\n"
         "import keras_segmentation.data.augmentation, keras_segmentation.data_utils.data_loader\n"
         "import keras_segmentation.data_utils.augmentation, keras_segmentation.data_utils.visualize_dataset\n"
         "import keras_segmentation.cli.dataset, keras_segmentation.cli.demo\n"

@@ -4,13 +4,9 @@ import numpy as np
 import pytest
 from datafiles import save, save_palette_png, truncate
 
-from keras_segmentation.data.images import (
-    ColourMap,
-    decode_mask,
-    normalize_image,
-    read_image,
-    read_mask,
-)
+from keras_segmentation.data.images import read_image
+from keras_segmentation.data.masks import ColourMap, decode_mask, read_mask
+from keras_segmentation.data.normalization import normalize_image
 from keras_segmentation.errors import ImageReadError, MaskFormatError
 
 

@@ -8,15 +8,9 @@ import pytest
 import tifffile
 from datafiles import save, truncate
 
-from keras_segmentation.data.images import (
-    IMAGENET_MEAN_BGR,
-    decode_mask,
-    normalize_image,
-    read_image,
-    read_image_for_model,
-    read_mask,
-    resize_image,
-)
+from keras_segmentation.data.images import read_image, read_image_for_model
+from keras_segmentation.data.masks import decode_mask, read_mask
+from keras_segmentation.data.normalization import IMAGENET_MEAN_BGR, normalize_image, resize_image
 from keras_segmentation.data.rasters import band_last, read_image_size
 from keras_segmentation.data.verify import verify_dataset
 from keras_segmentation.errors import (

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from datafiles import save, truncate
 
-from keras_segmentation.data.images import ColourMap
+from keras_segmentation.data.masks import ColourMap
 from keras_segmentation.data.verify import verify_dataset, verify_segmentation_dataset
 from keras_segmentation.errors import DataLoaderError, PairingError
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_segmentation.data.images import NORMALIZATIONS, normalize_image
+from keras_segmentation.data.normalization import NORMALIZATIONS, normalize_image
 from keras_segmentation.data.rasters import rgb_to_bgr
 from keras_segmentation.export.graph import LABELS, PROBABILITIES, UInt8Normalization, deployable_model
 from keras_segmentation.models.unet import unet_mini

@@ -170,7 +170,7 @@ def test_cli_migrates_and_predict_reads_the_result(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "old.4 (11 layers with weights" in out and "new.00005.weights.h5 (epoch 5)" in out
     image = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
-    from keras_segmentation.data.images import normalize_image
+    from keras_segmentation.data.normalization import normalize_image
     from keras_segmentation.inference import predict
 
     labels = predict(checkpoints_path=str(tmp_path / "new"), inp=image, colored=False, precision="float32")

@@ -67,7 +67,7 @@ def flat_sparse_ce(y_true, y_pred):
 
 def batch_for(case, channels=3, seed=0, normalization="divide"):
     """A fixed batch: random 8-bit images normalised as the model expects, and integer masks at the output size."""
-    from keras_segmentation.data.images import normalize_image
+    from keras_segmentation.data.normalization import normalize_image
 
     rng = np.random.default_rng(seed)
     height, width = case.input_size

@@ -50,7 +50,7 @@ def test_registry_covers_the_required_families():
     assert rows["efficientnetv2b0"]["normalization"] == "none"
     assert "P1" not in rows["convnexttiny"]["channels"]
     assert rows["resnet50_dilated"]["strides"]["P5"] == 8
-    from keras_segmentation.data.images import NORMALIZATIONS
+    from keras_segmentation.data.normalization import NORMALIZATIONS
 
     assert {row["normalization"] for row in rows.values()} <= set(NORMALIZATIONS)
 

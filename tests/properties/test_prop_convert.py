@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keras_segmentation.data.convert import convert_coco, convert_cvat, convert_labelme
-from keras_segmentation.data.images import read_mask
+from keras_segmentation.data.masks import read_mask
 from keras_segmentation.errors import ConvertError
 
 LABELS = st.sampled_from(("cat", "dog", "background", "_background_", "__ignore__", "", "a#b", "x\ny")) | st.text(max_size=4)

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from keras_segmentation.data.images import read_image, read_mask
+from keras_segmentation.data.images import read_image
+from keras_segmentation.data.masks import read_mask
 from keras_segmentation.data.pairing import find_pairs, get_pairs_from_paths
 from keras_segmentation.data.png import inspect_png
 from keras_segmentation.data.rasters import describe_file, read_image_size

@@ -90,7 +90,7 @@ def assert_one_line_error(code, err, *names):
 class Case:
     """One bad dataset: how to make it and what every reader must say about it.
 
-    ``error`` is the exception class; ``kind`` the :class:`~keras_segmentation.data.verify.Problem`
+    ``error`` is the exception class; ``kind`` the :class:`~keras_segmentation.data.verify_report.Problem`
     kind verify_dataset reports (``None``: verify_dataset raises ``error`` itself);
     ``words`` a fragment of the message.
     """

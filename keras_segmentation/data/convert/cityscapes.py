@@ -26,7 +26,7 @@ import os
 import numpy as np
 
 from ...errors import ConvertError
-from ..images import decode_mask
+from ..masks import decode_mask
 from .common import IGNORE_INDEX, Output, read_source, require
 
 #: ``{label id: (train id, name)}`` of the 19 evaluated Cityscapes classes.

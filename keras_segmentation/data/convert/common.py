@@ -41,7 +41,8 @@ from ...errors import ConvertError
 from ..class_names import check_class_names, save_class_names
 from ..png import PNG_SIGNATURE
 from ..rasters import imdecode
-from ..verify import VerifyReport, verify_dataset
+from ..verify import verify_dataset
+from ..verify_report import VerifyReport
 
 #: Mask value of void pixels (no class): pass ``ignore_index=255`` to training and evaluation.
 IGNORE_INDEX = 255

@@ -29,7 +29,8 @@ import os
 import numpy as np
 
 from ...errors import ConvertError, MaskFormatError
-from ..images import IMAGE_EXTENSIONS, ColourMap, decode_mask
+from ..images import IMAGE_EXTENSIONS
+from ..masks import ColourMap, decode_mask
 from ..pairing import base_name, list_files
 from .common import IGNORE_INDEX, Output, read_source, require
 

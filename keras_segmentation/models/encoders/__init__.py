@@ -8,7 +8,7 @@ stride-2 stage (ConvNeXt, MiT) has no ``"P1"`` key. Decoders read only the pyram
 so any decoder runs on any encoder.
 
 Each :class:`EncoderSpec` also records the input normalisation its pretrained
-weights expect (a name of :func:`keras_segmentation.data.images.normalize_image`)
+weights expect (a name of :func:`keras_segmentation.data.normalization.normalize_image`)
 and where its ImageNet weights come from.
 
 Example:

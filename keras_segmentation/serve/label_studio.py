@@ -15,10 +15,11 @@ Label Studio (Settings -> Model -> Connect Model, with this server's URL) calls:
 * ``POST /webhook``: Label Studio's events (annotations saved, "start training"), answered 200 and ignored: the
   server does not train.
 
-A task's image (:mod:`.task_images`) is a ``data:`` URI, an ``http(s)://`` URL (fetched with a timeout, within the upload byte limit),
-a path on Label Studio (``/data/upload/...``: fetched from ``label_studio_url`` with ``Authorization: Token
-<api key>``), or a local file (``/data/local-files/?d=...`` or a path) under ``label_studio_root``; any other
-local path is refused. It is then read, batched and predicted exactly as ``POST /predict`` reads an upload.
+A task's image (:mod:`.task_images`) is a ``data:`` URI, an ``http(s)://`` URL (fetched with a timeout, within
+the upload byte limit), a path on Label Studio (``/data/upload/...``: fetched from ``label_studio_url`` with
+``Authorization: Token <api key>``), or a local file (``/data/local-files/?d=...`` or a path) under
+``label_studio_root``; any other local path is refused. It is then read, batched and predicted exactly as
+``POST /predict`` reads an upload.
 
 Example:
     >>> app = create_app("presets/roads", label_studio_url="http://localhost:8080")   # LABEL_STUDIO_API_KEY set

@@ -6,12 +6,10 @@ Example:
           --class_names classes.txt --out_dir preview --do_augment
 """
 
-from .options import (
-    add_augmentation_option,
-    add_class_names_option,
-    add_colormap_option,
-    positive_int,
-)
+from ..options import add_options, option_values, positive_int
+
+#: the shared options (:mod:`keras_segmentation.options`) both commands take
+SHARED = ("colour_map", "read_image_type", "workers")
 
 
 def register(subparsers):
@@ -25,7 +23,7 @@ def register(subparsers):
     )
     _add_data_arguments(verify)
     verify.add_argument("--other_inputs_paths", nargs="+", help="folders of extra input images (multi-input)")
-    verify.add_argument("--ignore_index", type=int, help="a mask value allowed besides 0..n_classes-1 (e.g. 255)")
+    add_options(verify, "ignore_index")
     verify.add_argument(
         "--quick", action="store_true",
         help="read only image headers (sizes, modes): faster, but truncated or corrupt images go unnoticed",
@@ -43,8 +41,7 @@ def register(subparsers):
     )
     _add_data_arguments(show)
     show.add_argument("--out_dir", default="dataset_visualization", help="folder for the previews")
-    show.add_argument("--do_augment", action="store_true", help="preview the training augmentation")
-    add_augmentation_option(show)
+    add_options(show, "do_augment", "augmentation_name")
     show.add_argument("--max_images", type=positive_int, help="only the first N pairs (sorted by name)")
     show.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
     show.add_argument("--show", action="store_true", help="also show each preview in a window")
@@ -59,12 +56,9 @@ def run_verify(args):
         args.images_path,
         args.segs_path,
         args.n_classes,
-        colour_map=args.colormap,
-        read_image_type=args.read_image_type,
         other_inputs_paths=args.other_inputs_paths,
-        ignore_index=args.ignore_index,
         decode_images=not args.quick,
-        workers=args.workers,
+        **option_values(args, "ignore_index", *SHARED),
     )
     print(report.format(class_names=args.class_names, max_problems=args.max_problems or None))
     return 0 if report else 1
@@ -79,15 +73,10 @@ def run_visualize(args):
         args.segs_path,
         args.n_classes,
         args.out_dir,
-        class_names=args.class_names,
-        do_augment=args.do_augment,
-        augmentation_name=args.augmentation_name,
         max_images=args.max_images,
         show=args.show,
         seed=args.seed,
-        colour_map=args.colormap,
-        read_image_type=args.read_image_type,
-        workers=args.workers,
+        **option_values(args, "class_names", "do_augment", "augmentation_name", *SHARED),
     )
     print(f"wrote {len(paths)} preview(s) to {args.out_dir}")
     return 0
@@ -99,10 +88,4 @@ def _add_data_arguments(parser):
     parser.add_argument(
         "--n_classes", type=positive_int, help="number of classes (default: report the classes found)"
     )
-    add_class_names_option(parser)
-    add_colormap_option(parser)
-    parser.add_argument(
-        "--read_image_type", type=int, default=1, choices=(1, 0, -1),
-        help="how images are read: 1 colour (default), 0 grayscale, -1 unchanged (alpha, 16-bit)",
-    )
-    parser.add_argument("--workers", type=positive_int, help="threads reading files (default: CPU count)")
+    add_options(parser, "class_names", *SHARED)

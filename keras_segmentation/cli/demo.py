@@ -4,7 +4,7 @@ Example:
     $ keras_segmentation demo --out_dir demo_output --seed 0
 """
 
-from .options import positive_int
+from ..options import positive_int
 
 
 def register(subparsers):

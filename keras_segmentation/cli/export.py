@@ -6,6 +6,8 @@ Example:
     $ keras_segmentation export --checkpoints_path ckpt/unet --format onnx --serving triton --output repo/
 """
 
+from ..options import add_options
+
 FORMATS = ("savedmodel", "onnx", "litert", "keras")  # keras_segmentation.export.FORMATS, without importing Keras
 PRECISIONS = ("float32", "float16", "int8")
 
@@ -34,7 +36,7 @@ def register(subparsers):
     parser.add_argument("--parity_images", metavar="DIR", help="images for the parity check (default: random ones)")
     parser.add_argument("--parity_annotations", metavar="DIR", help="their masks: also report the mIoU change")
     parser.add_argument("--parity_count", type=int, default=8, help="images compared (default 8)")
-    parser.add_argument("--ignore_index", type=int, default=None, help="label left out of the mIoU")
+    add_options(parser, "ignore_index")
     parser.add_argument("--no_parity", dest="parity", action="store_false", help="skip the parity check")
     parser.add_argument("--serving", choices=("triton", "tfserving"), default=None,
                         help="lay the export out as a Triton model repository or a TensorFlow Serving base path")

@@ -4,6 +4,8 @@
     $ keras_segmentation fit --data converted/ --epochs 30 --set loss=ce --set architecture=unet_mini
 """
 
+from ..options import add_options, option_values
+
 
 def register(subparsers):
     parser = subparsers.add_parser(
@@ -26,7 +28,7 @@ def register(subparsers):
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="override a decision of the plan, e.g. --set loss=ce --set architecture=unet_mini "
                         "(repeatable)")
-    parser.add_argument("--class_names", default=None, help="names by class id: a file or comma-separated names")
+    add_options(parser, "class_names")
     parser.add_argument("--encoder_weights", default=None, help="a local ImageNet MobileNetV2 weights file")
     parser.add_argument("--allow_download", action="store_true", help="let Keras download ImageNet weights")
     parser.add_argument("--seed", type=int, default=0)
@@ -35,10 +37,9 @@ def register(subparsers):
 
 def run(args):
     from ..autofit import fit
-    from ..data.class_names import load_class_names
 
     fit(args.images, args.masks, args.budget, data=args.data, out=args.out, epochs=args.epochs,
         val_images=args.val_images, val_masks=args.val_masks, settings=args.settings,
-        class_names=load_class_names(args.class_names) if args.class_names else None,
-        encoder_weights=args.encoder_weights, allow_download=args.allow_download, seed=args.seed)
+        encoder_weights=args.encoder_weights, allow_download=args.allow_download, seed=args.seed,
+        **option_values(args, "class_names"))
     return 0

@@ -3,7 +3,15 @@
 import json
 import os
 
-from .options import add_class_names_option, add_colormap_option, add_precision_option, bands_arg, scales_arg, shard_arg, tile_arg
+from ..options import add_options, option_values
+from .arguments import bands_arg, shard_arg
+
+#: the Predictor's sliding-window and test-time augmentation options (:mod:`keras_segmentation.options`)
+TILING = ("tile", "overlap", "blend", "tta", "scales")
+#: the Predictor's other options that predict and evaluate_model take
+PREDICTOR = ("read_image_type", "flip_tta", "mode", *TILING, "precision")
+#: the display options of predict and predict_video
+DISPLAY = ("show_legends", "prediction_width", "prediction_height", "class_names")
 
 
 def register(subparsers):
@@ -19,9 +27,7 @@ def register(subparsers):
     predict.add_argument("--output_path", required=True, help="output file (single image) or folder")
     _add_display_options(predict)
     predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
-    predict.add_argument("--batch_size", type=int, default=2)
-    _add_inference_options(predict)
-    predict.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
+    add_options(predict, "batch_size", *PREDICTOR)
     predict.add_argument(
         "--shard",
         type=shard_arg,
@@ -45,9 +51,7 @@ def register(subparsers):
     geotiff.add_argument("--output_path", required=True, help="the label GeoTIFF to write")
     geotiff.add_argument("--bands", type=bands_arg, default=None, help="1-based bands to use, e.g. 4,3,2 (default all)")
     geotiff.add_argument("--nodata_label", type=int, default=255, help="label of nodata pixels (default 255)")
-    geotiff.add_argument("--batch_size", type=int, default=2)
-    _add_tiling_options(geotiff)
-    add_precision_option(geotiff)
+    add_options(geotiff, "batch_size", *TILING, "precision")
     geotiff.set_defaults(run=run_predict_geotiff, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
@@ -61,22 +65,19 @@ def register(subparsers):
     evaluate = subparsers.add_parser(
         "evaluate_model",
         help="score a trained model on image/mask pairs",
-        description="Prints per-class IoU, accuracy and Dice plus mIoU, frequency-weighted IoU and pixel accuracy.",
+        description="Prints per-class IoU, accuracy and Dice plus mIoU, frequency-weighted IoU and pixel accuracy. "
+        "--ignore_index defaults to the one used in training.",
     )
     evaluate.add_argument("--images_path", required=True)
     evaluate.add_argument("--segs_path", required=True)
     _add_model_source(evaluate)
-    evaluate.add_argument("--ignore_index", type=int, default=None, help="default: the one used in training")
-    evaluate.add_argument("--batch_size", type=int, default=2)
-    _add_inference_options(evaluate)
-    evaluate.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
+    add_options(evaluate, "ignore_index", "batch_size", *PREDICTOR)
     evaluate.add_argument("--json", dest="json_path", default=None, help="also write the scores to this JSON file")
     evaluate.add_argument("--report", default=None, metavar="DIR",
                           help="also write an HTML report to DIR/index.html: per-class table, confusion matrix, the "
                           "worst images, training curves, settings (one file, images inline)")
     evaluate.add_argument("--report_images", type=int, default=8, help="worst images shown in --report (default 8)")
-    add_class_names_option(evaluate)
-    add_colormap_option(evaluate)
+    add_options(evaluate, "class_names", "colour_map")
     evaluate.set_defaults(run=run_evaluate, needs_keras=True)
 
 
@@ -85,9 +86,7 @@ def _add_model_source(parser):
     source.add_argument("--checkpoints_path", help="the prefix given to train")
     source.add_argument("--model", dest="model_path", default=None, metavar="PATH",
                         help="an exported model (.onnx, .tflite, SavedModel folder, .keras) instead of checkpoints")
-    parser.add_argument("--engine", choices=("keras", "onnxruntime", "litert", "savedmodel"), default=None,
-                        help="run the model with this runtime (default: Keras for checkpoints, the file's own for "
-                        "--model); with --checkpoints_path a temporary float32 export is made")
+    add_options(parser, "engine")
 
 
 def _model(args):
@@ -97,63 +96,19 @@ def _model(args):
     return model_or_checkpoint(args.model_path, args.checkpoints_path, args.engine)
 
 
-def _add_inference_options(parser):
-    parser.add_argument(
-        "--flip_tta", action="store_true", help="average each image's prediction with its mirror's (2 forward passes)"
-    )
-    parser.add_argument("--mode", choices=("resize", "slide"), default=None,
-                        help="resize each image to the model's input (default), or slide: tiles at the image's own "
-                        "resolution, blended where they overlap")
-    _add_tiling_options(parser)
-    add_precision_option(parser)
-
-
-def _add_tiling_options(parser):
-    parser.add_argument("--tile", type=tile_arg, default=None, help="slide: tile size H,W or one number (default: "
-                        "the model's input size; 512 for a model that takes any size)")
-    parser.add_argument("--overlap", type=float, default=0.25, help="slide: overlap of neighbouring tiles (0..1)")
-    parser.add_argument("--blend", default="gaussian", help="slide: gaussian (default) or uniform weights")
-    parser.add_argument("--tta", default=None,
-                        help="test-time augmentation, comma-separated: hflip, vflip, flip (both), scale")
-    parser.add_argument("--scales", type=scales_arg, default=None,
-                        help="with --tta scale: comma-separated factors (default 0.75,1,1.25)")
-
-
-def _tiling(args):
-    """The sliding-window and augmentation options from the command line."""
-    return dict(tile=args.tile, overlap=args.overlap, blend=args.blend, tta=args.tta, scales=args.scales)
-
-
-def _window(args):
-    """The Predictor's tiling, augmentation and precision options from the command line."""
-    return dict(mode=args.mode, precision=args.precision, **_tiling(args))
-
-
 def _add_display_options(parser, overlay_default=False):
     if overlay_default:
         parser.add_argument("--no_overlay", action="store_false", dest="overlay_img", help="colour mask only, no blend")
     else:
         parser.add_argument("--overlay_img", action="store_true", help="blend the colour mask over the image")
-    parser.add_argument("--show_legends", action="store_true")
-    parser.add_argument("--prediction_width", type=int, default=None)
-    parser.add_argument("--prediction_height", type=int, default=None)
-    add_class_names_option(parser)
+    add_options(parser, *DISPLAY)
 
 
 def run_predict(args):
     from ..inference import predict, predict_multiple
 
     model = _model(args)
-    display = dict(
-        overlay_img=args.overlay_img,
-        class_names=args.class_names,
-        show_legends=args.show_legends,
-        prediction_width=args.prediction_width,
-        prediction_height=args.prediction_height,
-        read_image_type=args.read_image_type,
-        flip_tta=args.flip_tta,
-        **_window(args),
-    )
+    display = dict(overlay_img=args.overlay_img, **option_values(args, *DISPLAY, *PREDICTOR))
     if os.path.isdir(args.input_path):
         results = predict_multiple(
             model, inp_dir=args.input_path, out_dir=args.output_path, colored=args.colored or None,
@@ -175,8 +130,8 @@ def run_predict_geotiff(args):
 
     written = predict_geotiff(  # loads the model itself, after checking the options
         args.model_path, inp=args.input_path, out_fname=args.output_path, checkpoints_path=args.checkpoints_path,
-        engine=args.engine, bands=args.bands,
-        nodata_label=args.nodata_label, batch_size=args.batch_size, precision=args.precision, **_tiling(args),
+        bands=args.bands, nodata_label=args.nodata_label,
+        **option_values(args, "engine", "batch_size", *TILING, "precision"),
     )
     print(f"wrote {written}")
     return 0
@@ -191,10 +146,7 @@ def run_predict_video(args):
         checkpoints_path=args.checkpoints_path,
         display=args.display,
         overlay_img=args.overlay_img,
-        class_names=args.class_names,
-        show_legends=args.show_legends,
-        prediction_width=args.prediction_width,
-        prediction_height=args.prediction_height,
+        **option_values(args, *DISPLAY),
     )
     print(f"processed {frames} frame(s)" + (f", wrote {args.output_file}" if args.output_file else ""))
     return 0
@@ -205,19 +157,12 @@ def run_evaluate(args):
 
     scores = evaluate(
         args.model_path,
-        engine=args.engine,
         inp_images_dir=args.images_path,
         annotations_dir=args.segs_path,
         checkpoints_path=args.checkpoints_path,
-        ignore_index=args.ignore_index,
-        class_names=args.class_names,
-        batch_size=args.batch_size,
-        read_image_type=args.read_image_type,
-        colour_map=args.colormap,
-        flip_tta=args.flip_tta,
         report_dir=args.report,
         report_images=args.report_images,
-        **_window(args),
+        **option_values(args, "engine", "ignore_index", "class_names", "colour_map", "batch_size", *PREDICTOR),
     )
     print(format_scores(scores, class_names=args.class_names))
     if args.report:

@@ -6,7 +6,7 @@ Example:
     $ keras_segmentation predict --model presets/roads --input_path a.png --output_path a_seg.png
 """
 
-from .options import add_class_names_option
+from ..options import add_options
 
 
 def register(subparsers):
@@ -28,7 +28,7 @@ def register(subparsers):
     save.add_argument("--model", required=True, metavar="M",
                       help="a fit run folder, a checkpoint prefix (the one given to train) or a .keras file")
     save.add_argument("--out", required=True, metavar="DIR", help="the preset folder to write")
-    add_class_names_option(save)
+    add_options(save, "class_names")
     save.add_argument("--overwrite", action="store_true", help="replace a non-empty folder that is not a preset")
     save.set_defaults(run=run_save, needs_keras=True)
     push = actions.add_parser("push", help="upload a preset folder to the Hugging Face Hub (needs the [hub] extra)")

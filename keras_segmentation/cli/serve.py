@@ -8,7 +8,7 @@ Example:
 
 import os
 
-from .options import positive_int
+from ..options import positive_int
 
 #: Model files run without Keras (their engines load neither Keras nor TensorFlow).
 KERAS_FREE_SUFFIXES = (".onnx", ".tflite")

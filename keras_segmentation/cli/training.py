@@ -1,12 +1,11 @@
 """``train`` subcommand: the original flags plus loss, class weights, augmentation, schedule, seed."""
 
-from .options import (
-    add_augmentation_option,
-    add_class_names_option,
-    add_colormap_option,
-    add_precision_option,
-    class_weights_arg,
-)
+from ..options import add_options, option_values
+from .arguments import class_weights_arg
+
+#: the shared options (:mod:`keras_segmentation.options`) train takes from the command line
+SHARED = ("batch_size", "ignore_index", "do_augment", "augmentation_name", "read_image_type", "cache", "workers",
+          "precision", "class_names", "colour_map")
 
 
 def register(subparsers):
@@ -31,7 +30,7 @@ def register(subparsers):
                         help="train within a wall-clock budget (90s, 45m, 2h) with a cosine learning rate over the time")
     parser.add_argument("--keep_checkpoints", type=int, default=3,
                         help="epoch checkpoints kept, newest first (default 3; 0 keeps every one)")
-    parser.add_argument("--batch_size", type=int, default=2)
+    add_options(parser, "batch_size")
     parser.add_argument(
         "--validate",
         action="store_true",
@@ -62,26 +61,22 @@ def register(subparsers):
         help="comma-separated weights, one per class, or a method computing them from the training masks, "
         "e.g. median_frequency (an unknown name lists the others)",
     )
-    parser.add_argument("--ignore_index", type=int, default=None, help="label value ignored by loss and metrics")
+    add_options(parser, "ignore_index")
     parser.add_argument("--ignore_zero_class", action="store_true")
-    parser.add_argument("--do_augment", action="store_true")
-    add_augmentation_option(parser)
-    parser.add_argument("--read_image_type", type=int, default=1, choices=(-1, 0, 1))
+    add_options(parser, "do_augment", "augmentation_name", "read_image_type")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--cache", action="store_true", help="keep decoded images in memory")
-    parser.add_argument("--workers", type=int, default=None, help="threads preparing batches")
+    add_options(parser, "cache", "workers")
     parser.add_argument(
         "--distribute",
         default=None,
         help="data-parallel training: mirrored (every device of this machine) or multi_worker (the machines "
         "TF_CONFIG names); --batch_size is then per replica (docs/distributed.md)",
     )
-    add_precision_option(parser)
+    add_options(parser, "precision")
     parser.add_argument("--tensorboard", default=None, metavar="DIR",
                         help="write TensorBoard scalars and prediction images per epoch to DIR "
                         "(needs the [tensorboard] extra; view with: tensorboard --logdir DIR)")
-    add_class_names_option(parser)
-    add_colormap_option(parser)
+    add_options(parser, "class_names", "colour_map")
     parser.set_defaults(run=run, needs_keras=True)
 
 
@@ -118,7 +113,6 @@ def run(args):
         epochs=args.epochs,
         budget=args.budget,
         keep_checkpoints=args.keep_checkpoints or None,
-        batch_size=args.batch_size,
         validate=True if args.validate else None,
         val_images=args.val_images or None,
         val_annotations=args.val_annotations or None,
@@ -129,21 +123,13 @@ def run(args):
         val_steps_per_epoch=args.val_steps_per_epoch,
         ignore_zero_class=args.ignore_zero_class,
         optimizer_name=args.optimizer_name,
-        do_augment=args.do_augment,
-        augmentation_name=args.augmentation_name,
-        read_image_type=args.read_image_type,
         learning_rate=args.learning_rate,
         lr_schedule=args.lr_schedule,
         loss=args.loss,
         class_weights=args.class_weights,
-        ignore_index=args.ignore_index,
         seed=args.seed,
-        cache=args.cache,
-        workers=args.workers,
-        class_names=args.class_names,
-        colour_map=args.colormap,
         distribute=strategy,
-        precision=args.precision,
         tensorboard_dir=args.tensorboard,
+        **option_values(args, *SHARED),
     )
     return 0

@@ -47,13 +47,10 @@ class SegmentationDataset(keras.utils.PyDataset):
         seed: seed of the shuffle order and the augmentation.
         steps: batches per epoch; ``None`` is one pass over the data (the last
             batch may be smaller). A fixed number streams through reshuffled passes.
-        cache: keep decoded files in memory after the first read.
-        ignore_index: a label value allowed in masks and ignored by the loss.
-        preprocessing: callable (or one per input) applied to each raw image
-            after augmentation and before normalisation.
-        read_image_type: OpenCV read flag (1 colour, 0 grayscale, -1 unchanged).
+        cache, ignore_index, preprocessing, read_image_type, workers: the shared options
+            (:mod:`keras_segmentation.options`); ``preprocessing`` runs after augmentation,
+            ``workers`` are ``keras.utils.PyDataset``'s.
         colour_map: :class:`~keras_segmentation.data.masks.ColourMap` for colour-coded masks.
-        workers: threads preparing batches (``keras.utils.PyDataset``'s argument).
         max_queue_size: batches prepared ahead.
 
     Raises:

@@ -50,12 +50,13 @@ def visualize_dataset(
         class_names: names for a legend (list, or anything :func:`load_class_names` reads).
         colors: ``(r, g, b)`` per class (default :data:`class_colors`).
         do_augment, augmentation_name, custom_augmentation: preview the training
-            augmentation (see :func:`~keras_segmentation.data.augmentation.get_augmenter`);
-            pair ``i`` uses seed ``derive_seed(seed, i)``.
+            augmentation (:mod:`keras_segmentation.options`,
+            :func:`~keras_segmentation.data.augmentation.get_augmenter`); pair ``i`` uses seed
+            ``derive_seed(seed, i)``.
         max_images: only the first ``max_images`` pairs (sorted by name).
         show: also show each preview in a window when a display exists (any key: next, q or Esc: stop).
         size: ``(height, width)`` to resize each pair to before drawing.
-        workers: threads rendering and writing.
+        read_image_type, workers: the shared options (:mod:`keras_segmentation.options`).
 
     Returns:
         The list of PNG paths written, in pair order.

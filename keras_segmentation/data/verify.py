@@ -64,13 +64,11 @@ def verify_dataset(
             ``None`` only reports the classes found.
         colour_map: :class:`~keras_segmentation.data.masks.ColourMap` (e.g.
             ``ColourMap.from_csv("colours.csv")``) or ``{(r, g, b): id}`` dict, for colour-coded masks.
-        read_image_type: how images will be read (1 colour, 0 grayscale, -1 unchanged).
+        read_image_type, ignore_index, workers: the shared options (:mod:`keras_segmentation.options`).
         other_inputs_paths: folders of extra input images (multi-input models).
-        ignore_index: a mask value allowed besides ``[0, n_classes)`` (e.g. 255 for void).
         decode_images: decode every image (finds truncated and corrupt files). ``False``
             reads only image headers (sizes and modes; about 3x faster on large PNGs);
             masks are always decoded, since their values must be checked.
-        workers: threads decoding files (default: one per CPU core).
         channels: the model's input channels: images are read as the model will
             read them (:func:`~keras_segmentation.data.images.read_image_for_model`)
             and each image with another channel count is a ``channels`` problem.

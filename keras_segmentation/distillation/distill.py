@@ -80,7 +80,8 @@ def distill(
         checkpoints_path, auto_resume_checkpoint, epochs, batch_size, steps_per_epoch: as for
             :func:`~keras_segmentation.training.train` (``steps_per_epoch=None`` is one pass over the images).
         optimizer_name, learning_rate, lr_schedule, seed, callbacks, replace_default_callbacks: as for ``train``.
-        verify_dataset, read_image_type, preprocessing, cache, workers, verbose, jit_compile: as for ``train``.
+        verify_dataset, verbose, jit_compile: as for ``train``.
+        read_image_type, preprocessing, cache, workers: the shared options (:mod:`keras_segmentation.options`).
 
     Raises:
         ModelConfigError: a bad argument (one line naming it).

@@ -54,10 +54,10 @@ def evaluate(
     when loading from a checkpoint. When it is one of the model's class ids
     (CamVid's void, 11), that class is never scored: a pixel predicted as it is a
     miss of its true class, and it is left out of every mean (see
-    :mod:`keras_segmentation.metrics.confusion`). ``mode="slide"``, ``tile``,
-    ``overlap``, ``blend``, ``tta`` and ``scales`` are those of
-    :class:`~keras_segmentation.inference.predictor.Predictor`; ``model`` (an exported
-    file) and ``engine`` are those of :func:`~keras_segmentation.inference.predict`.
+    :mod:`keras_segmentation.metrics.confusion`). The other keywords (``batch_size``,
+    ``workers``, ``flip_tta``, ``engine``, ``mode="slide"``, ``tile``, ...) are the shared
+    options (:mod:`keras_segmentation.options`); ``model`` (an exported file) is that of
+    :func:`~keras_segmentation.inference.predict`.
 
     ``per_image_mean_IU`` holds each image's mean IoU (scored as the whole set's,
     over the classes in its mask or prediction; NaN when no pixel is scored), in

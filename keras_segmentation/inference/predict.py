@@ -63,7 +63,9 @@ def predict(
 
     With ``out_fname`` the result is written as a colour image (the original's
     behaviour; ``colored=False`` writes the class-id label map instead).
-    ``return_probabilities=True`` returns ``(labels, probabilities)``.
+    ``return_probabilities=True`` returns ``(labels, probabilities)``. ``read_image_type``,
+    ``preprocessing``, ``flip_tta``, ``engine`` and the keywords of ``**window`` (``mode``, ``tile``,
+    ``overlap``, ...) are the shared options (:mod:`keras_segmentation.options`).
     """
     model = model_or_checkpoint(model, checkpoints_path, engine)
     if inp is None:
@@ -111,7 +113,8 @@ def predict_multiple(
 
     Outputs go to ``out_dir/<image name>.png`` (created if missing), each written
     atomically. Unreadable inputs are skipped with a warning listing them; their
-    entry in the returned list is ``None``.
+    entry in the returned list is ``None``. The other keywords are :func:`predict`'s, plus the
+    shared ``batch_size``, ``workers`` and ``progress`` (:mod:`keras_segmentation.options`).
 
     Args:
         shard: ``(index, count)``, 0-based: predict only every ``count``-th input

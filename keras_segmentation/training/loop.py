@@ -104,7 +104,9 @@ def train(
     """Train ``model`` on a folder of images and a folder of masks; returns the Keras ``History``.
 
     ``model`` is a model object or a registered name (then ``n_classes`` is
-    required). See the module docstring for what each argument does; the
+    required). See the module docstring for what each argument does, and
+    :mod:`keras_segmentation.options` for those shared with ``predict`` and ``evaluate``
+    (``batch_size``, ``read_image_type``, ``preprocessing``, ``workers``, ...); the
     original library's arguments keep their meaning. ``gen_use_multiprocessing``
     is accepted and ignored (batches are prepared by ``workers`` threads).
     ``distribute`` trains data-parallel (:mod:`keras_segmentation.training.distribute`):

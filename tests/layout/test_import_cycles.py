@@ -18,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / PACKAGE
 LAYERS = (
     ("errors", "version", "atomic", "native_logs", "startup_logs", "model_methods", "backend"),
     ("data",),
+    ("options",),
     ("models",),
     ("losses", "metrics"),
     ("checkpoints",),

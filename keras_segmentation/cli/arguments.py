@@ -1,0 +1,40 @@
+"""Argument types of the flags that one command has; the shared options are in :mod:`keras_segmentation.options`."""
+
+import argparse
+
+
+def shard_arg(text):
+    """argparse type: ``K/N`` (1-based, as people count shards) -> ``(K - 1, N)`` for ``predict_multiple(shard=)``."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 2/8") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return k - 1, n
+
+
+def bands_arg(text):
+    """argparse type: comma-separated 1-based band numbers -> a tuple of ints."""
+    try:
+        bands = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of band numbers, e.g. 4,3,2") from None
+    if min(bands) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: bands are numbered from 1")
+    return bands
+
+
+def class_weights_arg(value):
+    """``--class_weights``: comma-separated floats, else a method name, which ``train`` checks.
+
+    The methods live next to the training code, which imports Keras: not at parse time.
+    """
+    if value is None:
+        return value
+    try:
+        return [float(v) for v in value.split(",")]
+    except ValueError:
+        if "," in value:
+            raise argparse.ArgumentTypeError(f"{value!r}: use a method name or comma-separated numbers") from None
+        return value

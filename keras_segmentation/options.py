@@ -40,12 +40,12 @@ class Option:
     flag: str | None = ""
     parse: dict = field(default_factory=dict)
 
-    def add_to(self, parser):
-        """Add this option's flag to an argparse ``parser``."""
+    def add_to(self, parser, **parse):
+        """Add this option's flag to an argparse ``parser`` (``parse``: argparse settings the command adds)."""
         if self.flag is None:
             raise SegmentationError(f"{self.name} has no command-line flag")
         parser.add_argument(self.flag or f"--{self.name}", dest=self.name, default=self.default, help=self.help,
-                            **self.parse)
+                            **{**self.parse, **parse})
 
 
 # ------------------------------------------------------------------ argument types (read when a command runs)
@@ -136,9 +136,9 @@ OPTIONS = {option.name: option for option in (
     # running the model
     Option("batch_size", 2, "images per batch (default 2)", parse=dict(type=int)),
     Option("progress", True, "show a progress bar on a terminal", flag=None),
-    Option("engine", None, "run the model with this runtime (default: Keras for checkpoints, the file's own for "
-           "--model); with --checkpoints_path a temporary float32 export is made",
-           parse=dict(choices=("keras", "onnxruntime", "litert", "savedmodel"))),
+    Option("engine", None, "run the model with this runtime: keras, or the runtime of an export format (an unknown "
+           "name lists them; default: Keras for checkpoints, the file's own for --model); with --checkpoints_path a "
+           "temporary float32 export is made"),
     Option("precision", "auto", "float32, mixed_bfloat16, mixed_float16, or auto (the default: bfloat16 where the "
            "hardware computes it natively and the model gains from it)"),
     Option("flip_tta", False, "average each image's prediction with its mirror's (2 forward passes)",
@@ -164,14 +164,17 @@ OPTIONS = {option.name: option for option in (
 """Every shared option, by name."""
 
 
-def add_options(parser, *names):
+def add_options(parser, *names, parse=None):
     """Add the flags of the options ``names`` to an argparse ``parser`` (or argument group).
+
+    ``parse``: ``{name: argparse settings}`` a command adds, e.g. choices that only a higher layer knows.
 
     Example:
         >>> add_options(parser, "batch_size", "workers", "read_image_type")   # doctest: +SKIP
+        >>> add_options(parser, "engine", parse={"engine": {"choices": ENGINES}})   # doctest: +SKIP
     """
     for name in names:
-        OPTIONS[name].add_to(parser)
+        OPTIONS[name].add_to(parser, **(parse or {}).get(name, {}))
 
 
 def option_values(args, *names):

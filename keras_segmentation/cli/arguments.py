@@ -3,6 +3,44 @@
 import argparse
 
 
+class RegisteredNames:
+    """argparse ``choices`` read from the export format registry when first needed.
+
+    The registry imports its members (NumPy, OpenCV), which ``--help`` and a command's start-up need not pay; a new
+    format's name, precision or engine appears here without an edit. Give the flag a ``metavar`` (argparse lists the
+    choices in it otherwise, when the flag is added); ``%(choices)s`` in its help lists them when help is shown.
+
+    Example:
+        >>> parser.add_argument("--format", choices=RegisteredNames("FORMATS"), metavar="FORMAT",   # doctest: +SKIP
+        ...                     help="the export format: %(choices)s")
+    """
+
+    def __init__(self, attribute):
+        self.attribute = attribute
+
+    def names(self):
+        from ..export import formats
+
+        return getattr(formats, self.attribute)
+
+    def __contains__(self, value):
+        return value in self.names()
+
+    def __iter__(self):
+        return iter(self.names())
+
+
+def runs_without_keras(model):
+    """Whether the model path ``model`` is an exported file whose runner loads neither Keras nor TensorFlow."""
+    from ..errors import ExportError
+    from ..export.formats import format_for_path
+
+    try:
+        return format_for_path(model).keras_free
+    except (ExportError, OSError):
+        return False  # a preset, run folder, checkpoint prefix, hf:// id: Keras models
+
+
 def shard_arg(text):
     """argparse type: ``K/N`` (1-based, as people count shards) -> ``(K - 1, N)`` for ``predict_multiple(shard=)``."""
     try:

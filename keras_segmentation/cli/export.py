@@ -7,9 +7,10 @@ Example:
 """
 
 from ..options import add_options
+from .arguments import RegisteredNames
 
-FORMATS = ("savedmodel", "onnx", "litert", "keras")  # keras_segmentation.export.FORMATS, without importing Keras
-PRECISIONS = ("float32", "float16", "int8")
+FORMATS = RegisteredNames("FORMATS")
+PRECISIONS = RegisteredNames("PRECISIONS")
 
 
 def register(subparsers):
@@ -25,11 +26,12 @@ def register(subparsers):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoints_path", help="the prefix given to train")
     source.add_argument("--model", dest="model_path", metavar="FILE.keras", help="a model saved as .keras")
-    parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
+    parser.add_argument("--format", dest="fmt", choices=FORMATS, metavar="FORMAT", required=True,
+                        help="the export format: %(choices)s")
     parser.add_argument("--output", required=True, help="the file (or SavedModel folder) to write; with --serving, "
                         "the model repository folder")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
-                        help="float32 (default); float16 and int8 for onnx and litert")
+    parser.add_argument("--precision", choices=PRECISIONS, metavar="PRECISION", default="float32",
+                        help="%(choices)s (default float32; the formats that take each are listed in docs/export.md)")
     parser.add_argument("--labels", action="store_true", help="add a 'labels' output (int32 class ids)")
     parser.add_argument("--calibration_images", metavar="DIR", help="int8: representative images to calibrate on")
     parser.add_argument("--calibration_count", type=int, default=100, help="int8: images used (spread over DIR)")

@@ -4,7 +4,7 @@ import json
 import os
 
 from ..options import add_options, option_values
-from .arguments import bands_arg, shard_arg
+from .arguments import RegisteredNames, bands_arg, shard_arg
 
 #: the Predictor's sliding-window and test-time augmentation options (:mod:`keras_segmentation.options`)
 TILING = ("tile", "overlap", "blend", "tta", "scales")
@@ -86,7 +86,7 @@ def _add_model_source(parser):
     source.add_argument("--checkpoints_path", help="the prefix given to train")
     source.add_argument("--model", dest="model_path", default=None, metavar="PATH",
                         help="an exported model (.onnx, .tflite, SavedModel folder, .keras) instead of checkpoints")
-    add_options(parser, "engine")
+    add_options(parser, "engine", parse={"engine": {"choices": RegisteredNames("ENGINES"), "metavar": "ENGINE"}})
 
 
 def _model(args):

@@ -6,12 +6,8 @@ Example:
     $ keras_segmentation serve export/model.onnx --host 0.0.0.0 --max-pixels 20000000
 """
 
-import os
-
 from ..options import positive_int
-
-#: Model files run without Keras (their engines load neither Keras nor TensorFlow).
-KERAS_FREE_SUFFIXES = (".onnx", ".tflite")
+from .arguments import runs_without_keras
 
 
 def register(subparsers):
@@ -41,7 +37,7 @@ def register(subparsers):
                         "$LABEL_STUDIO_URL; the token comes from $LABEL_STUDIO_API_KEY)")
     parser.add_argument("--label-studio-root", "--label_studio_root", dest="label_studio_root", default=None,
                         help="the folder Label Studio's local image paths may be read from (default: none are)")
-    parser.set_defaults(run=run, needs_keras=lambda args: not os.fspath(args.model).lower().endswith(KERAS_FREE_SUFFIXES))
+    parser.set_defaults(run=run, needs_keras=lambda args: not runs_without_keras(args.model))
 
 
 def run(args):

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -76,12 +78,25 @@ def test_export_errors_are_one_line(checkpoint, run_cli, tmp_path, argv, message
     assert len(err.strip().splitlines()) == 1
 
 
-def test_the_cli_offers_exactly_the_library_formats_and_precisions():
+def test_the_cli_reads_formats_precisions_and_engines_from_the_registry():
+    from keras_segmentation.cli import arguments
     from keras_segmentation.cli import export as cli_export
     from keras_segmentation.export import formats
 
-    assert sorted(cli_export.FORMATS) == sorted(formats.FORMATS)
-    assert cli_export.PRECISIONS == formats.PRECISIONS
+    assert tuple(cli_export.FORMATS) == formats.FORMATS and tuple(cli_export.PRECISIONS) == formats.PRECISIONS
+    assert tuple(arguments.RegisteredNames("ENGINES")) == formats.ENGINES == ("keras", "litert", "onnxruntime", "savedmodel")
+    assert "onnx" in cli_export.FORMATS and "pdf" not in cli_export.FORMATS
+    assert arguments.runs_without_keras("m.onnx") and arguments.runs_without_keras("m.TFLITE")
+    assert not arguments.runs_without_keras("m.keras") and not arguments.runs_without_keras("hf://org/name")
+
+
+def test_the_command_lines_help_does_not_import_the_format_registry():
+    code = ("import sys, contextlib, io\nfrom keras_segmentation.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])\n"
+            "print('keras_segmentation.export.formats' in sys.modules, 'cv2' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
 
 
 def test_export_under_a_file_fails_before_any_work(checkpoint, run_cli, tmp_path):

@@ -53,6 +53,7 @@ class Format:
 
     ``suffixes``: the suffixes of its files; ``folder``: for a format written as a folder, the file that marks
     one (a SavedModel's ``saved_model.pb``). ``any_backend``: written from any Keras backend, not only TensorFlow.
+    ``keras_free``: its runner loads neither Keras nor TensorFlow (``serve`` of such a file imports neither).
 
     Example:
         >>> get_format("onnx").engine, get_format("onnx").suffix
@@ -65,6 +66,7 @@ class Format:
     folder: str | None
     precisions: tuple
     any_backend: bool
+    keras_free: bool
 
     @property
     def engine(self):
@@ -77,7 +79,7 @@ class Format:
         return self.suffixes[0] if self.suffixes else ""
 
 
-def register_format(name, *, suffixes=(), folder=None, precisions=("float32",), any_backend=False):
+def register_format(name, *, suffixes=(), folder=None, precisions=("float32",), any_backend=False, keras_free=False):
     """Class decorator: the decorated runner writes and runs the export format ``name``.
 
     Example:
@@ -86,7 +88,7 @@ def register_format(name, *, suffixes=(), folder=None, precisions=("float32",), 
         ...     engine = "onnxruntime"
     """
     def register(runner):
-        _REGISTRY[name] = Format(name, runner, tuple(suffixes), folder, tuple(precisions), any_backend)
+        _REGISTRY[name] = Format(name, runner, tuple(suffixes), folder, tuple(precisions), any_backend, keras_free)
         return runner
 
     return register
@@ -244,3 +246,5 @@ def _import_members():
 
 _import_members()
 FORMATS = tuple(_REGISTRY)
+#: the ``engine=`` names: ``keras`` and each format's runtime
+ENGINES = tuple(dict.fromkeys(["keras", *(spec.engine for spec in _REGISTRY.values())]))

@@ -35,7 +35,7 @@ def interpreter_class():
     return Interpreter
 
 
-@register_format("litert", suffixes=(".tflite",), precisions=PRECISIONS)
+@register_format("litert", suffixes=(".tflite",), precisions=PRECISIONS, keras_free=True)
 class LiteRTModel(ExportedModel):
     """A ``.tflite`` model whose signature takes ``image`` (uint8 NHWC, batch 1) and gives ``probabilities``."""
 

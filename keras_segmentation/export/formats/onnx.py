@@ -39,7 +39,7 @@ def write_onnx(deployable, path):
                                   output_path=os.fspath(path))
 
 
-@register_format("onnx", suffixes=(".onnx",), precisions=PRECISIONS)
+@register_format("onnx", suffixes=(".onnx",), precisions=PRECISIONS, keras_free=True)
 class OnnxRuntimeModel(ExportedModel):
     """An ONNX model with the exported graph's input (``image``, uint8 NHWC) in an ONNX Runtime session."""
 

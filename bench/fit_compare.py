@@ -32,6 +32,8 @@ import subprocess
 import sys
 import time
 
+from keras_segmentation.data.links import link_pairs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "examples"))
@@ -59,14 +61,6 @@ def lscpu():
     flags = fields.get("Flags", "").split()
     return {"model": fields.get("Model name", "").strip(), "cpus": fields.get("CPU(s)", "").strip(),
             "flags": [f for f in flags if f.startswith(("avx512", "amx"))]}
-
-
-def link(pairs, folder, masks="annotations"):
-    shutil.rmtree(folder, ignore_errors=True)
-    for role, index in (("images", 0), (masks, 1)):
-        os.makedirs(os.path.join(folder, role))
-        for pair in pairs:
-            os.symlink(os.path.abspath(pair[index]), os.path.join(folder, role, os.path.basename(pair[index])))
 
 
 def timed(command, log):
@@ -105,7 +99,7 @@ def camvid(args):
     data = args.data or default_data_path()
     train_pairs, scored = camvid_split(data, "both")
     fit_data = os.path.join(args.work, "fit_data")
-    link(train_pairs, fit_data)
+    link_pairs(train_pairs, fit_data, masks="annotations")
     shutil.copyfile(os.path.join(data, "classes.txt"), os.path.join(fit_data, "classes.txt"))
     runs = {}
     if not args.skip_fit:
@@ -141,7 +135,7 @@ def isbi(args):
                    key=lambda n: int(os.path.splitext(n)[0]))
     pairs = [(os.path.join(source, "images", n), os.path.join(source, "masks", n)) for n in names]
     fit_data = os.path.join(args.work, "fit_data")
-    link(pairs[:N_TRAIN], fit_data, masks="masks")
+    link_pairs(pairs[:N_TRAIN], fit_data)
     shutil.copyfile(os.path.join(data, "classes.txt"), os.path.join(fit_data, "classes.txt"))
     out = os.path.join(args.work, "fit_run")
     shutil.rmtree(out, ignore_errors=True)

@@ -200,21 +200,6 @@ def camvid_split(data, protocol, heldout=HELDOUT):
     return train, scored
 
 
-def link_pairs(pairs, folder):
-    """``(images, annotations)`` folders under ``folder`` of symbolic links to ``pairs`` (remade each time).
-
-    ``train()`` reads folders; the links select frames without copying the data.
-    """
-    shutil.rmtree(folder, ignore_errors=True)
-    images, annotations = os.path.join(folder, "images"), os.path.join(folder, "annotations")
-    os.makedirs(images)
-    os.makedirs(annotations)
-    for image, mask in pairs:
-        os.symlink(os.path.abspath(image), os.path.join(images, os.path.basename(image)))
-        os.symlink(os.path.abspath(mask), os.path.join(annotations, os.path.basename(mask)))
-    return images, annotations
-
-
 def build(args):
     from keras_segmentation.models.registry import NAMED_MODELS, build_named_model
 
@@ -334,6 +319,7 @@ def main(argv=None):
     import numpy as np
 
     import keras_segmentation  # noqa: F401  (before Keras: it turns on TensorFlow's oneDNN CPU kernels, see docs/benchmarks.md)
+    from keras_segmentation.data.links import link_pairs
     from keras_segmentation.precision import resolve_precision
     from keras_segmentation.predict import evaluate, predict
     from keras_segmentation.train import train
@@ -363,8 +349,8 @@ def main(argv=None):
     wall_start = time.perf_counter()
     split_dir = os.path.join(work, "split")  # symbolic links only, removed after training
     try:
-        train_images, train_annotations = link_pairs(train_pairs, os.path.join(split_dir, "train"))
-        val_images, val_annotations = link_pairs(scored[val_name], os.path.join(split_dir, "val"))
+        train_images, train_annotations = link_pairs(train_pairs, os.path.join(split_dir, "train"), masks="annotations")
+        val_images, val_annotations = link_pairs(scored[val_name], os.path.join(split_dir, "val"), masks="annotations")
         train(
             model,
             train_images=train_images,

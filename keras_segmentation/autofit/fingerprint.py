@@ -3,23 +3,17 @@
 Like nnU-Net's fingerprint, :func:`fingerprint_dataset` records the image sizes, channels
 and sample type, the mask values and the proposed void (ignore) value, the class shares,
 stroke widths and object sizes, how much the classes depend on the position in the image
-(sky above road), the groups of related file names (sequences, scenes, patients) and the
-machine. Large datasets are sampled: ``max_masks`` pairs, evenly spread. Groups let
-:func:`validation_split` hold out whole sequences, so neighbouring frames never sit on
-both sides of the split.
+(sky above road), the groups of related file names (sequences, scenes, patients; :mod:`.split`)
+and the machine (:mod:`.machine`). Large datasets are sampled: ``max_masks`` pairs, evenly
+spread. :func:`data_report` is the short report ``fit`` prints of it.
 
 Example:
     >>> fp = fingerprint_dataset(get_pairs_from_paths("camvid/images", "camvid/masks"), class_names)
     >>> fp["void"], fp["n_classes"], fp["groups"]["rule"]
     (11, 11, "prefix before the first '_'")
-    >>> validation_split(["a_1", "a_2", "a_3", "b_1"], ["a", "a", "a", "b"], fraction=0.25, low=0.2, high=0.3)
-    ([0, 1, 2], [3], '1 group held out: b (1 of 4 names, 25%)')
 """
 
 import os
-import re
-import shutil
-import subprocess
 from collections import defaultdict
 
 import cv2
@@ -28,19 +22,14 @@ import numpy as np
 from ..data.images import READ_UNCHANGED, read_image
 from ..data.masks import read_mask
 from ..data.pairing import base_name
-from ..errors import ChannelMismatchError, DataLoaderError, PairingError
-from ..precision import BF16_CPU_FLAGS, cpu_flags
+from ..errors import ChannelMismatchError, PairingError
+from .machine import describe_machine
+from .split import find_groups, group_sizes
 
 #: Parts of a class name (lower case) that mark the void (ignore) class.
 VOID_WORDS = ("void", "unlabel", "ignore", "unknown")
-#: Characters that end a group prefix in a file name (``0016E5_07959``).
-SEPARATORS = ("_", "-", " ", ".")
 #: Longest side of the masks that widths, object sizes and layout are measured on (nearest downscaling).
 STATS_SIDE = 1024
-#: Groups a fingerprint lists by name (the largest ones).
-MAX_LISTED_GROUPS = 50
-#: Random group orders :func:`validation_split` tries when no single group fits.
-COMBINATION_TRIES = 32
 
 
 def band_width(mean_distance):
@@ -65,7 +54,7 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
     mean distance to its edge is the class's, :func:`band_width`; native pixels), ``object_size`` (median connected
     component area / image area), ``top_bottom_difference`` and ``left_right_difference``
     (total-variation distance between the class shares of the two halves), ``groups``
-    (:func:`find_groups` of the image names) and ``machine`` (:func:`describe_machine`).
+    (:func:`~.split.group_sizes` of the image names) and ``machine`` (:func:`~.machine.describe_machine`).
     Per-class lists have ``n_classes`` entries; widths and object sizes are ``None`` for a class
     never seen (and for void).
 
@@ -108,7 +97,7 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
         "void_reason": void_reason,
         "n_classes": n_classes,
         **masks.summary(void, n_classes),
-        "groups": _group_sizes(rule, keys),
+        "groups": group_sizes(rule, keys),
         "machine": describe_machine(),
     }
 
@@ -134,104 +123,27 @@ def propose_void(values, class_names=None):
     return None, f"255 is present but so is {max(others)}, so 255 looks like a class"
 
 
-def find_groups(names):
-    """``(rule, keys)``: the group key of each name (file names without extension), and the rule used.
-
-    A name whose part after its first separator (``_ - . `` or a space) holds a digit is
-    keyed by the part before it (``0016E5_07959`` -> ``0016E5``); any other name by itself
-    without its trailing digits (``img001`` -> ``img``). Keys that put every name in one
-    group, or each in its own, are no grouping: rule ``"none"``, every key ``""``.
+def data_report(fingerprint, names, images, void=None):
+    """The short report of what ``fit`` read from the data (classes, shares, void, sizes, groups).
 
     Example:
-        >>> find_groups(["0006R0_f01", "0006R0_f02", "0016E5_07959"])
-        ("prefix before the first '_'", ['0006R0', '0006R0', '0016E5'])
+        >>> print(data_report(fingerprint_dataset(pairs), ["background", "road"], "data/images"))   # doctest: +SKIP
+        data: 120 images in data/images, median 720x960 (from 720x960 to 720x960), 3 channel(s) uint8
+        ...
     """
-    keys, separators, trailing = [], set(), False
-    for name in names:
-        cut = min((name.index(separator) for separator in SEPARATORS if separator in name), default=-1)
-        if cut >= 0 and any(character.isdigit() for character in name[cut + 1 :]):
-            keys.append(name[:cut])
-            separators.add(name[cut])
-        else:
-            keys.append(name.rstrip("0123456789"))
-            trailing = True
-    if len(set(keys)) in (1, len(keys)):
-        return "none", [""] * len(keys)
-    rules = ["prefix before the first " + " or ".join(repr(s) for s in sorted(separators))] if separators else []
-    rules += ["the name without its trailing digits"] if trailing else []
-    return ", else ".join(rules), keys
-
-
-def natural_key(name):
-    """Sort key that orders digit runs by value.
-
-    Example:
-        >>> sorted(["f10", "f2", "f1"], key=natural_key)
-        ['f1', 'f2', 'f10']
-    """
-    parts = re.split(r"(\d+)", name)
-    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts)), name
-
-
-def validation_split(names, keys, fraction=0.15, low=0.10, high=0.20, seed=0):
-    """``(train_indexes, val_indexes, how)``: positions in ``names`` of each side, and a sentence saying how.
-
-    Whole groups (``keys``, see :func:`find_groups`) are held out when some set of them
-    holds between ``low`` and ``high`` of the names: the single group closest to
-    ``fraction``, else the closest of greedy combinations (``seed`` breaks ties and orders
-    the combinations). Otherwise the last ``round(fraction * n)`` names of the largest
-    group, in natural order, are held out as one block: only one boundary touches training.
-
-    Raises:
-        DataLoaderError: fewer than 2 names, or keys and names differ in number.
-
-    Example:
-        >>> validation_split(["a1", "a2", "a3", "a4"], [""] * 4, fraction=0.25)[:2]
-        ([0, 1, 2], [3])
-    """
-    n = len(names)
-    if n < 2:
-        raise DataLoaderError("at least 2 image/mask pairs are needed to hold out a validation set")
-    if len(keys) != n:
-        raise DataLoaderError(f"validation_split: {len(keys)} group keys for {n} names")
-    members = defaultdict(list)
-    for index, key in enumerate(keys):
-        members[key].append(index)
-    chosen = _held_out_groups({key: len(group) for key, group in members.items()}, n, fraction, low, high, seed)
-    if chosen:
-        val = sorted(index for key in chosen for index in members[key])
-        shown = ", ".join(chosen[:10]) + (", ..." if len(chosen) > 10 else "")
-        how = f"{len(chosen)} group{'s' * (len(chosen) > 1)} held out: {shown} ({len(val)} of {n} names, {len(val) / n:.0%})"
-    else:
-        largest = max(sorted(members, key=natural_key), key=lambda key: len(members[key]))
-        ordered = sorted(members[largest], key=lambda index: natural_key(names[index]))
-        size = min(len(ordered), max(1, min(round(fraction * n), n - 1)))
-        val = sorted(ordered[-size:])
-        where = f"of group {largest!r}" if largest else "names"
-        how = (
-            f"no set of whole groups holds {low:.0%}-{high:.0%} of the names: "
-            f"the last {size} {where} in natural order held out as one block ({size} of {n} names)"
-        )
-    held = set(val)
-    return [index for index in range(n) if index not in held], val, how
-
-
-def describe_machine():
-    """``{"cpu_cores", "bfloat16", "gpus", "memory_gb"}`` of this machine, without importing Keras.
-
-    ``bfloat16``: the CPU computes bfloat16 natively; ``gpus``: names from ``nvidia-smi -L``;
-    ``memory_gb``: ``MemTotal`` of ``/proc/meminfo`` in GiB (``None`` where unreadable).
-
-    Example:
-        >>> describe_machine()
-        {'cpu_cores': 2, 'bfloat16': True, 'gpus': [], 'memory_gb': 7.8}
-    """
-    return {
-        "cpu_cores": os.cpu_count(),
-        "bfloat16": bool(cpu_flags() & set(BF16_CPU_FLAGS)),
-        "gpus": _gpu_names(),
-        "memory_gb": _memory_gb(),
-    }
+    size = fingerprint["image_size"]
+    shares = ", ".join(f"{names[c]} {100 * share:.1f}%" for c, share in enumerate(fingerprint["class_pixel_share"])
+                       if c < len(names))
+    groups = fingerprint.get("groups") or {}
+    return "\n".join([
+        f"data: {fingerprint['n_images']} images in {images}, median {size['median'][0]}x{size['median'][1]} "
+        f"(from {size['min'][0]}x{size['min'][1]} to {size['max'][0]}x{size['max'][1]}), "
+        f"{fingerprint['channels']} channel(s) {fingerprint['dtype']}",
+        f"classes: {fingerprint['n_classes']} ({shares})",
+        f"void: {void if void is not None else 'none'} "
+        f"({fingerprint.get('void_reason', '') if void == fingerprint.get('void') else 'set by you'})",
+        f"groups: {groups.get('n_groups', 0)} ({groups.get('rule', 'none')})",
+    ])
 
 
 # ============================================================ images and masks
@@ -356,73 +268,3 @@ def _number(value):
     return float(f"{float(value):.6g}")
 
 
-# ============================================================ groups
-
-
-def _group_sizes(rule, keys):
-    """The fingerprint's ``groups`` entry: rule, number of groups, sizes by name (the 50 largest)."""
-    counts = defaultdict(int)
-    for key in keys:
-        counts[key] += 1
-    listed = sorted(counts, key=lambda key: (-counts[key], natural_key(key)))[:MAX_LISTED_GROUPS]
-    return {
-        "rule": rule,
-        "n_groups": len(counts),
-        "sizes": {key: counts[key] for key in sorted(listed, key=natural_key)},
-        "truncated": len(counts) > MAX_LISTED_GROUPS,
-    }
-
-
-def _held_out_groups(sizes, n, fraction, low, high, seed):
-    """Keys of the groups to hold out (natural order), or ``[]`` when no set of them fits ``[low, high]``."""
-    keys = sorted(sizes, key=natural_key)
-    target, smallest, largest = fraction * n, low * n, min(high * n, n - 1)
-    if len(keys) < 2:
-        return []
-    rng = np.random.default_rng(seed)
-    candidates = [(key,) for key in keys if smallest <= sizes[key] <= largest]
-    if not candidates:
-        orders = [keys] + [[keys[i] for i in rng.permutation(len(keys))] for _ in range(COMBINATION_TRIES)]
-        for order in orders:
-            chosen, total = [], 0
-            for key in order:
-                if total + sizes[key] <= largest:
-                    chosen.append(key)
-                    total += sizes[key]
-                    if total >= target:
-                        break
-            if smallest <= total and chosen:
-                candidates.append(tuple(sorted(chosen, key=natural_key)))
-    if not candidates:
-        return []
-    candidates = sorted(set(candidates), key=lambda keys: [natural_key(key) for key in keys])
-    distances = [abs(sum(sizes[key] for key in candidate) - target) for candidate in candidates]
-    closest = [candidate for candidate, distance in zip(candidates, distances) if distance == min(distances)]
-    return list(closest[int(rng.integers(len(closest)))])
-
-
-# ============================================================ machine
-
-
-def _gpu_names():
-    """GPU names from ``nvidia-smi -L`` (``[]`` without the tool or when it fails: no usable GPU)."""
-    if shutil.which("nvidia-smi") is None:
-        return []
-    try:
-        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [re.sub(r"^GPU \d+: | \(UUID: [^)]*\)$", "", line.strip()) for line in listing.splitlines()
-            if line.startswith("GPU ")]
-
-
-def _memory_gb(path="/proc/meminfo"):
-    """``MemTotal`` in GiB, one decimal; ``None`` where the file cannot be read."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024**2, 1)
-    except (OSError, ValueError, IndexError):
-        return None
-    return None

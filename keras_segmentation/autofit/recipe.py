@@ -5,15 +5,16 @@ Example:
     >>> augment = augmentation(values(plan), channels=3, fill_mask=11)
 """
 
-import json
 import os
 import time
 
 import keras
 
-from ..atomic import atomic_write, atomic_write_text
+from ..atomic import atomic_write
 from ..checkpoints import WRITE_OPTIONS
 from ..errors import CheckpointError, ModelConfigError
+from ..json_files import read_json, write_json
+from .folder import DAMAGED
 from .plan import ARCHITECTURES
 
 
@@ -74,7 +75,7 @@ class BestEpoch(keras.callbacks.Callback):
         super().__init__()
         self.weights_path, self.state_path = weights_path, state_path
         self.patience, self.monitor = int(patience), monitor
-        state = read_json(state_path) if os.path.isfile(state_path) else {}
+        state = read_json(state_path, CheckpointError, DAMAGED) if os.path.isfile(state_path) else {}
         self.cut_short = False
         self.best = state.get("best")
         self.best_epoch = state.get("best_epoch")
@@ -98,9 +99,8 @@ class BestEpoch(keras.callbacks.Callback):
         if self.best_epoch is not None and self.last_epoch - self.best_epoch >= self.patience:
             self.early_stopped = True
             self.model.stop_training = True
-        atomic_write_text(self.state_path, json.dumps(
-            {"best": self.best, "best_epoch": self.best_epoch, "last_epoch": self.last_epoch,
-             "early_stopped": self.early_stopped, "monitor": self.monitor}, indent=1) + "\n")
+        write_json(self.state_path, {"best": self.best, "best_epoch": self.best_epoch, "last_epoch": self.last_epoch,
+                                     "early_stopped": self.early_stopped, "monitor": self.monitor})
 
 
 class Progress(keras.callbacks.Callback):
@@ -121,15 +121,6 @@ class Progress(keras.callbacks.Callback):
         val = f"  val mIoU {100 * logs['val_mean_iou']:.1f}" if "val_mean_iou" in logs else ""
         self.out(f"epoch {epoch + 1}  loss {logs.get('loss', float('nan')):.4f}{val}{best}"
                  f"  {time.perf_counter() - self.started:.0f}s{left}", flush=True)
-
-
-def read_json(path):
-    """The JSON file a run folder holds, or a one-line CheckpointError naming it."""
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: unreadable ({err}); delete the run folder's damaged file or start a new out") from None
 
 
 def _clock(seconds):

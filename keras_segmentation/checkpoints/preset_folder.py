@@ -20,10 +20,10 @@ Example:
     >>> model = load_preset("presets/roads")            # doctest: +SKIP
 """
 
-import json
 import os
 
 from ..errors import CheckpointError, PresetError
+from ..json_files import read_json
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -56,25 +56,25 @@ def check_preset(path, source=None):
         raise PresetError(f"{source}: not a keras-segmentation preset (no {' or '.join(missing)}); save_preset writes one")
 
 
-def read_json(path, name, default=None):
+def read_preset_json(path, name, default=None):
     """The JSON file ``name`` of the preset ``path``; ``default`` when the preset has none.
 
     Raises:
         PresetError: the file exists but cannot be read.
+
+    Example:
+        >>> read_preset_json("presets/roads", METADATA_FILE)["format_version"]   # doctest: +SKIP
+        1
     """
     file = os.path.join(os.fspath(path), name)
     if not os.path.isfile(file):
         return default
-    try:
-        with open(file, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as err:
-        raise PresetError(f"{file}: unreadable ({' '.join(str(err).split())}); save or download the preset again") from None
+    return read_json(file, PresetError, "save or download the preset again")
 
 
 def prediction_options(path):
     """``{"mode", "overlap", "flip_tta", "ignore_index"}`` the preset predicts with (a fit run's choice; ``{}`` if none)."""
-    return (read_json(path, PREPROCESSOR_FILE) or {}).get("prediction") or {}
+    return (read_preset_json(path, PREPROCESSOR_FILE) or {}).get("prediction") or {}
 
 
 def load_preset(path):
@@ -84,7 +84,7 @@ def load_preset(path):
         PresetError: not a preset, a preset of a newer library, or a config or weights file that does not load.
     """
     check_preset(path)
-    version = (read_json(path, METADATA_FILE) or {}).get("format_version", FORMAT_VERSION)
+    version = (read_preset_json(path, METADATA_FILE) or {}).get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise PresetError(f"{os.fspath(path)}: written by a newer keras-segmentation (preset format {version!r}); "
                           "upgrade to read it")

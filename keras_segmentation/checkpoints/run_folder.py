@@ -10,10 +10,10 @@ Example:
     {'mode': 'slide', 'overlap': 0.25, 'flip_tta': False, 'ignore_index': None}
 """
 
-import json
 import os
 
 from ..errors import CheckpointError
+from ..json_files import read_json
 
 MODEL_FILE = "model.keras"
 PREDICT_FILE = "predict.json"
@@ -41,8 +41,4 @@ def prediction_options(path):
     options = os.path.join(os.fspath(path), PREDICT_FILE)
     if not os.path.isfile(options):
         return {}
-    try:
-        with open(options) as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"{options}: unreadable ({err}); run fit again in a new folder") from None
+    return read_json(options, CheckpointError, "run fit again in a new folder")

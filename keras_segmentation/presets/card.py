@@ -67,7 +67,7 @@ def _class_table(classes, scores):
 def _data(fingerprint, classes, plan):
     if not fingerprint:
         return "Not recorded: the preset was saved from a model, not from a `fit` run folder.\n"
-    from ..autofit.run import data_report
+    from ..autofit.fingerprint import data_report
 
     names = [entry["name"] if entry["name"] is not None else str(entry["id"]) for entry in classes]
     names += [str(c) for c in range(len(names), len(fingerprint.get("class_pixel_share", [])))]

@@ -1,6 +1,6 @@
 """What a preset keeps of a ``fit`` run folder: the plan, the data fingerprint without file names, the scores.
 
-The run folder (:mod:`keras_segmentation.autofit.run`) holds ``plan.json``, ``fingerprint.json``,
+The run folder (:mod:`keras_segmentation.autofit.folder`) holds ``plan.json``, ``fingerprint.json``,
 ``summary.json``, ``best.json`` and ``predict.json``; a preset made from it carries them, less what
 names the files of this machine (the fingerprint's group names, the run folder's path, a local
 weights file's folder), so it can be shared.
@@ -13,7 +13,7 @@ Example:
 
 import os
 
-from ..autofit.recipe import read_json
+from ..autofit.folder import load_json
 from ..checkpoints.run_folder import prediction_options
 
 #: ``summary.json`` entries that describe this machine's files, left out of a preset
@@ -29,8 +29,7 @@ def fit_record(run_folder):
     folder = os.fspath(run_folder)
 
     def load(name):
-        path = os.path.join(folder, name)
-        return read_json(path) if os.path.isfile(path) else None
+        return load_json(folder, name) if os.path.isfile(os.path.join(folder, name)) else None
 
     summary, best = load("summary.json"), load("best.json")
     scores = None

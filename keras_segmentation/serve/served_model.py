@@ -13,7 +13,7 @@ Example:
 
 import os
 
-from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_json
+from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_preset_json
 from ..data.visualize import class_colors
 from ..inference.predictor import Predictor
 from ..presets.hub import download_preset, is_hub_source
@@ -34,7 +34,7 @@ class ServedModel:
         if source is not None and is_hub_source(source):
             source = download_preset(source)  # the Hub's cached folder: its metadata.json gives the colours
         self.model = from_preset(source) if source is not None else model
-        metadata = (read_json(source, METADATA_FILE) or {}) if source is not None and is_preset(source) else {}
+        metadata = (read_preset_json(source, METADATA_FILE) or {}) if source is not None and is_preset(source) else {}
         self.classes = metadata.get("classes") or _palette_classes(self.model)
         self.name = metadata.get("model_name") or getattr(self.model, "model_name", None) or self.model.name
         self.engine = _engine(self.model)

@@ -181,13 +181,16 @@ def test_camvid_split_refuses_what_it_cannot_hold_out(tmp_path, fake_camvid):
 def test_camvid_link_pairs_links_without_copying(tmp_path, fake_camvid):
     import camvid
 
+    from keras_segmentation.data.links import link_pairs
+
     train, _ = camvid.camvid_split(str(fake_camvid), "heldout-sequence")
-    images, annotations = camvid.link_pairs(train, str(tmp_path / "work" / "train"))
+    images, annotations = link_pairs(train, str(tmp_path / "work" / "train"), masks="annotations")
+    assert pathlib.Path(annotations).name == "annotations"
     linked = sorted(pathlib.Path(images).iterdir())
     assert [p.name for p in linked] == sorted(_names(train))
     assert all(p.is_symlink() for p in linked) and all(p.is_symlink() for p in pathlib.Path(annotations).iterdir())
     assert {str(p.resolve()) for p in linked} == {str(pathlib.Path(image).resolve()) for image, _ in train}
-    camvid.link_pairs(train[:2], str(tmp_path / "work" / "train"))  # remade, not added to
+    link_pairs(train[:2], str(tmp_path / "work" / "train"), masks="annotations")  # remade, not added to
     assert len(list(pathlib.Path(images).iterdir())) == 2
 
 

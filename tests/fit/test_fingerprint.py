@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from keras_segmentation.autofit import fingerprint
-from keras_segmentation.autofit.fingerprint import find_groups, fingerprint_dataset, natural_key, validation_split
+from keras_segmentation.autofit import machine as machine_module
+from keras_segmentation.autofit.fingerprint import fingerprint_dataset
+from keras_segmentation.autofit.split import find_groups, natural_key, validation_split
 from keras_segmentation.errors import ChannelMismatchError, DataLoaderError, ImageReadError, PairingError
 
 
@@ -262,6 +264,6 @@ def test_machine_and_no_keras_import(tmp_path):
     assert isinstance(machine["gpus"], list) and all(isinstance(name, str) for name in machine["gpus"])
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       16384000 kB\nMemFree: 1 kB\n")
-    assert fingerprint._memory_gb(meminfo) == 15.6 and fingerprint._memory_gb(tmp_path / "absent") is None
+    assert machine_module._memory_gb(meminfo) == 15.6 and machine_module._memory_gb(tmp_path / "absent") is None
     code = "import sys, keras_segmentation.autofit.fingerprint; print(sorted({'keras', 'tensorflow'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / PACKAGE
 
 #: the rooms, bottom to top; rooms on one line may import each other only where no cycle forms
 LAYERS = (
-    ("errors", "version", "atomic", "native_logs", "startup_logs", "model_methods", "backend"),
+    ("errors", "version", "atomic", "json_files", "native_logs", "startup_logs", "model_methods", "backend"),
     ("data",),
     ("options",),
     ("models",),

@@ -32,3 +32,25 @@ def truncate(path, keep=0.5):
     with open(path, "wb") as handle:
         handle.write(data[: int(len(data) * keep)])
     return os.fspath(path)
+
+
+def bad_files(tmp_path):
+    """``{kind: (path, what the error says)}``: files no reader can read, made under ``tmp_path``."""
+    good = save(tmp_path / "good.png", np.zeros((8, 8, 3), np.uint8))
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(open(good, "rb").read()[:30] + bytes(range(256)) * 4)
+    return {
+        "missing": (tmp_path / "missing.png", "not found"),
+        "empty": (empty, "empty"),
+        "text": (text, "not a readable image"),
+        "corrupt": (corrupt, "not a readable image"),
+        "truncated": (truncate(save(tmp_path / "cut.png", np.ones((16, 16, 3), np.uint8) * 9)), "not a readable"),
+        "truncated_bmp": (truncate(save(tmp_path / "cut.bmp", np.ones((16, 16), np.uint8))), "not a readable"),
+        "truncated_jpg": (truncate(save(tmp_path / "cut.jpg", np.ones((16, 16, 3), np.uint8))), "not a readable"),
+        "upper_case": (truncate(save(tmp_path / "CUT2.PNG", np.ones((16, 16), np.uint8) * 3)), "not a readable"),
+        "folder": (tmp_path, "not a file"),
+    }

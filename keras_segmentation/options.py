@@ -3,7 +3,7 @@
 ``train``, ``distill``, ``evaluate``, ``predict``, ``predict_multiple``, ``predict_video``, ``fit``, the
 batch loader, the :class:`~keras_segmentation.inference.predictor.Predictor` and the dataset tools take
 these keywords with the same default and meaning. Each function still spells them in its own signature
-(the original keyword API; ``tests/test_options.py`` checks that every default there is the one declared
+(the original keyword API; ``tests/options/test_options.py`` checks that every default there is the one declared
 here). The command line adds their flags from :data:`OPTIONS` (:func:`add_options`) and reads them back as
 keywords (:func:`option_values`), so a flag's help and default are written once; ``--help`` shows them.
 

@@ -37,7 +37,7 @@ def runs_without_keras(model):
 
     try:
         return format_for_path(model).keras_free
-    except (ExportError, OSError):
+    except ExportError:
         return False  # a preset, run folder, checkpoint prefix, hf:// id: Keras models
 
 

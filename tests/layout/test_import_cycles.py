@@ -20,7 +20,7 @@ LAYERS = (
     ("data",),
     ("options",),
     ("models",),
-    ("losses", "metrics"),
+    ("losses", "metrics", "uncertainty"),
     ("checkpoints",),
     ("precision",),
     ("inference",),

@@ -1,0 +1,24 @@
+"""How sure a model is, pixel by pixel: uncertainty maps, the per-image score, calibration temperature.
+
+* :mod:`.maps`: ``"entropy"``, ``"margin"`` and ``"tta"`` (augmentation disagreement) maps in [0, 1],
+  :func:`~.maps.with_temperature`, :func:`~.maps.image_score`.
+
+Example:
+    >>> from keras_segmentation.uncertainty import uncertainty_map, image_score
+    >>> score = image_score(uncertainty_map("entropy", probabilities))       # doctest: +SKIP
+"""
+
+from .maps import (
+                   METHODS,
+                   check_method,
+                   disagreement,
+                   entropy,
+                   image_score,
+                   margin,
+                   raw_entropy,
+                   uncertainty_map,
+                   with_temperature,
+)
+
+__all__ = ["METHODS", "check_method", "disagreement", "entropy", "image_score", "margin", "raw_entropy",
+           "uncertainty_map", "with_temperature"]

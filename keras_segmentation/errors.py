@@ -106,6 +106,11 @@ class ServeError(SegmentationError):
         self.status = int(status)
 
 
+class SuggestError(SegmentationError):
+    """``suggest`` cannot choose or write: a pool with no readable image, every image already labelled, an ``out``
+    folder that holds files, an unknown strategy or pre-label format."""
+
+
 class BackendError(SegmentationError, ImportError):
     """The Keras backend chosen (``KERAS_BACKEND``, ``keras.json``) is unknown or its package is not installed."""
 

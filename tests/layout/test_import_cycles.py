@@ -27,7 +27,7 @@ LAYERS = (
     ("evaluation",),
     ("export",),
     ("training",),
-    ("distillation", "autofit", "migrate"),
+    ("distillation", "autofit", "migrate", "suggest"),
     ("presets",),
     ("serve", "demo"),
     ("cli",),

@@ -1,9 +1,15 @@
-"""The batched predictor: images in, class probabilities and label maps at each image's own resolution out.
+"""The batched predictor: images in, class probabilities, label maps and uncertainty maps at each image's own
+resolution out.
+
+Uncertainty maps are computed from the model's output and the map alone is resized to the image: measured on
+an AMD EPYC core, the entropy map of a 176x240x12 output for a 360x480 image takes 2.6 ms against 17.7 ms from
+the upscaled probabilities, and for a 3000x4000 photo from 256x256x21, 16 ms and 46 MiB against 0.96 s and
+2.9 GiB (the label map of that photo alone: 3.6 s).
 
 Example:
-    >>> predictor = Predictor(model, batch_size=8)
+    >>> predictor = Predictor(model, batch_size=8, uncertainty="entropy")
     >>> for item in predictor.run(["a.png", "b.png"]):
-    ...     print(item.index, item.labels.shape)
+    ...     print(item.index, item.labels.shape, item.uncertainty.shape, round(item.score, 3))
 """
 
 import os
@@ -14,8 +20,9 @@ from functools import partial
 import numpy as np
 
 from ..data.images import read_image_for_model
-from ..data.normalization import normalize_image
+from ..data.normalization import normalize_image, resize_image
 from ..errors import ModelConfigError, SegmentationError
+from ..uncertainty import check_method, image_score, with_temperature
 from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
 from .upscale import upscale_labels, upscale_probabilities
 
@@ -92,16 +99,29 @@ class Predictor:
     run folder's choice of mode and flip TTA), which then apply. ``precision`` (:mod:`keras_segmentation.precision`;
     ``"auto"``: bfloat16 where the hardware and the model gain from it) runs a copy of the model in
     another precision, with the same weights; ``None`` runs the model as it is.
+
+    ``uncertainty`` (``"entropy"``, ``"margin"``, ``"tta"``: :mod:`keras_segmentation.uncertainty`) gives each
+    :class:`Prediction` an ``uncertainty`` map (float32 (H, W) in [0, 1], 0 = sure) and its ``score`` (the
+    mean). The map is computed at the model's output resolution and resized bilinearly to the image (in slide
+    mode per tile, then blended: :mod:`keras_segmentation.inference.tiling`). ``"tta"`` (the augmented passes'
+    disagreement) uses ``tta``/``flip_tta``'s augmentations, or both flips when none is asked
+    (:data:`~keras_segmentation.inference.tiling.UNCERTAINTY_FLIPS`). A model carrying a calibration
+    ``temperature`` (a float attribute) has the probabilities it returns, and those of the ``"entropy"`` and
+    ``"margin"`` maps, scaled by it (:func:`~keras_segmentation.uncertainty.with_temperature`); the labels are the
+    arg-max of the unscaled probabilities, as without it.
     """
 
     def __init__(self, model, read_image_type=1, preprocessing=None, batch_size=2, workers=None, flip_tta=False, *,
-                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision="auto"):
+                 mode=None, tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, precision="auto",
+                 uncertainty=None):
+        self.uncertainty = check_method(uncertainty)
         if mode not in (None, "resize", "slide"):
             raise ModelConfigError(f"mode={mode!r}: choose 'resize' (the model's input size) or 'slide' (tiles)")
         chosen = getattr(model, "run_options", None) or {}
         if mode is None and chosen.get("mode"):
             mode, overlap = chosen["mode"], chosen.get("overlap", overlap)
         flip_tta = flip_tta or bool(chosen.get("flip_tta"))
+        self.temperature = getattr(model, "temperature", None)  # read before a copy in another precision
         self.model = model = in_prediction_precision(model, precision)
         # exported models take the uint8 pixels their graph normalises (export.formats.runner); Keras models normalised floats
         self._model_input = getattr(model, "prepare_image", None) or partial(normalize_image,
@@ -110,7 +130,7 @@ class Predictor:
         self.preprocessing = preprocessing
         self.batch_size = max(1, int(batch_size))
         self.workers = workers or min(4, os.cpu_count() or 1)
-        self.tta = TestTimeAugmentation.from_names(tta, scales, flip_tta)
+        self.tta = TestTimeAugmentation.from_names(tta, scales, flip_tta).for_uncertainty(uncertainty)
         self.window = default_window(model, tile, overlap, blend) if mode == "slide" else None
         self._hint = mode is None  # say once that slide mode exists, for a large image
 
@@ -165,20 +185,22 @@ class Predictor:
             yield from self._slide_chunk(prepared, offset, with_probabilities)
             return
         good = [i for i, item in enumerate(prepared) if item[2] is None]
-        probs = {}
+        outputs = {}
         if good:
             batch = [prepared[i][1] for i in good]
             if all(b.shape == batch[0].shape for b in batch):
-                out = self._forward(np.stack(batch))
+                probs, maps = self._forward(np.stack(batch))
+                out = zip(probs, maps if maps is not None else [None] * len(batch))
             else:  # free-size model, images of different sizes
-                out = [self._forward(b[None])[0] for b in batch]
-            probs = dict(zip(good, out))
+                out = [self._forward(b[None]) for b in batch]
+                out = [(probs[0], None if maps is None else maps[0]) for probs, maps in out]
+            outputs = dict(zip(good, out))
         results = []
         for i, (image, _, error) in enumerate(prepared):
             if error is not None:
                 results.append(pool.submit(Prediction, offset + i, None, None, None, error))
             else:
-                results.append(pool.submit(_finish, offset + i, image, probs[i], with_probabilities))
+                results.append(pool.submit(_finish, offset + i, image, *outputs[i], with_probabilities, self.temperature))
         for future in results:
             yield future.result()
 
@@ -187,25 +209,30 @@ class Predictor:
             if error is not None:
                 yield Prediction(offset + i, None, None, None, error)
                 continue
-            labels, probs = slide_labels(self.model, raw, self.window, self.tta, self.model.normalization,
-                                         self.batch_size, with_probabilities)
-            yield Prediction(offset + i, image, labels, probs)
+            labels, probs, uncertain = slide_labels(self.model, raw, self.window, self.tta, self.model.normalization,
+                                                    self.batch_size, with_probabilities, self.uncertainty,
+                                                    self.temperature)
+            yield Prediction(offset + i, image, labels, probs, uncertainty=uncertain,
+                             score=None if uncertain is None else image_score(uncertain))
 
     def _forward(self, batch):
-        """Class probabilities of an (N, H, W, channels) batch, averaged over the test-time augmentations."""
-        return self.tta.forward(self.model, batch)
+        """``(probabilities, maps or None)`` of an (N, H, W, channels) batch, averaged over the test-time
+        augmentations, at the model's output resolution."""
+        return self.tta.forward_uncertainty(self.model, batch, self.uncertainty, self.temperature)
 
 
 class Prediction:
-    """One image's result: ``labels`` (H, W) at the image's resolution, optional ``probabilities``."""
+    """One image's result: ``labels`` (H, W) at the image's resolution, optional ``probabilities``, and with
+    ``uncertainty=`` the ``uncertainty`` map (float32 (H, W) in [0, 1]) and its ``score`` (the map's mean)."""
 
-    __slots__ = ("index", "image", "labels", "probabilities", "error")
+    __slots__ = ("index", "image", "labels", "probabilities", "error", "uncertainty", "score")
 
-    def __init__(self, index, image, labels, probabilities, error=None):
+    def __init__(self, index, image, labels, probabilities, error=None, uncertainty=None, score=None):
         self.index, self.image, self.labels, self.probabilities, self.error = index, image, labels, probabilities, error
+        self.uncertainty, self.score = uncertainty, score
 
 
-def _finish(index, image, probs, with_probabilities):
+def _finish(index, image, probs, uncertain, with_probabilities, temperature):
     height, width = image.shape[:2]
     n_classes = probs.shape[-1]
     if probs.shape[:2] == (height, width):
@@ -216,7 +243,10 @@ def _finish(index, image, probs, with_probabilities):
     else:
         labels = upscale_labels(probs, (height, width))
     labels = labels.astype(np.uint8 if n_classes <= 256 else np.uint16)
-    return Prediction(index, image, labels, probs if with_probabilities else None)
+    if uncertain is not None and uncertain.shape != (height, width):
+        uncertain = np.clip(resize_image(uncertain, (height, width))[:, :, 0], 0, 1)
+    return Prediction(index, image, labels, with_temperature(probs, temperature) if with_probabilities else None,
+                      uncertainty=uncertain, score=None if uncertain is None else image_score(uncertain))
 
 
 def _name(source):

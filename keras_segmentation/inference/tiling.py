@@ -19,6 +19,11 @@ Test-time augmentation (:class:`TestTimeAugmentation`) averages the probabilitie
 each model input and of its flips (horizontal, vertical) and rescalings (for
 models that take any size), mapped back; it works in both modes.
 
+Uncertainty maps (:mod:`keras_segmentation.uncertainty`, ``uncertainty=``) are computed per model call at
+the model's output resolution (:meth:`TestTimeAugmentation.forward_uncertainty`); :func:`slide` resizes each
+tile's map to the tile and blends it with the tile weights like the probabilities, one more channel of the
+row buffer, so the memory stays bounded and a one-tile image gets the map resize mode gives.
+
 Example:
     >>> window = SlidingWindow(tile=(256, 256), overlap=0.25, blend="gaussian")
     >>> labels = slide_labels(model, image, window, TestTimeAugmentation(flips=("h",)), batch_size=4)
@@ -31,6 +36,7 @@ import numpy as np
 
 from ..data.normalization import normalize_image, resize_image
 from ..errors import ModelConfigError
+from ..uncertainty import raw_entropy, uncertainty_map, with_temperature
 from .upscale import upscale_probabilities
 
 BLENDS = ("gaussian", "uniform")
@@ -39,6 +45,9 @@ FLIPS = {"h": 2, "v": 1}  # flip name -> axis of an (N, H, W, C) batch
 DEFAULT_SCALES = (0.75, 1.0, 1.25)
 #: tile of a model that takes any input size, when none is given
 DEFAULT_FREE_TILE = (512, 512)
+#: the flips ``uncertainty="tta"`` makes when no augmentation is asked: both ways, as the default training
+#: augmentation (``aug_all``) flips; give ``tta="hflip"`` for a model trained on upright images only
+UNCERTAINTY_FLIPS = ("h", "v")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,13 +142,24 @@ class TestTimeAugmentation:
     def active(self):
         return bool(self.flips) or tuple(self.scales) != (1.0,)
 
-    def forward(self, model, batch):
-        """Probabilities of ``batch`` (N, H, W, C), averaged over the augmentations, at the plain output's size."""
+    def for_uncertainty(self, method):
+        """This augmentation, or :data:`UNCERTAINTY_FLIPS` when ``method`` is ``"tta"`` and none is asked."""
+        if method != "tta" or self.active:
+            return self
+        return dataclasses.replace(self, flips=UNCERTAINTY_FLIPS)
+
+    def forward(self, model, batch, pass_entropy=False):
+        """Probabilities of ``batch`` (N, H, W, C), averaged over the augmentations, at the plain output's size.
+
+        ``pass_entropy=True`` returns ``(probabilities, entropy)``: ``entropy`` (N, h, w) is the mean of the
+        passes' :func:`~keras_segmentation.uncertainty.raw_entropy` (nats), what the ``"tta"`` map needs.
+        """
         plain = np.asarray(model.predict_on_batch(batch))
         if not self.active:
-            return plain
+            return (plain, raw_entropy(plain)) if pass_entropy else plain
         size = plain.shape[1:3]
         total, count = np.zeros_like(plain, dtype=np.float32), 0
+        entropy = np.zeros(plain.shape[:3], np.float32) if pass_entropy else None
         for scale in self.scales:
             scaled = batch if scale == 1 else _rescale(batch, scale, model)
             base = plain if scale == 1 else np.asarray(model.predict_on_batch(scaled))
@@ -148,9 +168,29 @@ class TestTimeAugmentation:
                 for f in self.flips
             ]
             for output in outputs:
-                total += output if output.shape[1:3] == size else _resize_batch(output, size)
+                output = output if output.shape[1:3] == size else _resize_batch(output, size)
+                total += output
+                if entropy is not None:
+                    entropy += raw_entropy(output)
                 count += 1
-        return total / count
+        return (total / count, entropy / count) if pass_entropy else total / count
+
+    def forward_uncertainty(self, model, batch, method=None, temperature=None):
+        """``(probabilities, maps)``: :meth:`forward`'s probabilities and the ``method`` map of each input.
+
+        ``maps`` is (N, h, w) float32 in [0, 1] at the output's size, or ``None`` without a ``method``.
+        ``"entropy"`` and ``"margin"`` are computed from the probabilities scaled by ``temperature``
+        (:func:`~keras_segmentation.uncertainty.with_temperature`); ``"tta"`` from the passes as the model
+        gives them (a temperature calibrates one pass's confidence; the disagreement is between passes).
+        The probabilities are returned as the model gave them (the labels do not depend on the temperature).
+        """
+        if method is None:
+            return self.forward(model, batch), None
+        if method == "tta":
+            probabilities, entropy = self.forward(model, batch, pass_entropy=True)
+            return probabilities, uncertainty_map(method, probabilities, entropy)
+        probabilities = self.forward(model, batch)
+        return probabilities, uncertainty_map(method, with_temperature(probabilities, temperature))
 
 
 def _rescale(batch, scale, model):
@@ -193,7 +233,7 @@ class ArrayRows:
         return self.image[top:bottom]
 
 
-def slide(model, source, window, tta, normalization, batch_size=2):
+def slide(model, source, window, tta, normalization, batch_size=2, uncertainty=None, temperature=None):
     """Yield ``(top, probabilities)`` bands of an image, top to bottom, each finished.
 
     ``source`` is an (H, W, C) array of raw pixels, or any object with ``shape`` and
@@ -201,6 +241,9 @@ def slide(model, source, window, tta, normalization, batch_size=2):
     row of tiles are read at a time. The bands together cover the image exactly:
     ``probabilities`` is a ``(rows, W, n_classes)`` float32 view for image rows
     ``top .. top + rows``, valid until the next band is asked for (copy it to keep it).
+    With ``uncertainty`` (a method of :mod:`keras_segmentation.uncertainty`; ``temperature`` as in
+    :meth:`TestTimeAugmentation.forward_uncertainty`) it yields ``(top, probabilities, map)``: ``map`` is the
+    ``(rows, W)`` blend of the tiles' maps, a view likewise.
     """
     source = ArrayRows(source) if isinstance(source, np.ndarray) else source
     height, width = source.shape[:2]
@@ -209,6 +252,7 @@ def slide(model, source, window, tta, normalization, batch_size=2):
     xs = tile_starts(max(width, tile_w), tile_w, window.strides[1])
     weights = window.weights()[:, :, None]
     # Rows ys[i] .. ys[i] + tile_h: the only ones a tile of row i touches that are not finished yet.
+    # With uncertainty the map is one more channel, after the classes: blended, moved and divided with them.
     acc = wsum = None
     for i, y in enumerate(ys):
         # Tiles end inside the image unless it is smaller than a tile; then the mirror fills it up.
@@ -218,7 +262,10 @@ def slide(model, source, window, tta, normalization, batch_size=2):
         for k in range(0, len(xs), batch_size):
             starts = xs[k : k + batch_size]
             tiles = np.stack([normalize_image(pixels[:, x : x + tile_w], normalization) for x in starts])
-            for x, tile_probs in zip(starts, tta.forward(model, tiles)):
+            probs, maps = tta.forward_uncertainty(model, tiles, uncertainty, temperature)
+            if maps is not None:
+                probs = np.concatenate([probs, maps[..., None]], axis=-1)
+            for x, tile_probs in zip(starts, probs):
                 if acc is None:
                     acc = np.zeros((tile_h, pixels.shape[1], tile_probs.shape[-1]), np.float32)
                     wsum = np.zeros((tile_h, pixels.shape[1], 1), np.float32)
@@ -230,7 +277,10 @@ def slide(model, source, window, tta, normalization, batch_size=2):
         rows = min(done, height - y)
         if rows > 0:
             np.divide(acc[:rows], wsum[:rows], out=acc[:rows])
-            yield y, acc[:rows, :width]
+            if uncertainty is None:
+                yield y, acc[:rows, :width]
+            else:
+                yield y, acc[:rows, :width, :-1], np.clip(acc[:rows, :width, -1], 0, 1, out=acc[:rows, :width, -1])
         if done < tile_h:  # move the unfinished rows to the top of the buffer, in place
             acc[: tile_h - done] = acc[done:]
             wsum[: tile_h - done] = wsum[done:]
@@ -251,15 +301,23 @@ def _pad(image, height, width):
     return np.pad(image, pads, mode="symmetric")
 
 
-def slide_labels(model, image, window, tta, normalization, batch_size=2, with_probabilities=False):
-    """``(labels, probabilities or None)`` of ``image`` by :func:`slide`; labels are uint8 (uint16 above 256 classes)."""
+def slide_labels(model, image, window, tta, normalization, batch_size=2, with_probabilities=False, uncertainty=None,
+                 temperature=None):
+    """``(labels, probabilities or None, map or None)`` of ``image`` by :func:`slide`.
+
+    Labels are uint8 (uint16 above 256 classes), the arg-max of the blended probabilities; the probabilities
+    kept (``with_probabilities``) are scaled by ``temperature``; the map is ``uncertainty``'s (H, W) float32.
+    """
     labels = np.empty(image.shape[:2], np.uint8 if model.n_classes <= 256 else np.uint16)
     kept = [] if with_probabilities else None
-    for top, band in slide(model, image, window, tta, normalization, batch_size):
+    uncertain = np.empty(image.shape[:2], np.float32) if uncertainty is not None else None
+    for top, band, *maps in slide(model, image, window, tta, normalization, batch_size, uncertainty, temperature):
         labels[top : top + band.shape[0]] = band.argmax(-1)
         if kept is not None:
-            kept.append(band.copy())
-    return labels, (np.concatenate(kept) if kept is not None else None)
+            kept.append(with_temperature(band.copy(), temperature))
+        if uncertain is not None:
+            uncertain[top : top + band.shape[0]] = maps[0]
+    return labels, (np.concatenate(kept) if kept is not None else None), uncertain
 
 
 def needs_slide_hint(model, image_shape):
@@ -280,4 +338,5 @@ __all__ = [
     "needs_slide_hint",
     "BLENDS",
     "DEFAULT_SCALES",
+    "UNCERTAINTY_FLIPS",
 ]

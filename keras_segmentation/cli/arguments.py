@@ -1,10 +1,11 @@
 """Argument types of the flags that one command has; the shared options are in :mod:`keras_segmentation.options`."""
 
 import argparse
+import importlib
 
 
 class RegisteredNames:
-    """argparse ``choices`` read from the export format registry when first needed.
+    """argparse ``choices`` read from a registry (default: the export formats') when first needed.
 
     The registry imports its members (NumPy, OpenCV), which ``--help`` and a command's start-up need not pay; a new
     format's name, precision or engine appears here without an edit. Give the flag a ``metavar`` (argparse lists the
@@ -13,15 +14,14 @@ class RegisteredNames:
     Example:
         >>> parser.add_argument("--format", choices=RegisteredNames("FORMATS"), metavar="FORMAT",   # doctest: +SKIP
         ...                     help="the export format: %(choices)s")
+        >>> RegisteredNames("FORMATS", "keras_segmentation.suggest")   # the pre-label formats   # doctest: +SKIP
     """
 
-    def __init__(self, attribute):
-        self.attribute = attribute
+    def __init__(self, attribute, module="keras_segmentation.export.formats"):
+        self.attribute, self.module = attribute, module
 
     def names(self):
-        from ..export import formats
-
-        return getattr(formats, self.attribute)
+        return getattr(importlib.import_module(self.module), self.attribute)
 
     def __contains__(self, value):
         return value in self.names()

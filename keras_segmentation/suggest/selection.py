@@ -14,7 +14,9 @@ left after ``n`` greedy farthest-point picks from the seeds (the k-center greedy
   images are far apart this is the uncertainty ranking;
 * a copy of a picked or labelled image (``d = 0``) gains nothing: it comes after every image that is
   distinct and uncertain at all; a near-copy's gain shrinks with its distance;
-* ``r`` adapts to ``n``: where k-center greedy would pick images ``r`` apart, uncertainty decides.
+* ``r`` is the spread ``n`` picks can keep (k-center greedy picks images at least ``r`` apart): wide
+  for a few picks from a large pool, narrower as ``n`` nears the number of distinct images, where
+  uncertainty then decides among closer ones.
 
 Ties go to the image farther from the picks, then the more uncertain, then the first listed.
 Distances are Euclidean between the embeddings centred on their mean and scaled to unit length.

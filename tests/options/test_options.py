@@ -18,11 +18,12 @@ from keras_segmentation.inference.predict import predict, predict_multiple
 from keras_segmentation.inference.predictor import Predictor
 from keras_segmentation.inference.video import predict_video
 from keras_segmentation.options import OPTIONS, add_options, option_values
+from keras_segmentation.suggest import suggest
 from keras_segmentation.training.loop import train
 
 #: the public functions that take shared options
 FUNCTIONS = (train, distill, fit, predict, predict_multiple, predict_video, predict_geotiff, evaluate, Predictor,
-             SegmentationDataset, image_segmentation_generator, visualize_dataset, verify_dataset)
+             SegmentationDataset, image_segmentation_generator, visualize_dataset, verify_dataset, suggest)
 
 #: (command, flag) pairs that share a name with an option but are another option
 NOT_SHARED = {("export", "--precision")}  # the exported file's number format: float32, float16, int8

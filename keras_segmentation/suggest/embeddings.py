@@ -76,12 +76,13 @@ def probability_embedding(probabilities, grid=GRID):
 class Embedder:
     """The image vectors of ``model``: pooled deepest features (a Keras model) or probabilities (otherwise).
 
+    ``preprocessing``: the callable the images get before normalisation, as in the Predictor.
     ``needs_probabilities``: the vectors come from the predictions' probabilities (:meth:`predictions`),
     not from the images (:meth:`images`).
     """
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, preprocessing=None):
+        self.model, self.preprocessing = model, preprocessing
         self._features = None
         tensor = feature_tensor(model) if hasattr(model, "layers") else None
         if tensor is not None:
@@ -104,6 +105,8 @@ class Embedder:
     def images(self, images):
         """float32 (N, channels) vectors of ``images`` (as read, BGR order), in one batch per image size."""
         size = (self.model.input_height, self.model.input_width)
+        if self.preprocessing is not None:
+            images = [self.preprocessing(image) for image in images]
         prepared = [normalize_image(image, self.model.normalization, size=size if None not in size else None)
                     for image in images]
         vectors = [None] * len(prepared)

@@ -129,10 +129,11 @@ def suggest(model=None, pool=None, n=50, out=None, *, format="labelme", checkpoi
         return result
     model = model_or_checkpoint(model, checkpoints_path)
     predictor = Predictor(model, batch_size=batch_size, uncertainty=uncertainty, **window)
+    names = _class_names(predictor.model, class_names) if out is not None else None
     if strategy == "random":
         chosen = [images[i] for i in at_random(len(images), n, seed)]
     else:
-        embedder = Embedder(predictor.model) if strategy == "uncertainty+diversity" else None
+        embedder = Embedder(predictor.model, predictor.preprocessing) if strategy == "uncertainty+diversity" else None
         vectors = _score_pool(predictor, images, embedder, result, progress)
         readable = list(result.scores)
         scores = [result.scores[path] for path in readable]
@@ -145,7 +146,6 @@ def suggest(model=None, pool=None, n=50, out=None, *, format="labelme", checkpoi
     if out is None:
         result.chosen = chosen
         return result
-    names = _class_names(predictor.model, class_names)
     result.convert = writer_class.convert.format(out=out)
     atomic_write_folder(out, lambda folder: _write(
         folder, writer_class(folder, names, tolerance=tolerance, min_area=min_area), predictor, chosen, result,
@@ -180,7 +180,7 @@ def _score_pool(predictor, images, embedder, result, progress):
             result.scores[images[prediction.index]] = prediction.score
             yield prediction
 
-    vectors = _embed(embedder, scored(), predictor.batch_size) if embedder is not None else list(scored())
+    vectors = _embed(embedder, scored(), predictor.batch_size if embedder is not None else None)
     result.unreadable = [path for path, _ in problems]
     if not result.scores:
         raise SuggestError(f"pool: none of the {len(images)} image(s) can be read (first: {_problem(*problems[0])})")
@@ -220,9 +220,12 @@ def _readable(predictions, paths, problems):
 
 
 def _embed(embedder, predictions, batch_size):
-    """The embeddings of ``predictions``, computed ``batch_size`` at a time."""
+    """The embeddings of ``predictions``, computed ``batch_size`` at a time (none, the predictions only run through,
+    without ``embedder``)."""
     vectors, batch = [], []
     for prediction in predictions:
+        if embedder is None:
+            continue
         batch.append(prediction)
         if len(batch) == batch_size:
             vectors.extend(embedder.predictions(batch))

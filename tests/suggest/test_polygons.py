@@ -1,11 +1,12 @@
 """Label maps as polygons: outlines a quarter pixel inside the pixel edges, painting order, holes, specks."""
 
+import cv2
 import numpy as np
 import pytest
 from suggestfiles import label_map
 
 from keras_segmentation.errors import SegmentationError
-from keras_segmentation.suggest.polygons import label_shapes
+from keras_segmentation.suggest.polygons import label_shapes, paint_shapes
 
 
 def test_a_square_is_four_corners_a_quarter_pixel_inside_its_pixels():
@@ -55,3 +56,13 @@ def test_specks_below_min_area_get_no_shape_and_no_polygon_has_fewer_than_3_poin
 def test_bad_input_is_one_line(labels, holes, message):
     with pytest.raises(SegmentationError, match=message):
         label_shapes(labels, holes=holes)
+
+
+def test_a_map_of_many_small_regions_is_simplified_less_to_stay_faithful():
+    noise = np.random.default_rng(0).random((60, 80, 3)).astype(np.float32)
+    labels = cv2.GaussianBlur(noise, (0, 0), 1.5).argmax(axis=-1).astype(np.uint8)  # blobs of a few pixels
+    coarse = label_shapes(labels, faithful=None)
+    assert (paint_shapes(coarse, labels.shape) == labels).mean() < 0.99
+    fine = label_shapes(labels)
+    assert (paint_shapes(fine, labels.shape) == labels).mean() >= 0.99
+    assert sum(map(len, (s.points for s in fine))) > sum(map(len, (s.points for s in coarse)))

@@ -30,7 +30,7 @@ from ..data.class_names import check_class_names, load_class_names
 from ..data.convert.labelme import IGNORE_LABEL
 from ..errors import SuggestError
 from ..inference.predictor import Prediction, Predictor, model_or_checkpoint, progress_bar
-from ..uncertainty import check_method
+from ..uncertainty import METHODS
 from .embeddings import Embedder
 from .formats import get_writer
 from .polygons import MIN_AREA, TOLERANCE
@@ -115,42 +115,42 @@ def suggest(model=None, pool=None, n=50, out=None, *, format="labelme", checkpoi
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise SuggestError(f"n={n!r}: give a positive number of images")
     check_strategy(strategy)
-    check_method(uncertainty)
-    writer_class = get_writer(format) if out is not None else None
+    if uncertainty not in METHODS:
+        raise SuggestError(f"uncertainty={uncertainty!r}: choose one of {', '.join(METHODS)}")
+    writer_class = get_writer(format)
     unknown = sorted(set(window) - (set(inspect.signature(Predictor).parameters) - _SET_HERE))
     if unknown:
         raise SuggestError(f"suggest() got unknown option(s) {', '.join(unknown)}")
     out = _check_out(out)
     listing = list_pool(pool, exclude)
-    images = listing.images
-    result = SuggestResult([], {}, strategy, uncertainty, len(images), out, format if out is not None else None)
-    if strategy == "random" and out is None:
-        result.chosen = [images[i] for i in at_random(len(images), n, seed)]
-        return result
-    model = model_or_checkpoint(model, checkpoints_path)
-    predictor = Predictor(model, batch_size=batch_size, uncertainty=uncertainty, **window)
+    result = SuggestResult([], {}, strategy, uncertainty, len(listing.images), out, format if out is not None else None)
+    predictor = None
+    if strategy != "random" or out is not None:  # random chooses without reading an image
+        predictor = Predictor(model_or_checkpoint(model, checkpoints_path), batch_size=batch_size,
+                              uncertainty=uncertainty, **window)
     names = _class_names(predictor.model, class_names) if out is not None else None
-    if strategy == "random":
-        chosen = [images[i] for i in at_random(len(images), n, seed)]
-    else:
-        embedder = Embedder(predictor.model, predictor.preprocessing) if strategy == "uncertainty+diversity" else None
-        vectors = _score_pool(predictor, images, embedder, result, progress)
-        readable = list(result.scores)
-        scores = [result.scores[path] for path in readable]
-        if embedder is None:
-            picks = by_uncertainty(scores, n)
-        else:
-            embedder.warn_once()
-            picks = diverse(scores, vectors, n, _seed_vectors(predictor, embedder, listing.labelled, progress))
-        chosen = [readable[i] for i in picks]
-    if out is None:
-        result.chosen = chosen
-        return result
-    result.convert = writer_class.convert.format(out=out)
-    atomic_write_folder(out, lambda folder: _write(
-        folder, writer_class(folder, names, tolerance=tolerance, min_area=min_area), predictor, chosen, result,
-        progress))
+    result.chosen = _choose(predictor, listing, n, strategy, seed, result, progress)
+    if out is not None:
+        result.convert = writer_class.convert.format(out=out)
+        atomic_write_folder(out, lambda folder: _write(
+            folder, writer_class(folder, names, tolerance=tolerance, min_area=min_area), predictor, result, progress))
     return result
+
+
+def _choose(predictor, listing, n, strategy, seed, result, progress):
+    """The paths ``strategy`` picks from the pool ``listing``, in pick order (scores into ``result``)."""
+    images = listing.images
+    if strategy == "random":
+        return [images[i] for i in at_random(len(images), n, seed)]
+    embedder = Embedder(predictor.model, predictor.preprocessing) if strategy == "uncertainty+diversity" else None
+    vectors = _score_pool(predictor, images, embedder, result, progress)
+    readable = list(result.scores)
+    scores = [result.scores[path] for path in readable]
+    if embedder is None:
+        return [readable[i] for i in by_uncertainty(scores, n)]
+    embedder.warn_once()
+    seeds = _seed_vectors(predictor, embedder, listing.labelled, progress)
+    return [readable[i] for i in diverse(scores, vectors, n, seeds)]
 
 
 def _check_out(out):
@@ -180,13 +180,18 @@ def _score_pool(predictor, images, embedder, result, progress):
             result.scores[images[prediction.index]] = prediction.score
             yield prediction
 
-    vectors = _embed(embedder, scored(), predictor.batch_size if embedder is not None else None)
+    if embedder is None:
+        vectors = None
+        for _ in scored():
+            pass
+    else:
+        vectors = _embed(embedder, scored(), predictor.batch_size)
     result.unreadable = [path for path, _ in problems]
     if not result.scores:
         raise SuggestError(f"pool: none of the {len(images)} image(s) can be read (first: {_problem(*problems[0])})")
     if problems:
         _warn_unreadable("pool: skipped", problems, "")
-    return vectors if embedder is not None else None
+    return vectors
 
 
 def _seed_vectors(predictor, embedder, paths, progress):
@@ -220,12 +225,9 @@ def _readable(predictions, paths, problems):
 
 
 def _embed(embedder, predictions, batch_size):
-    """The embeddings of ``predictions``, computed ``batch_size`` at a time (none, the predictions only run through,
-    without ``embedder``)."""
+    """The embeddings of ``predictions``, computed ``batch_size`` at a time."""
     vectors, batch = [], []
     for prediction in predictions:
-        if embedder is None:
-            continue
         batch.append(prediction)
         if len(batch) == batch_size:
             vectors.extend(embedder.predictions(batch))
@@ -235,9 +237,9 @@ def _embed(embedder, predictions, batch_size):
     return vectors
 
 
-def _write(folder, writer, predictor, chosen, result, progress):
-    """Predict the ``chosen`` images and write their pre-labels and ``suggestions.csv`` into ``folder``."""
-    problems, written = [], []
+def _write(folder, writer, predictor, result, progress):
+    """Predict the chosen images and write their pre-labels and ``suggestions.csv`` into ``folder``."""
+    chosen, problems, written = result.chosen, [], []
     predictions = _bar(predictor.run(chosen), len(chosen), progress, "suggest: writing pre-labels")
     for prediction in _readable(predictions, chosen, problems):
         path = chosen[prediction.index]

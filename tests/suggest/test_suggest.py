@@ -12,6 +12,7 @@ from tinydata import write_tiny_dataset
 
 from keras_segmentation.data.convert import convert
 from keras_segmentation.errors import SegmentationError, SuggestError
+from keras_segmentation.export.formats.runner import ExportedModel
 from keras_segmentation.inference.predictor import Predictor
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.suggest import suggest
@@ -42,8 +43,8 @@ def predicted(model, paths):
     return [p.labels for p in Predictor(model, precision="float32").run(list(paths))]
 
 
-def scores_of(model, paths):
-    return [p.score for p in Predictor(model, precision="float32", uncertainty="entropy").run(list(paths))]
+def scores_of(model, paths, precision="float32"):
+    return [p.score for p in Predictor(model, precision=precision, uncertainty="entropy").run(list(paths))]
 
 
 @pytest.mark.parametrize("fmt, at_least", [("labelme", 0.98), ("coco", 0.98), ("cvat", 1.0)])
@@ -79,6 +80,34 @@ def test_uncertainty_picks_the_top_scores_and_copies_of_the_top_image_come_after
     assert set(suggest(model, pool, n=3, strategy="uncertainty", **EXACT).chosen) <= copies
     chosen = suggest(model, pool, n=4, **EXACT).chosen
     assert chosen[0] in copies and not set(chosen[1:]) & copies
+    # labelled already (the top image left out, and seeding the diversity): its copies come after the rest
+    chosen = suggest(model, pool, n=7, exclude=[top], **EXACT).chosen
+    assert top not in chosen and not set(chosen) & copies
+
+
+class Engine(ExportedModel):
+    """An exported model as the library runs one (uint8 images in, probabilities out, no layers): ``model`` inside."""
+
+    def __init__(self, path, model):
+        super().__init__(path, (model.input_height, model.input_width, model.channels), model.n_classes)
+        self.model = model
+
+    def run(self, images):
+        return self.model.predict_on_batch(images.astype(np.float32) / 255)
+
+
+def test_an_exported_model_compares_images_by_probabilities(tmp_path, model, pool):
+    engine = Engine(tmp_path / "tiny.onnx", model)
+    paths = sorted(str(p) for p in pool.iterdir())
+    top = paths[int(np.argmax(scores_of(engine, paths, precision=None)))]
+    for copy in range(3):
+        shutil.copyfile(top, pool / f"zz_copy{copy}.png")
+    copies = {top} | {str(pool / f"zz_copy{copy}.png") for copy in range(3)}
+    with pytest.warns(UserWarning, match="tiny.onnx: no encoder features") as caught:
+        result = suggest(engine, pool, n=3, out=tmp_path / "out", format="cvat", progress=False)
+    assert sum("no encoder features" in str(w.message) for w in caught) == 1
+    assert result.chosen[0] in copies and not set(result.chosen[1:]) & copies
+    assert convert("cvat", tmp_path / "out", tmp_path / "dataset").class_names == ["background", "1", "2", "3"]
 
 
 def test_random_is_seeded_and_needs_no_model_to_choose(pool):

@@ -153,6 +153,11 @@ OPTIONS = {option.name: option for option in (
     Option("tta", None, "test-time augmentation, comma-separated: hflip, vflip, flip (both), scale"),
     Option("scales", None, "with --tta scale: comma-separated factors (default 0.75,1,1.25)",
            parse=dict(type=scales_arg)),
+    # per-pixel uncertainty; the choices are keras_segmentation.uncertainty.METHODS (a room above this one;
+    # tests/cli/test_cli_uncertainty.py checks that they agree)
+    Option("uncertainty", None, "also write a per-pixel uncertainty map (0 = sure) and per-image scores: entropy, "
+           "margin, or tta (how much augmented passes disagree; both flips unless --tta or --flip_tta)",
+           parse=dict(choices=("entropy", "margin", "tta"))),
     # drawing the labels
     Option("show_legends", False, "draw a legend of the class names beside the colour image",
            parse=dict(action="store_true")),

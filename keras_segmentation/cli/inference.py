@@ -20,14 +20,16 @@ def register(subparsers):
         help="predict one image or every image in a folder",
         description="A folder --input_path writes <output_path>/<name>.png label maps (class ids; --colored for colour); "
         "a single image writes a colour image to --output_path. Unreadable images in a folder are skipped and "
-        "listed (exit status 1).",
+        "listed (exit status 1). --uncertainty also writes <output_path>/uncertainty/<name>.png (a heat map), "
+        "<name>.tif (float32 values) and scores.csv (most unsure first); for a single image, "
+        "<output_path without extension>_uncertainty.png and .tif.",
     )
     _add_model_source(predict)
     predict.add_argument("--input_path", required=True, help="an image file or a folder of images")
     predict.add_argument("--output_path", required=True, help="output file (single image) or folder")
     _add_display_options(predict)
     predict.add_argument("--colored", action="store_true", help="folder mode: write colour images instead of label maps")
-    add_options(predict, "batch_size", *PREDICTOR)
+    add_options(predict, "batch_size", *PREDICTOR, "uncertainty")
     predict.add_argument(
         "--shard",
         type=shard_arg,
@@ -44,14 +46,15 @@ def register(subparsers):
         "predict_geotiff",
         help="predict a GeoTIFF window by window into a georeferenced label map (needs the [geo] extra)",
         description="Slides tiles over the raster, reading one row of tiles at a time, and writes a tiled, compressed "
-        "GeoTIFF of class ids with the input's CRS and transform; nodata pixels get --nodata_label.",
+        "GeoTIFF of class ids with the input's CRS and transform; nodata pixels get --nodata_label. --uncertainty "
+        "also writes <output_path without extension>_uncertainty.tif: the map as float32, same grid, NaN on nodata.",
     )
     _add_model_source(geotiff)
     geotiff.add_argument("--input_path", required=True, help="a GeoTIFF (any band count)")
     geotiff.add_argument("--output_path", required=True, help="the label GeoTIFF to write")
     geotiff.add_argument("--bands", type=bands_arg, default=None, help="1-based bands to use, e.g. 4,3,2 (default all)")
     geotiff.add_argument("--nodata_label", type=int, default=255, help="label of nodata pixels (default 255)")
-    add_options(geotiff, "batch_size", *TILING, "precision")
+    add_options(geotiff, "batch_size", *TILING, "precision", "uncertainty")
     geotiff.set_defaults(run=run_predict_geotiff, needs_keras=True)
 
     video = subparsers.add_parser("predict_video", help="segment a video file or a camera")
@@ -108,7 +111,7 @@ def run_predict(args):
     from ..inference import predict, predict_multiple
 
     model = _model(args)
-    display = dict(overlay_img=args.overlay_img, **option_values(args, *DISPLAY, *PREDICTOR))
+    display = dict(overlay_img=args.overlay_img, **option_values(args, *DISPLAY, *PREDICTOR, "uncertainty"))
     if os.path.isdir(args.input_path):
         results = predict_multiple(
             model, inp_dir=args.input_path, out_dir=args.output_path, colored=args.colored or None,
@@ -116,24 +119,27 @@ def run_predict(args):
             **display,
         )
         written, kept = results.count(True), results.count(False)
-        print(f"wrote {written} prediction(s) to {args.output_path}" + (f", kept {kept} existing" if kept else ""))
+        print(f"wrote {written} prediction(s) to {args.output_path}" + (f", kept {kept} existing" if kept else "")
+              + (f"; uncertainty maps and scores in {os.path.join(args.output_path, 'uncertainty')}"
+                 if args.uncertainty else ""))
         if None in results:
             return 1  # the unreadable files were listed in a warning
     else:
         predict(model, inp=args.input_path, out_fname=args.output_path, **display)
-        print(f"wrote {args.output_path}")
+        stem = os.path.splitext(args.output_path)[0]
+        print(f"wrote {args.output_path}" + (f", {stem}_uncertainty.png and .tif" if args.uncertainty else ""))
     return 0
 
 
 def run_predict_geotiff(args):
-    from ..inference.geo import predict_geotiff
+    from ..inference.geo import predict_geotiff, uncertainty_path
 
     written = predict_geotiff(  # loads the model itself, after checking the options
         args.model_path, inp=args.input_path, out_fname=args.output_path, checkpoints_path=args.checkpoints_path,
         bands=args.bands, nodata_label=args.nodata_label,
-        **option_values(args, "engine", "batch_size", *TILING, "precision"),
+        **option_values(args, "engine", "batch_size", *TILING, "precision", "uncertainty"),
     )
-    print(f"wrote {written}")
+    print(f"wrote {written}" + (f" and {uncertainty_path(written)}" if args.uncertainty else ""))
     return 0
 
 

@@ -4,7 +4,8 @@
 * :mod:`.upscale`: probabilities to the image's resolution in bounded memory;
 * :mod:`.predict`: :func:`predict`, :func:`predict_multiple`;
 * :mod:`.video`: :func:`predict_video`;
-* :mod:`.writers`: output names and files.
+* :mod:`.writers`: output names and files;
+* :mod:`.uncertainty_files`: uncertainty heat maps, float32 TIFFs and the per-image scores table.
 
 Example:
     >>> from keras_segmentation.inference import predict_multiple

@@ -8,14 +8,22 @@ labels into a tiled, DEFLATE-compressed GeoTIFF with the input's CRS and transfo
 Pixels the input marks as nodata (its nodata value or mask, in every selected band)
 get ``nodata_label``, which is also the output's nodata value.
 
+With ``uncertainty=`` (:mod:`keras_segmentation.uncertainty`) the per-pixel map goes to a separate GeoTIFF,
+``<out_fname without extension>_uncertainty.tif`` (:func:`uncertainty_path`): one float32 band in [0, 1], the
+label map's grid (CRS, transform, size, tiles), NaN (its nodata value) where the label map has ``nodata_label``.
+A separate file keeps the label raster what GIS tools expect of a classification (one small integer band) and
+lets each be styled, or deleted, on its own; both are written in the same pass, each atomically.
+
 Band order follows the library's rule for TIFF files (:mod:`keras_segmentation.data.rasters`):
 3 or 4 selected bands are taken as RGB(A) and reach the model in OpenCV's BGR(A)
 order, as when the same file is read for training; other counts keep file order.
 
 Example:
     >>> predict_geotiff(checkpoints_path="ckpt/run", inp="scene.tif", out_fname="labels.tif", bands=(4, 3, 2))
+    >>> predict_geotiff(model, inp="scene.tif", out_fname="labels.tif", uncertainty="entropy")  # + labels_uncertainty.tif
 """
 
+import contextlib
 import os
 import warnings
 
@@ -24,6 +32,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..data.rasters import rgb_to_bgr
 from ..errors import ModelConfigError, SegmentationError
+from ..uncertainty import check_method
 from .predictor import in_prediction_precision, model_or_checkpoint
 from .tiling import TestTimeAugmentation, default_window, slide
 
@@ -65,16 +74,27 @@ class RasterRows:
         return ~np.any(masks > 0, axis=0)
 
 
+def uncertainty_path(out_fname):
+    """The uncertainty GeoTIFF written beside the label map ``out_fname``.
+
+    Example:
+        >>> uncertainty_path("out/labels.tif")
+        'out/labels_uncertainty.tif'
+    """
+    return os.path.splitext(os.fspath(out_fname))[0] + "_uncertainty.tif"
+
+
 def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None, *, bands=None, nodata_label=255,
                     tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2, engine=None,
-                    precision="auto"):
+                    precision="auto", uncertainty=None):
     """Predict the GeoTIFF ``inp`` by sliding window and write the label map ``out_fname`` (GeoTIFF); returns its path.
 
     Args:
         bands: 1-based band numbers to feed the model (default: all), e.g. ``(4, 3, 2)``.
         nodata_label: label written for nodata pixels, and the output's nodata value (0..65535; warns when it is
             also a class id of the model).
-        tile, overlap, blend, tta, scales, batch_size, engine, precision: as for ``predict(mode="slide")``.
+        tile, overlap, blend, tta, scales, batch_size, engine, precision, uncertainty: as for
+            ``predict(mode="slide")``; ``uncertainty`` writes the map to :func:`uncertainty_path` (float32 GeoTIFF).
 
     Raises:
         SegmentationError: rasterio missing, the file unreadable, band counts that do not fit the model, or a
@@ -83,12 +103,17 @@ def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None,
     if isinstance(nodata_label, bool) or not isinstance(nodata_label, (int, np.integer)) \
             or not 0 <= nodata_label <= np.iinfo(np.uint16).max:
         raise ModelConfigError(f"nodata_label={nodata_label}: must be 0..65535 (a label of the uint8 or uint16 map)")
+    check_method(uncertainty)
     rasterio = _rasterio()
-    model = in_prediction_precision(model_or_checkpoint(model, checkpoints_path, engine), precision)
+    model = model_or_checkpoint(model, checkpoints_path, engine)
+    temperature = getattr(model, "temperature", None)  # read before a copy in another precision
+    model = in_prediction_precision(model, precision)
     if inp is None or out_fname is None:
         raise ModelConfigError("predict_geotiff needs inp= (a GeoTIFF) and out_fname= (the label map to write)")
-    if os.path.abspath(os.fspath(out_fname)) == os.path.abspath(os.fspath(inp)):
-        raise ModelConfigError(f"{out_fname}: writing the labels would overwrite the input; choose another out_fname")
+    for written in [out_fname, *([uncertainty_path(out_fname)] if uncertainty else [])]:
+        if os.path.abspath(os.fspath(written)) == os.path.abspath(os.fspath(inp)):
+            raise ModelConfigError(f"{written}: writing the prediction would overwrite the input; choose another "
+                                   "out_fname")
     if nodata_label < model.n_classes:
         warnings.warn(f"nodata_label={nodata_label} is also a class id of the model (0..{model.n_classes - 1}): "
                       f"nodata pixels and class {nodata_label} look the same in {out_fname}", stacklevel=2)
@@ -110,22 +135,34 @@ def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None,
                               stacklevel=2)
             source = RasterRows(dataset, bands)
             window = default_window(model, tile, overlap, blend)
-            augment = TestTimeAugmentation.from_names(tta, scales)
+            augment = TestTimeAugmentation.from_names(tta, scales).for_uncertainty(uncertainty)
             profile = dict(
                 driver="GTiff", width=dataset.width, height=dataset.height, count=1, dtype=labels_dtype,
                 crs=dataset.crs, transform=dataset.transform, nodata=nodata_label,
                 tiled=True, blockxsize=BLOCK, blockysize=BLOCK, compress="deflate",
             )
+            # floating-point predictor: deflate packs the map's values several times smaller
+            map_profile = dict(profile, dtype="float32", nodata=float("nan"), predictor=3)
 
-            def write(temp):
+            def write(temp, maps_temp=None):
                 from rasterio.windows import Window
 
-                with rasterio.open(temp, "w", **profile) as out:
-                    for top, probs in slide(model, source, window, augment, model.normalization, batch_size):
+                maps_file = rasterio.open(maps_temp, "w", **map_profile) if maps_temp else contextlib.nullcontext()
+                with rasterio.open(temp, "w", **profile) as out, maps_file as maps:
+                    for top, probs, *band_map in slide(model, source, window, augment, model.normalization, batch_size,
+                                                       uncertainty, temperature):
                         rows = probs.shape[0]
+                        nodata = source.nodata(top, top + rows)
                         labels = probs.argmax(-1).astype(labels_dtype)
-                        labels[source.nodata(top, top + rows)] = nodata_label
+                        labels[nodata] = nodata_label
                         out.write(labels, 1, window=Window(0, top, dataset.width, rows))
+                        if maps is not None:
+                            values = np.where(nodata, np.float32("nan"), band_map[0])
+                            maps.write(values, 1, window=Window(0, top, dataset.width, rows))
 
-            atomic_write(out_fname, write, durable=False)
+            if uncertainty:  # the map is renamed into place first, the labels right after it
+                atomic_write(out_fname, lambda temp: atomic_write(
+                    uncertainty_path(out_fname), lambda maps_temp: write(temp, maps_temp), durable=False), durable=False)
+            else:
+                atomic_write(out_fname, write, durable=False)
     return os.fspath(out_fname)

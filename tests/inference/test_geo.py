@@ -129,3 +129,46 @@ def test_a_scene_without_georeferencing_is_said_once_in_plain_words(tmp_path):
             or issubclass(w.category, rasterio.errors.NotGeoreferencedWarning)]
     assert said == [(UserWarning, f"{path}: not georeferenced (no CRS or geotransform); {tmp_path / 'labels.tif'} "
                                   "has none either")]
+
+
+def test_uncertainty_goes_to_a_georeferenced_float32_raster_beside_the_labels(tmp_path, scene):
+    path, bands = scene
+    model = pointwise_net()
+    plain = predict_geotiff(model, inp=path, out_fname=tmp_path / "plain.tif", bands=(3, 2, 1), tile=32, overlap=0.5)
+    out = predict_geotiff(model, inp=path, out_fname=tmp_path / "labels.tif", bands=(3, 2, 1), tile=32, overlap=0.5,
+                          uncertainty="entropy")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.tif", "labels_uncertainty.tif", "plain.tif",
+                                                          "scene.tif"]
+    with rasterio.open(path) as src, rasterio.open(tmp_path / "labels_uncertainty.tif") as maps, \
+            rasterio.open(out) as labels, rasterio.open(plain) as before:
+        assert maps.crs == src.crs and maps.transform == src.transform and maps.shape == src.shape
+        assert maps.count == 1 and maps.dtypes == ("float32",) and np.isnan(maps.nodata)
+        assert maps.profile["tiled"] and maps.profile["compress"].lower() == "deflate"
+        np.testing.assert_array_equal(labels.read(1), before.read(1))  # the labels are what they were
+        values = maps.read(1)
+    assert np.isnan(values[10:20, 30:50]).all()
+    valid = np.ones(values.shape, bool)
+    valid[10:20, 30:50] = False
+    assert not np.isnan(values[valid]).any() and 0 <= values[valid].min() and values[valid].max() <= 1
+    rgb = np.moveaxis(bands[[2, 1, 0]], 0, -1)
+    _, expected = predict(model, inp=np.ascontiguousarray(rgb[:, :, ::-1]), mode="slide", tile=32, overlap=0.5,
+                          uncertainty="entropy", return_uncertainty=True)
+    np.testing.assert_allclose(values[valid], expected[valid], atol=1e-6)
+
+
+def test_cli_predict_geotiff_uncertainty_and_a_bad_method(tmp_path, scene, run_cli):
+    from keras_segmentation.checkpoints.config import write_config
+    from keras_segmentation.checkpoints.weights import save_checkpoint
+
+    path, _ = scene
+    model = pointwise_net()
+    write_config(tmp_path / "ck", model)
+    save_checkpoint(model, tmp_path / "ck", 1)
+    code, out, err = run_cli("predict_geotiff", "--checkpoints_path", tmp_path / "ck", "--input_path", path,
+                             "--output_path", tmp_path / "cli.tif", "--bands", "3,2,1", "--uncertainty", "margin")
+    assert code == 0, err
+    assert out.strip().endswith(f"wrote {tmp_path / 'cli.tif'} and {tmp_path / 'cli_uncertainty.tif'}")
+    with rasterio.open(tmp_path / "cli_uncertainty.tif") as maps:
+        assert 0 < np.nanmax(maps.read(1)) <= 1
+    with pytest.raises(ModelConfigError, match=r"^uncertainty='std': choose one of entropy, margin, tta$"):
+        predict_geotiff(checkpoints_path=tmp_path / "missing", inp=path, out_fname=tmp_path / "x.tif", uncertainty="std")

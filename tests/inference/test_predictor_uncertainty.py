@@ -112,7 +112,8 @@ def test_a_temperature_changes_the_maps_and_probabilities_but_not_the_labels(mod
         after = {method: predict_one(model, picture, mode=mode, uncertainty=method) for method in ("entropy", "margin")}
         for method in ("entropy", "margin"):
             np.testing.assert_array_equal(after[method].labels, before[method].labels)
-            assert after[method].score < before[method].score - 0.05  # sharper: surer
+            assert after[method].score < before[method].score - 0.01  # sharper: surer
+        assert (after["entropy"].uncertainty <= before["entropy"].uncertainty + 1e-6).all()
         np.testing.assert_allclose(after["entropy"].probabilities,
                                    with_temperature(before["entropy"].probabilities, 0.5), atol=1e-5)
     finally:

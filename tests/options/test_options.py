@@ -26,7 +26,10 @@ FUNCTIONS = (train, distill, fit, predict, predict_multiple, predict_video, pred
              SegmentationDataset, image_segmentation_generator, visualize_dataset, verify_dataset, suggest)
 
 #: (command, flag) pairs that share a name with an option but are another option
-NOT_SHARED = {("export", "--precision")}  # the exported file's number format: float32, float16, int8
+NOT_SHARED = {
+    ("export", "--precision"),  # the exported file's number format: float32, float16, int8
+    ("suggest", "--uncertainty"),  # what scores the images, always one (default entropy), not a map to write
+}
 
 
 def shared_defaults(function):

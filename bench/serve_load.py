@@ -676,11 +676,15 @@ def render_section(result):
         if best is None:
             continue
         client_cpu = best.get("client_cpu_s_per_image")
+        agreement = answer.get("agreement_with_predict_multiple")
+        compared = "equals" if answer.get("equals_predict_multiple") else "differs from" if agreement is None else (
+            f"differs on {100 * (1 - agreement):.4f} % of the pixels from")
         lines.append(
             f"* {label}: best {best['images_per_s']:.2f} images/s at {best['clients']} clients, "
             f"{best['vs_predict_multiple']:.2f}× `predict_multiple`'s {engine['baseline']['images_per_s']:.2f}; "
-            f"the served label map {'equals' if answer.get('equals_predict_multiple') else 'differs from'} "
-            f"`predict_multiple`'s file for the image; server up in {engine['startup_seconds']:.1f} s; "
+            f"the served label map (one request: a batch of 1) {compared} "
+            f"`predict_multiple`'s file for the image (batches of 2: `bench/serve_parity.py`); "
+            f"server up in {engine['startup_seconds']:.1f} s; "
             f"the clients took {_num(None if client_cpu is None else 1000 * client_cpu, 1)} ms of CPU per image "
             "on the same cores.")
     if "engines_label_agreement" in result:

@@ -58,9 +58,9 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
         max_batch: the most images in one model call.
         batch_wait_ms: how long a request waits for others to share its model call.
         label_studio_url: Label Studio's URL, to fetch the images it serves (``/data/upload/...``) for its
-            ``POST /predict`` (default: ``$LABEL_STUDIO_URL``); ``label_studio_api_key``: the token sent there
-            (default: ``$LABEL_STUDIO_API_KEY``); ``label_studio_root``: the folder local image paths may be read
-            from (default: none are).
+            ``POST /predict`` (default: ``$LABEL_STUDIO_URL``); ``label_studio_api_key``: its API key, a legacy
+            token or a personal access token (default: ``$LABEL_STUDIO_API_KEY``); ``label_studio_root``: the
+            folder local image paths may be read from (default: none are).
 
     Returns:
         A FastAPI app; ``app.state.served`` is the :class:`ServedModel`, ``app.state.batcher`` the

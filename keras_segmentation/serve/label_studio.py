@@ -17,7 +17,7 @@ Label Studio (Settings -> Model -> Connect Model, with this server's URL) calls:
 
 A task's image (:mod:`.task_images`) is a ``data:`` URI, an ``http(s)://`` URL (fetched with a timeout, within
 the upload byte limit), a path on Label Studio (``/data/upload/...``: fetched from ``label_studio_url`` with
-``Authorization: Token <api key>``), or a local file (``/data/local-files/?d=...`` or a path) under
+the API key, :mod:`.label_studio_token`), or a local file (``/data/local-files/?d=...`` or a path) under
 ``label_studio_root``; any other local path is refused. It is then read, batched and predicted exactly as
 ``POST /predict`` reads an upload.
 
@@ -59,7 +59,7 @@ class LabelStudioBackend:
         source: what the model was loaded from (a path gives the model version its files' sizes and times).
         max_bytes, max_pixels: the app's limits, for every image (a request's JSON may be twice ``max_bytes``).
         url: Label Studio's URL, for the paths it serves (default: ``$LABEL_STUDIO_URL``).
-        api_key: the token sent to it (default: ``$LABEL_STUDIO_API_KEY``).
+        api_key: its API key, a legacy token or a personal access token (default: ``$LABEL_STUDIO_API_KEY``).
         root: the folder local image paths may be read from (none: local paths are refused).
         timeout_s: how long an image URL may take to answer.
 

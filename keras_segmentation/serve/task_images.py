@@ -1,8 +1,8 @@
 """The image of a Label Studio task, as bytes: a ``data:`` URI, a URL, a file Label Studio serves, or a local file.
 
 A URL is fetched with a timeout and within the byte limit; a path on Label Studio (``/data/upload/...``) is fetched
-from its URL with ``Authorization: Token <api key>``; a local path (``/data/local-files/?d=...`` or a plain path) is
-read only under the root the server was given.
+from its URL with the API key (a legacy token or a personal access token: :mod:`.label_studio_token`); a local
+path (``/data/local-files/?d=...`` or a plain path) is read only under the root the server was given.
 
 Example:
     >>> images = TaskImages("http://localhost:8080", api_key="...", max_bytes=20 << 20)
@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 
 from ..errors import ServeError
+from .label_studio_token import LabelStudioToken
 from .uploads import too_large
 
 #: Seconds to wait for an image URL to answer.
@@ -32,7 +33,7 @@ class TaskImages:
 
     Args:
         url: Label Studio's URL, for the paths it serves (default: ``$LABEL_STUDIO_URL``).
-        api_key: the token sent to it (default: ``$LABEL_STUDIO_API_KEY``).
+        api_key: its API key, a legacy token or a personal access token (default: ``$LABEL_STUDIO_API_KEY``).
         root: the folder local image paths may be read from (none: local paths are refused).
         max_bytes: the largest image; timeout_s: how long an image URL may take to answer.
     """
@@ -46,6 +47,7 @@ class TaskImages:
             raise ServeError(f"label_studio_root {os.fspath(root)!r}: no such folder; give the folder Label Studio's "
                              "local files are under", 500)
         self.max_bytes, self.timeout_s = int(max_bytes), float(timeout_s)
+        self.token = LabelStudioToken(self.url, self.api_key, self.timeout_s) if self.url and self.api_key else None
 
     def read(self, task_id, value):
         """``(bytes, name)`` of a task's image ``value`` (data URI, URL, Label Studio path, local path).
@@ -99,24 +101,28 @@ class TaskImages:
         raise ServeError(f"{name} is outside --label-studio-root; the server reads local files only there", 403)
 
     def _fetch(self, url, name):
-        request = urllib.request.Request(url, headers={"User-Agent": "keras-segmentation"})
-        if self.api_key and self.url and _origin(url) == _origin(self.url):
-            # not sent on to where a redirect leads (cloud storage links need no token)
-            request.add_unredirected_header("Authorization", f"Token {self.api_key}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
-                length = answer.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > self.max_bytes:
-                    raise too_large(int(length), self.max_bytes, name, advice=None)
-                return _read_limited(answer, self.max_bytes, name)
-        except urllib.error.HTTPError as err:
-            err.close()
-            hint = f"; give the server ${KEY_VARIABLE}" if err.code in (401, 403) else ""
-            raise ServeError(f"{name}: fetching it answered HTTP {err.code} {err.reason}{hint}", 400) from None
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = getattr(err, "reason", None) or err
-            raise ServeError(f"{name}: cannot fetch it ({reason}); check that this server can reach the URL", 400
-                             ) from None
+        # the token goes only to Label Studio's origin, not on to where a redirect leads (cloud storage links need none)
+        token = self.token if self.token is not None and _origin(url) == _origin(self.url) else None
+        for attempt in (1, 2):
+            request = urllib.request.Request(url, headers={"User-Agent": "keras-segmentation"})
+            if token is not None:
+                request.add_unredirected_header("Authorization", token.header(renew=attempt > 1))
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                    length = answer.headers.get("Content-Length", "")
+                    if length.isdigit() and int(length) > self.max_bytes:
+                        raise too_large(int(length), self.max_bytes, name, advice=None)
+                    return _read_limited(answer, self.max_bytes, name)
+            except urllib.error.HTTPError as err:
+                err.close()
+                if err.code == 401 and attempt == 1 and token is not None and token.renewable:
+                    continue  # the access token expired before its time (clocks apart): a new one, once
+                hint = f"; give the server ${KEY_VARIABLE}" if err.code in (401, 403) else ""
+                raise ServeError(f"{name}: fetching it answered HTTP {err.code} {err.reason}{hint}", 400) from None
+            except (urllib.error.URLError, OSError, ValueError) as err:
+                reason = getattr(err, "reason", None) or err
+                raise ServeError(f"{name}: cannot fetch it ({reason}); check that this server can reach the URL", 400
+                                 ) from None
 
 
 def _data_uri(value, name, max_bytes):

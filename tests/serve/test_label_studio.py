@@ -1,17 +1,19 @@
-"""Label Studio's ML backend protocol (FastAPI's TestClient, requests shaped as Label Studio sends them, in
-``tests/serve/label_studio/``): /setup maps labels to classes, /predict answers brush RLE (or polygon) regions
-equal to ``predict``'s labels, images from data: URIs, URLs, Label Studio paths and a local root; bad requests
-get a one-line JSON error and the server goes on. And the brush RLE itself: hand-derived vectors, round trips."""
+"""Label Studio's ML backend protocol (FastAPI's TestClient, requests recorded from Label Studio 1.23.2 by
+``bench/label_studio_record.py``, in ``tests/serve/label_studio/``): the recorded /setup, /predict and /webhook
+are answered as Label Studio stored them, /setup maps labels to classes, /predict answers brush RLE (or polygon)
+regions equal to ``predict``'s labels, images from data: URIs, URLs, Label Studio paths (legacy tokens and
+personal access tokens) and a local root; bad requests get a one-line JSON error and the server goes on. And the
+brush RLE itself: label_studio_sdk's decoding and encoding of the recorded masks, hand-derived vectors, round
+trips."""
 
 import base64
-import http.server
 import json
 import pathlib
-import threading
 
 import cv2
 import numpy as np
 import pytest
+from fake_label_studio import LEGACY, PAT, FakeLabelStudio
 from servefiles import patches_image
 
 from keras_segmentation import from_preset
@@ -24,8 +26,6 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402 - after the skip
 
 FIXTURES = pathlib.Path(__file__).parent / "label_studio"
-#: The mask whose reference RLE (label_studio_converter's mask2rle) predict_response.json holds.
-RECORDED_MASK = np.array([[0, 0, 1, 1, 0, 0], [0, 1, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0]], bool)
 #: The labels of the fixtures' config that are the test model's classes (background, grass, flower).
 LABEL_CLASSES = {"Grass": 1, "FLOWER": 2}
 
@@ -40,12 +40,15 @@ def model(preset):
 
 
 @pytest.fixture(scope="module")
-def task_image(tmp_path_factory):
-    """The PNG file of the data: URI in predict_request.json."""
-    uri = fixture("predict_request")["tasks"][0]["data"]["image"]
-    path = tmp_path_factory.mktemp("label_studio") / "task.png"
-    path.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
-    return path
+def task_image():
+    """The image of the recorded task (Label Studio served it at the path in predict_request.json)."""
+    return FIXTURES / "task.png"
+
+
+@pytest.fixture(scope="module")
+def data_uri(task_image):
+    """The task's image as a data: URI."""
+    return "data:image/png;base64," + base64.b64encode(task_image.read_bytes()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +89,7 @@ def ask(client, body):
 
 
 def with_image(value, task_id=41):
+    """The recorded /predict request with its task's image ``value`` (and id)."""
     body = fixture("predict_request")
     body["tasks"][0].update(id=task_id, data={"image": value})
     return body
@@ -119,7 +123,8 @@ def covers(ours, recorded):
 
 
 def good_request_works(client, expected):
-    result = ask(client, fixture("predict_request"))["results"][0]["result"]
+    image = base64.b64encode((FIXTURES / "task.png").read_bytes()).decode()
+    result = ask(client, with_image("data:image/png;base64," + image))["results"][0]["result"]
     assert_brush_regions_are(result, expected[0])
 
 
@@ -136,10 +141,47 @@ def test_setup_gives_the_model_version_and_maps_labels_to_classes_by_name(client
     assert client.post("/setup", json=fixture("setup_request")).json() == setup  # the same version each time
 
 
-def test_predict_answers_brush_regions_equal_to_predicts_labels(client, expected):
+def test_the_recorded_calls_are_answered_as_label_studio_stored_them(preset, label_studio, expected):
+    """Every call Label Studio 1.23.2 made (exchanges.json: /health, /setup, /predict, /webhook), with its recorded
+    headers and body, the task's image fetched with a personal access token: the recorded status and content
+    type each time, /setup's answer as recorded, and /predict's prediction as Label Studio stored it
+    (stored_predictions.json), but for the model version, which hashes the preset's path."""
+    labels = expected[0]
+    bodies = {"/setup": fixture("setup_request"), "/predict": fixture("predict_request"),
+              "/webhook": fixture("webhook_request")}
+    answers = {}
+    with TestClient(create_app(preset, label_studio_url=label_studio.url, label_studio_api_key=PAT)) as client:
+        for call in fixture("exchanges"):
+            answer = client.request(call["method"], call["path"], json=bodies.get(call["path"]), headers=call["headers"])
+            assert (answer.status_code, answer.headers["content-type"]) == (call["status"], call["answer_content_type"])
+            answers[call["path"]] = answer.json()
+    assert [call["path"] for call in fixture("exchanges")][-2:] == ["/predict", "/webhook"]
+    setup, recorded = answers["/setup"], fixture("setup_response")
+    assert setup["model_version"].startswith("unet_mini-") and recorded["model_version"].startswith("unet_mini-")
+    assert dict(setup, model_version=None) == dict(recorded, model_version=None)
+
+    stored = fixture("stored_predictions")
+    assert len(stored) == len(answers["/predict"]["results"]) == 1
+    prediction, stored = answers["/predict"]["results"][0], stored[0]
+    assert prediction["model_version"] == setup["model_version"]
+    assert prediction["score"] == pytest.approx(stored["score"], abs=1e-4)
+    assert [r["value"]["brushlabels"] for r in prediction["result"]] == [["Grass"], ["FLOWER"]] == [
+        r["value"]["brushlabels"] for r in stored["result"]]
+    for ours, theirs in zip(prediction["result"], stored["result"]):
+        assert {**ours, "score": 0, "value": None} == {**theirs, "score": 0, "value": None}
+        assert ours["score"] == pytest.approx(theirs["score"], abs=1e-4)
+        assert {**ours["value"], "rle": None} == {**theirs["value"], "rle": None}
+        mask = rle_to_mask(ours["value"]["rle"], *labels.shape)
+        np.testing.assert_array_equal(mask, labels == LABEL_CLASSES[ours["value"]["brushlabels"][0]])  # predict's
+        assert (mask == rle_to_mask(theirs["value"]["rle"], *labels.shape)).mean() > 0.99  # equal where recorded
+    image_path = fixture("predict_request")["tasks"][0]["data"]["image"]
+    assert label_studio.seen == [("POST /api/token/refresh/", None), (image_path, f"Bearer {label_studio.issued[0]}")]
+
+
+def test_predict_answers_brush_regions_equal_to_predicts_labels(client, expected, data_uri):
     labels, probabilities = expected
     assert {1, 2} <= set(np.unique(labels).tolist())  # both labelled classes are in the image: a test that can tell
-    answer = ask(client, fixture("predict_request"))
+    answer = ask(client, with_image(data_uri))
     assert covers(shape_of(answer), shape_of(fixture("predict_response")))  # every field Label Studio reads
     assert len(answer["results"]) == 1
     prediction = answer["results"][0]
@@ -156,16 +198,23 @@ def test_predict_answers_brush_regions_equal_to_predicts_labels(client, expected
     assert len({region["id"] for region in result}) == len(result)
 
 
-def test_the_recorded_rle_decodes_to_its_mask():
-    region = fixture("predict_response")["results"][0]["result"][0]
-    rle = region["value"]["rle"]
-    np.testing.assert_array_equal(rle_to_mask(rle, region["original_height"], region["original_width"]), RECORDED_MASK)
-    assert mask_to_rle(RECORDED_MASK) == rle  # label_studio_converter's bytes, exactly
+def test_the_recorded_rle_is_label_studio_sdks_byte_for_byte():
+    """sdk_brush.json: label_studio_sdk's decode_rle of each stored region's RLE (rows of 0/1), and whether its
+    mask2rle of that mask gave the same bytes; our decoder reads the same masks and our encoder writes the same
+    bytes."""
+    sdk = fixture("sdk_brush")
+    assert sdk["mask2rle_equals_ours"] == {"Grass": True, "FLOWER": True}
+    for region in fixture("stored_predictions")[0]["result"]:
+        label, rle = region["value"]["brushlabels"][0], region["value"]["rle"]
+        mask = np.array([[c == "1" for c in row] for row in sdk["decode_rle"][label]])
+        assert mask.shape == (region["original_height"], region["original_width"]) == (40, 56) and mask.any()
+        np.testing.assert_array_equal(rle_to_mask(rle, *mask.shape), mask)
+        assert mask_to_rle(mask) == rle
 
 
-def test_polygon_labels_outline_each_class(client, expected):
+def test_polygon_labels_outline_each_class(client, expected, data_uri):
     labels = expected[0]
-    body = fixture("predict_request")
+    body = with_image(data_uri)
     body["label_config"] = body["label_config"].replace("BrushLabels", "PolygonLabels")
     result = ask(client, body)["results"][0]["result"]
     assert result and all(region["type"] == "polygonlabels" and region["value"]["closed"] for region in result)
@@ -200,8 +249,7 @@ def test_several_tasks_come_back_in_order_through_the_apps_batcher(preset, model
 
 
 def test_webhook_is_acknowledged_and_health_and_image_uploads_keep_their_answers(client, expected, task_image):
-    event = {"action": "ANNOTATION_CREATED", "project": {"id": 7, "label_config": "<View/>"}, "annotation": {}}
-    answer = client.post("/webhook", json=event)
+    answer = client.post("/webhook", json=fixture("webhook_request"))  # what Label Studio posted on saving an annotation
     assert answer.status_code == 200
     assert answer.json()["status"] == "ignored" and answer.json()["action"] == "ANNOTATION_CREATED"
     assert client.post("/webhook", content=b"not json").status_code == 200
@@ -219,55 +267,18 @@ def test_local_files_under_the_root_and_relative_paths_are_read(client, expected
         assert_brush_regions_are(ask(client, with_image(value))["results"][0]["result"], expected[0])
 
 
-class _LabelStudioFiles(http.server.BaseHTTPRequestHandler):
-    """Serves ``/data/upload/7/a.png`` to the token "secret"; to anyone ``/public/a.png``, ``/big.png`` (too many
-    bytes), and ``/tasks/7/resolve/``: a redirect to ``/public/a.png`` on another origin (as to cloud storage)."""
-
-    image = b""
-    seen = []
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        if self.path == "/big.png":
-            body, status = b"\x89PNG" + b"\0" * 60_000, 200
-        elif self.path == "/public/a.png":
-            body, status = self.image, 200
-        elif self.path == "/tasks/7/resolve/":
-            self.send_response(303)
-            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/public/a.png")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        elif self.path == "/data/upload/7/a.png" and self.headers.get("Authorization") == "Token secret":
-            body, status = self.image, 200
-        else:
-            body, status = b"no", 401
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+@pytest.fixture
+def label_studio(task_image):
+    """A :class:`FakeLabelStudio` serving the task's image at /data/upload/7/a.png and at the recorded path."""
+    recorded = fixture("predict_request")["tasks"][0]["data"]["image"]
+    with FakeLabelStudio(task_image.read_bytes(), uploads=("/data/upload/7/a.png", recorded)) as fake:
+        yield fake
 
 
-@pytest.fixture(scope="module")
-def label_studio_server(task_image):
-    _LabelStudioFiles.image = task_image.read_bytes()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LabelStudioFiles)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-def test_label_studio_paths_are_fetched_with_the_token_sent_only_to_label_studio(preset, label_studio_server,
-                                                                                expected):
-    port = label_studio_server
+def test_label_studio_paths_are_fetched_with_the_token_sent_only_to_label_studio(preset, label_studio, expected):
+    port = label_studio.server.server_address[1]
     app = create_app(preset, max_bytes=50_000, label_studio_url=f"http://127.0.0.1:{port}/",
-                     label_studio_api_key="secret")
-    _LabelStudioFiles.seen.clear()
+                     label_studio_api_key=LEGACY)
     with TestClient(app) as client:
         for value in ("/data/upload/7/a.png", f"http://127.0.0.1:{port}/data/upload/7/a.png", "/tasks/7/resolve/"):
             assert_brush_regions_are(ask(client, with_image(value))["results"][0]["result"], expected[0])
@@ -275,15 +286,14 @@ def test_label_studio_paths_are_fetched_with_the_token_sent_only_to_label_studio
         assert elsewhere.status_code == 400 and "HTTP 401" in elsewhere.json()["error"]
         big = client.post("/predict", json=with_image(f"http://127.0.0.1:{port}/big.png"))
         assert big.status_code == 413 and "50,000" in big.json()["error"]
-    assert _LabelStudioFiles.seen[:5] == [("/data/upload/7/a.png", "Token secret")] * 2 + [
+    assert label_studio.seen[:5] == [("/data/upload/7/a.png", "Token secret")] * 2 + [
         ("/tasks/7/resolve/", "Token secret"), ("/public/a.png", None), ("/data/upload/7/a.png", None)
     ]  # where a redirect leads, and another origin (localhost, not 127.0.0.1), never get the token
 
 
-def test_without_the_key_label_studio_answers_401_and_the_error_says_what_to_set(preset, label_studio_server,
-                                                                                 monkeypatch):
+def test_without_the_key_label_studio_answers_401_and_the_error_says_what_to_set(preset, label_studio, monkeypatch):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
-    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{label_studio_server}")
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     with TestClient(create_app(preset)) as client:
         answer = client.post("/predict", json=with_image("/data/upload/7/a.png"))
     assert answer.status_code == 400
@@ -318,7 +328,7 @@ def big_data_uri():
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        (no_image_task, 400, "task 41: no image in its data['image']"),
+        (no_image_task, 400, "task 1: no image in its data['image']"),
         (lambda: with_image("http://127.0.0.1:9/none.png"), 400, "cannot fetch it"),
         (config_without_brush, 422, "no <BrushLabels> or <PolygonLabels>"),
         (config_of_other_labels, 422, "none of its labels ['Tree', 'Road', 'Sky'] is one of the model's classes"),

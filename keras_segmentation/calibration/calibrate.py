@@ -171,8 +171,9 @@ def calibrate(
 
 
 def _temperature_file(source):
-    """The JSON file that keeps the temperature of the saved model ``source`` (:mod:`keras_segmentation.checkpoints.
-    temperature`), or ``None`` (an exported file keeps it in its metadata; a ``.keras`` saved on its own: nowhere)."""
+    """The JSON file that keeps the temperature of the saved model ``source``
+    (:mod:`keras_segmentation.checkpoints.temperature`), or ``None`` (an exported file keeps it in its metadata; a
+    ``.keras`` saved on its own: nowhere)."""
     if preset_folder.is_preset(source):
         return os.path.join(os.fspath(source), preset_folder.CONFIG_FILE)
     found = run_folder.temperature_file(source)

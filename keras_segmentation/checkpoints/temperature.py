@@ -1,4 +1,4 @@
-"""A saved model's calibration temperature: where it is kept, reading and writing it there.
+"""A saved model's calibration temperature: the files that keep it, reading and writing it there.
 
 A temperature ``T`` (:func:`keras_segmentation.calibration.calibrate` fits it) rescales the model's probabilities to
 ``softmax(log(p) / T)`` (:func:`keras_segmentation.uncertainty.with_temperature`); loading the model sets
@@ -39,7 +39,7 @@ def read_temperature(file):
     """
     if not os.path.isfile(file):
         return 1.0
-    content = read_json(file, CheckpointError, "fix or remove its temperature (keras_segmentation calibrate)")
+    content = read_json(file, CheckpointError, "repair or restore the file")
     value = content.get(KEY) if isinstance(content, dict) else None
     return 1.0 if value is None else check_temperature(value, file, CheckpointError)
 

@@ -116,8 +116,8 @@ def evaluate(
             worst.add(per_image[result.index], _name(inp_images, result.index), result.image, truth, result.labels)
             if reliability:
                 reliability[0].add(result.probabilities, truth, ignore_index)
-            if reliability and temperature != 1.0:
-                reliability[1].add(with_temperature(result.probabilities, temperature), truth, ignore_index)
+                if temperature != 1.0:
+                    reliability[1].add(with_temperature(result.probabilities, temperature), truth, ignore_index)
     scores = matrix.scores(class_names=class_names or model.class_names)
     scores["per_image_mean_IU"] = per_image
     if report_dir is not None:

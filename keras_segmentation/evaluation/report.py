@@ -284,7 +284,8 @@ def _calibration(temperature, before, after):
     )
     note = ("<p>Expected calibration error (ECE): the pixel-weighted mean gap between accuracy and top-label "
             f"confidence in {before.n_bins} equal confidence bins; NLL: the mean negative log-likelihood of the true "
-            "class. Bars: accuracy per bin; red: the gap to the bin's confidence; dashed: perfect calibration.</p>")
+            "class. Bars: accuracy per bin; shaded red: the gap to the bin's mean confidence (above a bar: over-confident, "
+            "over it: under-confident); dashed: perfect calibration; grey: the share of the pixels in each bin.</p>")
     if after is None:
         note += ("<p>This model has no calibration temperature: <code>keras_segmentation calibrate</code> fits one "
                  "on validation images and keeps it with the model.</p>")

@@ -52,6 +52,7 @@ _LAZY = {
     "predict": "keras_segmentation.inference",
     "predict_multiple": "keras_segmentation.inference",
     "evaluate": "keras_segmentation.evaluation",
+    "calibrate": "keras_segmentation.calibration",
     "from_preset": "keras_segmentation.presets.load",
     "save_preset": "keras_segmentation.presets.save",
     "push_to_hub": "keras_segmentation.presets.hub",

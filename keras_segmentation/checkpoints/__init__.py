@@ -20,7 +20,9 @@ weights), :mod:`.config` (the ``_config.json`` schema), :mod:`.history`,
 :mod:`.weights` (weights with their optimizer and random-generator states),
 :mod:`.resume` (continuing a run) and :mod:`.load` (a model from a checkpoint or a
 ``.keras`` file); :mod:`.run_folder` and :mod:`.preset_folder` read the folders ``fit`` and
-``save_preset`` write as models (the other pipelines take any of the three as ``model``). Every file is written with
+``save_preset`` write as models (the other pipelines take any of the three as ``model``);
+:mod:`.temperature` says where each keeps its calibration temperature (``"temperature"`` in
+``_config.json``, when calibrated). Every file is written with
 :func:`keras_segmentation.atomic.atomic_write` and :data:`WRITE_OPTIONS`, so a
 crash or a full disk never leaves a half-written checkpoint under the real name.
 

@@ -17,6 +17,7 @@ import keras
 from ..atomic import atomic_write_text
 from ..errors import CheckpointError
 from ..models import registry
+from ..uncertainty import check_temperature, model_temperature
 from ..version import __version__
 from . import WRITE_OPTIONS
 from .names import config_path
@@ -41,6 +42,9 @@ def model_config(model, **extra):
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
     }
+    temperature = model_temperature(model)
+    if temperature != 1.0:  # calibrated (keras_segmentation.calibration); absent means 1
+        config["temperature"] = temperature
     if model.build_config is None:
         config["architecture"] = keras.saving.serialize_keras_object(model)
         config["architecture"].pop("compile_config", None)  # the architecture only: no loss or optimizer
@@ -126,6 +130,7 @@ _CONFIG_TYPES = {
     "ignore_index": (int, type(None)),
     "read_image_type": (int,),
     "precision": (str,),
+    "temperature": (int, float),
 }
 
 
@@ -157,6 +162,8 @@ def _validate_config(config, path):
 
         if config["normalization"] not in NORMALIZATIONS:
             fail(f"unknown normalization {config['normalization']!r}; expected one of {', '.join(NORMALIZATIONS)}")
+    if "temperature" in config:
+        check_temperature(config["temperature"], path, CheckpointError)
     if config.get("class_names") is not None and not all(isinstance(n, str) for n in config["class_names"]):
         fail("class_names must be a list of strings")
     if config.get("build_config") is not None:

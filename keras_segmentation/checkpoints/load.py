@@ -18,8 +18,10 @@ import keras
 
 from ..errors import CheckpointError
 from ..models import layers, registry, segmentation_model  # noqa: F401 - layers, segmentation_model: registers the serializable classes
+from . import run_folder
 from .config import read_config
 from .names import config_path, final_model_path, list_checkpoints, weights_path
+from .temperature import read_temperature
 from .weights import load_training_weights
 
 
@@ -136,11 +138,16 @@ def model_from_config(config, source="<config>"):
     model.normalization = config.get("normalization") or "sub_mean"
     if config.get("class_names"):
         model.class_names = list(config["class_names"])
+    if "temperature" in config:  # calibrated: the predictor rescales the probabilities (checkpoints.temperature)
+        model.temperature = float(config["temperature"])
     return model
 
 
 def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_model
     """Load a ``.keras`` file saved from any library model (safe mode, no custom_objects needed).
+
+    The ``model.keras`` of a ``fit`` run folder gets the calibration temperature the folder keeps as
+    ``model.temperature`` (:mod:`.temperature`).
 
     Safe mode means no code stored in the file runs: a model with a ``Lambda``
     layer (or any other layer that carries Python code) is refused. A model saved
@@ -159,7 +166,7 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
         raise CheckpointError(f"{path}: model file not found")
     check_keras_archive(path)
     try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
         if compile and _names_a_library_class(err):
             warnings.warn(
@@ -169,6 +176,10 @@ def load_model(path, compile=True):  # noqa: A002 - mirrors keras.saving.load_mo
             )
             return load_model(path, compile=False)
         raise CheckpointError(f"{path}: cannot load the model ({load_error_message(err)})") from None
+    file = run_folder.temperature_file(path)
+    if file is not None:
+        model.temperature = read_temperature(file)
+    return model
 
 
 def check_keras_archive(path):

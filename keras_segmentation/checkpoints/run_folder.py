@@ -36,9 +36,28 @@ def model_file(path):
     return found
 
 
+def temperature_file(path):
+    """The ``predict.json`` that keeps the calibration temperature (:mod:`.temperature`) of the run folder ``path``,
+    or of the ``model.keras`` in one; ``None`` for anything else.
+
+    Example:
+        >>> temperature_file("runs/fit/model.keras")     # doctest: +SKIP
+        'runs/fit/predict.json'
+    """
+    path = os.fspath(path)
+    if is_run_folder(path):
+        return os.path.join(path, PREDICT_FILE)
+    folder, name = os.path.split(path)
+    return os.path.join(folder, PREDICT_FILE) if name == MODEL_FILE and is_run_folder(folder) else None
+
+
 def prediction_options(path):
-    """``{"mode", "overlap", "flip_tta", "ignore_index"}`` the run chose on its validation set (``{}`` if none)."""
+    """``{"mode", "overlap", "flip_tta", "ignore_index"}`` the run chose on its validation set (``{}`` if none).
+
+    ``predict.json`` also keeps the calibration temperature (:mod:`.temperature`): the model's, not an option; left out.
+    """
     options = os.path.join(os.fspath(path), PREDICT_FILE)
     if not os.path.isfile(options):
         return {}
-    return read_json(options, CheckpointError, "run fit again in a new folder")
+    options = read_json(options, CheckpointError, "run fit again in a new folder")
+    return {key: value for key, value in options.items() if key != "temperature"}

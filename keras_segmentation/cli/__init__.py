@@ -32,8 +32,8 @@ from .. import startup_logs
 from ..version import __version__
 
 #: Modules under ``keras_segmentation.cli`` that contribute subcommands, in help order.
-COMMAND_MODULES = ("fit", "dataset", "convert", "suggest", "training", "inference", "export", "preset", "serve",
-                   "model_zoo", "migrate", "demo")
+COMMAND_MODULES = ("fit", "dataset", "convert", "suggest", "training", "inference", "calibration", "export", "preset",
+                   "serve", "model_zoo", "migrate", "demo")
 
 EXIT_USAGE = 2
 

@@ -12,16 +12,19 @@ Example:
     >>> evaluate(checkpoints_path="ckpt/vgg_unet_1", inp_images_dir="imgs/", annotations_dir="masks/")["mean_IU"]
 """
 
+import contextlib
 import os
 
 import numpy as np
 
+from ..calibration import ReliabilityCounts, without_temperature
 from ..checkpoints.run_folder import is_run_folder
 from ..data.masks import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
 from ..metrics import ConfusionMatrix
+from ..uncertainty import model_temperature, with_temperature
 from .report import WorstImages, run_settings, write_report
 
 
@@ -63,7 +66,10 @@ def evaluate(
     over the classes in its mask or prediction; NaN when no pixel is scored), in
     the order of the images. ``report_dir`` writes ``report_dir/index.html``
     (:mod:`keras_segmentation.evaluation.report`) with the ``report_images`` worst
-    images; only those are kept in memory.
+    images (only those are kept in memory) and the reliability diagrams of the
+    probabilities, before and after the model's calibration temperature
+    (:mod:`keras_segmentation.calibration`; the report alone makes ``evaluate``
+    compute probabilities at the images' resolution).
     """
     folder = model if model is not None else checkpoints_path
     if is_run_folder(folder):  # a fit run folder: its model, and its training history for the report
@@ -87,21 +93,31 @@ def evaluate(
     matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
     per_image = np.full(len(inp_images), np.nan)
     worst = WorstImages(report_images if report_dir is not None else 0)
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
-    for result in progress_bar(predictor.run(list(inp_images)), len(inp_images), progress):
-        if result.error is not None:
-            raise result.error
-        truth = read_mask(annotations[result.index], colour_map, strict=True)
-        check_mask_values(truth, model.n_classes, ignore_index, annotations[result.index])
-        if truth.shape != result.labels.shape:
-            raise SizeMismatchError(
-                f"{annotations[result.index]}: mask is {truth.shape[1]}x{truth.shape[0]} but the image is "
-                f"{result.labels.shape[1]}x{result.labels.shape[0]}"
-            )
-        image_matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index).update(truth, result.labels)
-        matrix.merge(image_matrix)
-        per_image[result.index] = image_matrix.scores()["mean_IU"]
-        worst.add(per_image[result.index], _name(inp_images, result.index), result.image, truth, result.labels)
+    # the report's reliability diagrams need the probabilities: the model's own (its temperature set aside, so
+    # both "before" and "after" are known), then at its temperature
+    temperature = model_temperature(model)
+    reliability = (ReliabilityCounts(), ReliabilityCounts()) if report_dir is not None else None
+    with without_temperature(model) if reliability else contextlib.nullcontext():
+        predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
+        results = predictor.run(list(inp_images), with_probabilities=reliability is not None)
+        for result in progress_bar(results, len(inp_images), progress):
+            if result.error is not None:
+                raise result.error
+            truth = read_mask(annotations[result.index], colour_map, strict=True)
+            check_mask_values(truth, model.n_classes, ignore_index, annotations[result.index])
+            if truth.shape != result.labels.shape:
+                raise SizeMismatchError(
+                    f"{annotations[result.index]}: mask is {truth.shape[1]}x{truth.shape[0]} but the image is "
+                    f"{result.labels.shape[1]}x{result.labels.shape[0]}"
+                )
+            image_matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index).update(truth, result.labels)
+            matrix.merge(image_matrix)
+            per_image[result.index] = image_matrix.scores()["mean_IU"]
+            worst.add(per_image[result.index], _name(inp_images, result.index), result.image, truth, result.labels)
+            if reliability:
+                reliability[0].add(result.probabilities, truth, ignore_index)
+                if temperature != 1.0:
+                    reliability[1].add(with_temperature(result.probabilities, temperature), truth, ignore_index)
     scores = matrix.scores(class_names=class_names or model.class_names)
     scores["per_image_mean_IU"] = per_image
     if report_dir is not None:
@@ -113,7 +129,8 @@ def evaluate(
                                 annotations=annotations_dir, ignore_index=ignore_index, batch_size=batch_size,
                                 read_image_type=read_image_type, flip_tta=flip_tta or None, engine=engine, **window)
         history = read_history(checkpoints_path) if checkpoints_path is not None else []
-        write_report(report_dir, scores, worst.items(), settings, history, ignore_index)
+        calibration = (temperature, reliability[0], reliability[1] if temperature != 1.0 else None)
+        write_report(report_dir, scores, worst.items(), settings, history, ignore_index, calibration)
     return scores
 
 

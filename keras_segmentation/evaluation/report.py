@@ -11,7 +11,10 @@ mailed or archived alone; nothing else is written to ``DIR``), written atomicall
 * the ``report_images`` worst images by per-image mean IoU: ``image | truth |
   prediction | errors`` (errors: black correct, red wrong, grey not scored), with
   the class colour legend; :class:`WorstImages` keeps only those while evaluating;
-* the training curves of ``<checkpoints_path>_history.json`` (:mod:`.curves`).
+* the training curves of ``<checkpoints_path>_history.json`` (:mod:`.curves`);
+* calibration: the expected calibration error, the NLL and the reliability diagram of the probabilities as the
+  model gives them and, for a model with a calibration temperature (``keras_segmentation calibrate``), after it
+  (:mod:`keras_segmentation.calibration`).
 
 Example:
     >>> scores = evaluate(checkpoints_path="ckpt/run", inp_images_dir="imgs/", annotations_dir="masks/",
@@ -30,6 +33,7 @@ import cv2
 import numpy as np
 
 from .. import atomic
+from ..calibration import reliability_svg
 from ..data.visualize import class_colors, get_colored_segmentation_image, get_legends, to_display_image
 from ..errors import OutputWriteError
 from ..version import __version__
@@ -79,7 +83,7 @@ class WorstImages:
         return [entry[2] for entry in sorted(self._heap, key=lambda e: (-e[0], -e[1]))]
 
 
-def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore_index=None):
+def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore_index=None, calibration=None):
     """Write ``report_dir/index.html`` atomically (creating the folder); returns its path.
 
     Args:
@@ -88,6 +92,9 @@ def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore
         settings: ``{label: value}`` shown first (``None`` values are left out).
         history: per-epoch log dicts (:func:`~keras_segmentation.checkpoints.history.read_history`).
         ignore_index: the label not scored, drawn grey in the error maps.
+        calibration: ``(temperature, before, after)``: the model's temperature and the
+            :class:`~keras_segmentation.calibration.ReliabilityCounts` of its probabilities without and with it
+            (``after`` ``None`` for a model without one); ``None`` leaves the section out.
 
     Raises:
         OutputWriteError: the folder or the file cannot be written.
@@ -107,6 +114,8 @@ def write_report(report_dir, scores, worst=(), settings=None, history=(), ignore
         _section("worst", f"The {len(worst)} worst images by per-image mean IoU", _worst(worst, names, ignore_index)),
         _section("curves", "Training curves", history_charts(history) or "<p>No training history found.</p>"),
     ]
+    if calibration is not None:
+        sections.insert(4, _section("calibration", "Calibration: confidence against accuracy", _calibration(*calibration)))
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>'
         f"<style>{_STYLE}</style></head><body><h1>Evaluation report</h1>"
@@ -261,6 +270,27 @@ def _worst(worst, names, ignore_index):
             f"<figcaption>{html.escape(name)}: mean IoU {_pct(score)} %</figcaption></figure>"
         )
     return legend + keys + "".join(figures)
+
+
+def _calibration(temperature, before, after):
+    rows = [("as the model gives them (T = 1)", "before", before)]
+    if after is not None:
+        rows.append((f"at the model's temperature T = {temperature:.3f}", f"after (T = {temperature:.3f})", after))
+    head = "<tr><th>probabilities</th><th>ECE %</th><th>NLL</th><th>pixels</th></tr>"
+    body = "".join(
+        f'<tr><td class="name">{html.escape(label)}</td><td data-key="ece" data-value="{counts.ece!r}">'
+        f'{_pct(counts.ece)}</td><td data-key="nll" data-value="{counts.nll!r}">{counts.nll:.4f}</td>'
+        f"<td>{counts.n_pixels}</td></tr>" for label, _, counts in rows
+    )
+    note = ("<p>Expected calibration error (ECE): the pixel-weighted mean gap between accuracy and top-label "
+            f"confidence in {before.n_bins} equal confidence bins; NLL: the mean negative log-likelihood of the true "
+            "class. Bars: accuracy per bin; shaded red: the gap to the bin's mean confidence (above a bar: over-confident, "
+            "over it: under-confident); dashed: perfect calibration; grey: the share of the pixels in each bin.</p>")
+    if after is None:
+        note += ("<p>This model has no calibration temperature: <code>keras_segmentation calibrate</code> fits one "
+                 "on validation images and keeps it with the model.</p>")
+    charts = "".join(reliability_svg(counts, title) for _, title, counts in rows)
+    return f"<table>{head}{body}</table>{note}<div>{charts}</div>"
 
 
 # ------------------------------------------------------------------ helpers

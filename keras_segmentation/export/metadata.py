@@ -4,7 +4,10 @@
 ``keras_segmentation.json`` inside it (so it travels with the folder). It holds
 what a deployer needs to feed the graph and read its outputs: the input size,
 channels and their order, the dtype, the normalisation the graph applies, the
-output names, the class names, and which library and Keras versions wrote it.
+output names, the class names, which library and Keras versions wrote it, and the model's calibration
+``temperature`` (1: none; the graph's probabilities are the model's own, rescale them as
+``softmax(log(p) / temperature)``; the library's runners do: :attr:`ExportedModel.temperature
+<keras_segmentation.export.formats.runner.ExportedModel>`).
 
 Example:
     >>> metadata_path("out/model.onnx")
@@ -16,6 +19,7 @@ import os
 
 from ..atomic import atomic_write_text
 from ..errors import ExportError
+from ..uncertainty import model_temperature
 from .contract import INPUT_NAME, LABELS, PROBABILITIES, channel_order, describe_normalization
 
 SAVEDMODEL_METADATA = "keras_segmentation.json"
@@ -53,6 +57,7 @@ def describe(model, fmt, precision, labels):
         "outputs": {PROBABILITIES: "float32 (N, H, W, n_classes), softmax"}
         | ({LABELS: "int32 (N, H, W), arg-max class ids"} if labels else {}),
         "output_size": [model.output_height, model.output_width],
+        "temperature": model_temperature(model),
         "library": {"keras_segmentation": __version__, "keras": keras.__version__},
     }
 

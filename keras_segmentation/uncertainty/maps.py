@@ -10,7 +10,10 @@ models with different numbers of classes compare:
   ``log(n_classes)``; BALD's score with augmentations for the samples): 0 when every pass says the same.
 
 :func:`with_temperature` rescales probabilities by a calibration temperature (the softmax of
-``log(p) / t``; the arg-max does not change). :func:`image_score` is the per-image score: the mean of a map.
+``log(p) / t``; the arg-max does not change); :func:`model_temperature` is the one a model carries
+(``model.temperature``, set by :func:`keras_segmentation.calibration.calibrate` and by loading a calibrated model),
+:func:`check_temperature` checks one read from a file; :func:`log_probabilities` is the log they all take.
+:func:`image_score` is the per-image score: the mean of a map.
 
 Example:
     >>> p = np.array([[[0.5, 0.5], [1.0, 0.0]]], np.float32)
@@ -19,6 +22,8 @@ Example:
     >>> margin(p).round(3).tolist()
     [[1.0, 0.0]]
 """
+
+import os
 
 import numpy as np
 
@@ -88,6 +93,16 @@ def uncertainty_map(method, probabilities, mean_pass_entropy=None):
     return disagreement(probabilities, mean_pass_entropy)
 
 
+def log_probabilities(probabilities):
+    """``log(p)`` as float32, ``p`` floored at 1e-12 (a probability that underflowed to 0 stays finite).
+
+    Example:
+        >>> log_probabilities(np.array([1.0, 0.0], np.float32)).astype(float).round(1).tolist()
+        [0.0, -27.6]
+    """
+    return np.log(np.maximum(np.asarray(probabilities, np.float32), _TINY))
+
+
 def with_temperature(probabilities, temperature):
     """``softmax(log(p) / temperature)`` over the last axis, float32; ``temperature`` 1 (or ``None``) returns ``p``.
 
@@ -95,15 +110,44 @@ def with_temperature(probabilities, temperature):
         >>> with_temperature(np.array([0.8, 0.2], np.float32), 2.0).round(3).tolist()
         [0.667, 0.333]
     """
-    if temperature is None or float(temperature) == 1.0:
+    if temperature is None or check_temperature(temperature) == 1.0:
         return probabilities
-    if not float(temperature) > 0:
-        raise ModelConfigError(f"temperature={temperature!r}: expected a positive number")
-    logits = np.log(np.maximum(np.asarray(probabilities, np.float32), _TINY)) / np.float32(temperature)
+    logits = log_probabilities(probabilities) / np.float32(temperature)
     logits -= logits.max(axis=-1, keepdims=True)
     scaled = np.exp(logits)
     scaled /= scaled.sum(axis=-1, keepdims=True)
     return scaled
+
+
+def check_temperature(value, source=None, error_class=ModelConfigError):
+    """``value`` as a float when it is a positive finite number, else a one-line ``error_class`` naming ``source``.
+
+    Example:
+        >>> check_temperature(2)
+        2.0
+        >>> check_temperature(0, "ckpt/run_config.json")
+        Traceback (most recent call last):
+        ModelConfigError: ckpt/run_config.json: temperature=0: expected a positive number
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if isinstance(value, (bool, str)) or number is None or not 0 < number < np.inf:
+        raise error_class((f"{os.fspath(source)}: " if source is not None else "")
+                          + f"temperature={value!r}: expected a positive number")
+    return number
+
+
+def model_temperature(model):
+    """The calibration temperature ``model`` carries: ``model.temperature``, 1.0 when it has none.
+
+    Example:
+        >>> model_temperature(object())
+        1.0
+    """
+    value = getattr(model, "temperature", None)
+    return 1.0 if value is None else check_temperature(value, "model.temperature")
 
 
 def image_score(uncertainty, valid=None):

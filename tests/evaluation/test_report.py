@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 from tinydata import write_tiny_dataset
 
+from keras_segmentation.calibration import calibrate
 from keras_segmentation.checkpoints.history import read_history
 from keras_segmentation.checkpoints.load import load_model_from_checkpoint
 from keras_segmentation.checkpoints.names import history_path
 from keras_segmentation.errors import CheckpointError
 from keras_segmentation.evaluation import confusion_matrix, evaluate, segmentation_scores
 from keras_segmentation.evaluation.report import WorstImages
+from keras_segmentation.inference.predictor import Predictor
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.models.unet import unet_mini
 from keras_segmentation.precision import resolve_precision
@@ -137,7 +139,8 @@ def test_report_tables_settings_and_curves_match_the_run(report, trained):
     for expected_text in ("unet_mini", "32 x 48", ran_in, f"{100 * scores['mean_IU']:.2f} % over"):
         assert expected_text in text
     history = trained[3].history
-    assert page.tags.count("svg") == len({k.removeprefix("val_") for k in history} | {"learning_rate"})
+    curves = len({k.removeprefix("val_") for k in history} | {"learning_rate"})
+    assert page.tags.count("svg") == curves + 1  # and the reliability diagram
     assert page.tags.count("polyline") == 2 * 3 + 1  # loss, accuracy, mean_iou: train + validation; learning rate
 
 
@@ -155,6 +158,41 @@ def test_per_image_scores_and_the_worst_images(report, trained):
     page = Page((out / "index.html").read_text(encoding="utf-8"))
     worst = [names[i] for i in np.argsort(per_image, kind="stable")[:3]]
     assert [caption.split(":")[0] for caption in page.captions] == worst
+
+
+def test_the_report_shows_ece_and_reliability_before_and_after_the_models_temperature(report, trained, tmp_path):
+    images, masks, prefix, _ = trained
+    out, scores = report
+    page = Page((out / "index.html").read_text(encoding="utf-8"))
+    model = load_model_from_checkpoint(prefix)
+    measured = calibrate(model, inp_images_dir=images, annotations_dir=masks, progress=False)  # every pixel: < 200k
+    assert [value for key, value in page.cells if key == "ece"] == [pytest.approx(measured.ece_before, abs=1e-12)]
+    assert "no calibration temperature" in " ".join(page.text)
+    calibrated = evaluate(model, inp_images_dir=images, annotations_dir=masks, report_dir=tmp_path / "r", progress=False)
+    assert model.temperature == measured.temperature  # set aside while evaluating, then back
+    np.testing.assert_array_equal(calibrated["per_image_mean_IU"], scores["per_image_mean_IU"])
+    text = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    page = Page(text)
+    assert [value for key, value in page.cells if key == "ece"] == [
+        pytest.approx(measured.ece_before, abs=1e-12), pytest.approx(measured.ece_after, abs=1e-12)]
+    assert [value for key, value in page.cells if key == "nll"] == [
+        pytest.approx(measured.nll_before, rel=1e-9), pytest.approx(measured.nll_after, rel=1e-9)]
+    assert f"after (T = {measured.temperature:.3f}): ECE {100 * measured.ece_after:.2f} %" in text
+    assert text.count('class="bar"') == int((measured.before.counts > 0).sum() + (measured.after.counts > 0).sum())
+
+
+def test_evaluate_computes_probabilities_only_for_a_report(trained, monkeypatch):
+    images, masks, prefix, _ = trained
+    asked = []
+    run = Predictor.run
+
+    def recording(self, sources, with_probabilities=False):
+        asked.append(with_probabilities)
+        return run(self, sources, with_probabilities)
+
+    monkeypatch.setattr(Predictor, "run", recording)
+    evaluate(checkpoints_path=str(prefix), inp_images_dir=images, annotations_dir=masks, progress=False)
+    assert asked == [False]
 
 
 def always_class_zero(size=16):

@@ -24,6 +24,7 @@ LAYERS = (
     ("checkpoints",),
     ("precision",),
     ("inference",),
+    ("calibration",),
     ("evaluation",),
     ("export",),
     ("training",),

@@ -6,6 +6,7 @@ import inspect
 import pytest
 
 from keras_segmentation.autofit.run import fit
+from keras_segmentation.calibration.calibrate import calibrate
 from keras_segmentation.cli import build_parser
 from keras_segmentation.data.loader import SegmentationDataset, image_segmentation_generator
 from keras_segmentation.data.preview import visualize_dataset
@@ -22,8 +23,8 @@ from keras_segmentation.suggest import suggest
 from keras_segmentation.training.loop import train
 
 #: the public functions that take shared options
-FUNCTIONS = (train, distill, fit, predict, predict_multiple, predict_video, predict_geotiff, evaluate, Predictor,
-             SegmentationDataset, image_segmentation_generator, visualize_dataset, verify_dataset, suggest)
+FUNCTIONS = (train, distill, fit, predict, predict_multiple, predict_video, predict_geotiff, evaluate, calibrate,
+             Predictor, SegmentationDataset, image_segmentation_generator, visualize_dataset, verify_dataset, suggest)
 
 #: (command, flag) pairs that share a name with an option but are another option
 NOT_SHARED = {

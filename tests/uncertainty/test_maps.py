@@ -5,10 +5,13 @@ import pytest
 
 from keras_segmentation.errors import ModelConfigError
 from keras_segmentation.uncertainty import (
+    check_temperature,
     disagreement,
     entropy,
     image_score,
+    log_probabilities,
     margin,
+    model_temperature,
     raw_entropy,
     uncertainty_map,
     with_temperature,
@@ -58,3 +61,23 @@ def test_image_score_is_the_mean_over_valid_pixels():
     assert image_score(values) == pytest.approx(0.5)
     assert image_score(values, valid=values > 0.2) == pytest.approx(2 / 3)
     assert image_score(values, valid=np.zeros((2, 2), bool)) == 0.0
+
+
+def test_temperatures_are_checked_and_a_model_without_one_has_one():
+    assert check_temperature(3) == 3.0 and check_temperature(np.float32(0.5)) == 0.5
+    for bad in (0, -1, float("nan"), float("inf"), "2", True, None):
+        with pytest.raises(ModelConfigError, match="expected a positive number"):
+            check_temperature(bad, "model.onnx.json")
+
+    class Model:
+        pass
+
+    model = Model()
+    assert model_temperature(model) == 1.0
+    model.temperature = 1.5
+    assert model_temperature(model) == 1.5
+    model.temperature = -1
+    with pytest.raises(ModelConfigError, match="model.temperature: temperature=-1"):
+        model_temperature(model)
+    p = np.array([0.0, 1.0], np.float32)
+    assert np.isfinite(log_probabilities(p)).all() and log_probabilities(p)[1] == 0

@@ -228,6 +228,7 @@ def model_for_engine(model, engine, threads=None):
     spec = format_for_engine(engine)
     import tempfile
 
+    from ...uncertainty import model_temperature
     from ..graph import deployable_model
 
     folder = tempfile.TemporaryDirectory(prefix="keras_segmentation_engine_")
@@ -235,6 +236,7 @@ def model_for_engine(model, engine, threads=None):
     write_export(deployable_model(model), path, spec.name)
     loaded = load_engine(path, engine, threads)
     loaded.keep_alive = folder  # the temporary folder lives as long as the engine
+    loaded.temperature = model_temperature(model)  # written without metadata: the model's calibration
     return loaded
 
 

@@ -18,12 +18,16 @@ import os
 import numpy as np
 
 from ...errors import ExportError
+from ...uncertainty import check_temperature
 from ..contract import graph_input, to_uint8
-from ..metadata import metadata_path, read_metadata
+from ..metadata import metadata_path, read_metadata, write_metadata
 
 
 class ExportedModel:
     """An exported model behind the attributes of a library model.
+
+    ``temperature`` is the calibration temperature of the metadata (1.0 when it has none), which the predictor
+    applies to the probabilities :meth:`predict_on_batch` returns.
 
     Subclasses set ``input_shape`` ``(H or None, W or None, C)`` and ``n_classes``
     from the graph and implement :meth:`run` (uint8 images -> float32 probabilities) and
@@ -47,8 +51,23 @@ class ExportedModel:
             raise ExportError(f"{metadata_path(path)}: describes {described[0]} classes and {described[1]} channels but "
                               f"the graph has {self.n_classes} classes and {self.channels} channels; export it again")
         self.class_names = metadata.get("class_names")
+        temperature = metadata.get("temperature")
+        self.temperature = 1.0 if temperature is None else check_temperature(temperature, metadata_path(path), ExportError)
         self.model_name = metadata.get("model_name") or os.path.basename(self.path.rstrip(os.sep))
         self.name = self.model_name
+
+    def store_temperature(self, temperature):
+        """Keep ``temperature`` (a calibration's) in the metadata beside the file, rewritten atomically, and use it;
+        returns the metadata's path.
+
+        Example:
+            >>> engine.store_temperature(1.6)
+            'model.onnx.json'
+            >>> load_engine(engine.path).temperature
+            1.6
+        """
+        self.temperature = check_temperature(temperature)
+        return write_metadata(self.path, {**(read_metadata(self.path) or {}), "temperature": self.temperature})
 
     @classmethod
     def load(cls, path, threads=None):

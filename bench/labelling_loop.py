@@ -68,9 +68,10 @@ def run_round(spec):
     link_pairs(labelled, data, masks="annotations")
     shutil.copyfile(os.path.join(spec["camvid"], "classes.txt"), os.path.join(data, "classes.txt"))
     run = os.path.join(spec["out"], "run")
-    shutil.rmtree(run, ignore_errors=True)
-    settings = {"steps_per_epoch": spec["steps"], **({"input": spec["input"]} if spec.get("input") else {})}
-    fit(data=data, epochs=spec["epochs"], settings=settings, out=run, seed=spec["seed"], verbose=False)
+    if not os.path.isfile(os.path.join(run, "summary.json")):  # a round stopped after fit is scored again only
+        shutil.rmtree(run, ignore_errors=True)
+        settings = {"steps_per_epoch": spec["steps"], **({"input": spec["input"]} if spec.get("input") else {})}
+        fit(data=data, epochs=spec["epochs"], settings=settings, out=run, seed=spec["seed"], verbose=False)
     test = spec["test"]
     scores = evaluate(model=run, inp_images=[p[0] for p in test], annotations=[p[1] for p in test], ignore_index=VOID,
                       batch_size=4, progress=False)
@@ -78,19 +79,36 @@ def run_round(spec):
             "pick_seconds": round(pick_s, 1), "seconds": round(time.perf_counter() - started, 1), "run": run}
 
 
+def wait_for_other_loop(out):
+    """Wait while another loop process (two arms may run side by side) runs the round in ``out``."""
+    pid_file = os.path.join(out, "pid")
+    while os.path.isfile(pid_file):
+        with open(pid_file) as handle:
+            pid = int(handle.read() or 0)
+        try:
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return
+        time.sleep(10)
+
+
 def round_in_subprocess(spec, path):
     """The round's result, from ``path`` when an earlier loop finished it, else from a fresh process."""
+    os.makedirs(spec["out"], exist_ok=True)
+    wait_for_other_loop(spec["out"])
     if os.path.isfile(path):
         with open(path) as handle:
             return json.load(handle)
-    os.makedirs(spec["out"], exist_ok=True)
     spec_path = os.path.join(spec["out"], "spec.json")
     with open(spec_path, "w") as handle:
         json.dump(spec, handle)
     with open(os.path.join(spec["out"], "log.txt"), "w") as log:
-        done = subprocess.run([sys.executable, __file__, "--round", spec_path], stdout=log, stderr=subprocess.STDOUT,
-                              cwd=REPO)
-    if done.returncode or not os.path.isfile(path):
+        child = subprocess.Popen([sys.executable, __file__, "--round", spec_path], stdout=log,
+                                 stderr=subprocess.STDOUT, cwd=REPO)
+        with open(os.path.join(spec["out"], "pid"), "w") as handle:
+            handle.write(str(child.pid))
+        child.wait()
+    if child.returncode or not os.path.isfile(path):
         raise SystemExit(f"round {spec['out']} failed; see {spec['out']}/log.txt")
     with open(path) as handle:
         return json.load(handle)

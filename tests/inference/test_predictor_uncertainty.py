@@ -3,21 +3,13 @@
 import keras
 import numpy as np
 import pytest
+from uncertaintynets import half_res_net
 
 from keras_segmentation.errors import ModelConfigError
 from keras_segmentation.inference.predictor import Predictor
 from keras_segmentation.inference.tiling import TestTimeAugmentation
 from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.uncertainty import METHODS, raw_entropy, uncertainty_map, with_temperature
-
-
-def half_res_net(seed=0):
-    """Input 32x48, output 16x24 (like the original's half-resolution models)."""
-    keras.utils.set_random_seed(seed)
-    x = keras.Input((32, 48, 3))
-    h = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
-    y = keras.layers.Softmax()(keras.layers.Conv2D(3, 1)(h))
-    return SegmentationModel(x, y, model_name="", normalization="divide")
 
 
 def free_net(kernel, seed=0):

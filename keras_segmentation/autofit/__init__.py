@@ -9,6 +9,7 @@
 * :mod:`.recipe`: the model, augmentation and callbacks a plan turns into;
 * :mod:`.tiles`: native-scale validation tiles for a crop-trained model;
 * :mod:`.folder`: the run folder (which folder, what it may hold, its JSON files);
+* :mod:`.start_from`: a new run continuing a finished one on grown data (``fit(start_from=RUN)``);
 * :mod:`.run`: :func:`fit` itself.
 
 Example:

@@ -16,7 +16,8 @@ The run folder (:mod:`.folder`; ``out``, default ``runs/fit``, ``runs/fit2``, ..
     summary.json      the one-line summary's figures
 
 ``predict``, ``evaluate_model`` and ``export`` accept the run folder as the model. Running
-``fit`` again on an unfinished run folder resumes it with the budget left.
+``fit`` again on an unfinished run folder resumes it with the budget left. ``start_from`` continues
+a finished run on grown data in a new run folder (:mod:`.start_from`).
 
 Example:
     >>> from keras_segmentation import fit
@@ -27,6 +28,7 @@ Example:
 import os
 import shutil
 import time
+from functools import partial
 
 from ..atomic import atomic_write
 from ..checkpoints import WRITE_OPTIONS
@@ -42,6 +44,15 @@ from .folder import check_same_request, load_json, open_run_folder, save_json
 from .inputs import check_distribute, count_outputs, input_folders, output_names, verify_folders, whole_number
 from .recipe import BestEpoch, Progress, augmentation, build_planned_model
 from .split import split_pairs
+from .start_from import (
+    check_classes,
+    check_start,
+    continued_split,
+    open_start,
+    start_line,
+    validation_folders,
+    verify_masks,
+)
 
 #: share of the budget the throughput probe may take
 PROBE_SHARE = 0.03
@@ -55,7 +66,7 @@ MIN_PROBE_S = 15.0
 
 def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=None, val_images=None,
         val_masks=None, settings=None, class_names=None, encoder_weights=None, allow_download=False,
-        distribute=None, seed=0, verbose=True):
+        distribute=None, seed=0, verbose=True, start_from=None):
     """Train the best model this machine can make of ``images``/``masks`` in ``budget``; returns the summary dict.
 
     Args:
@@ -71,6 +82,9 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
             lets Keras download it when it is not in the Keras cache.
         distribute: as :func:`~keras_segmentation.training.train`.
         verbose: print the data report, the plan and a progress line per epoch.
+        start_from: a finished run folder to continue on this (grown) data, in a new ``out``: its
+            model's weights, classes and input, its validation images held out again
+            (:mod:`~keras_segmentation.autofit.start_from`).
 
     Raises:
         SegmentationError: bad data or options, with a one-line message, before training starts.
@@ -87,15 +101,24 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
     if encoder_weights is not None and not os.path.isfile(encoder_weights):
         raise ModelConfigError(f"encoder_weights={os.fspath(encoder_weights)!r}: file not found")
     check_distribute(distribute)
+    previous = None
+    if start_from is not None:
+        start_from = check_start(start_from, out, encoder_weights)
+        planning.check_start_overrides(overrides, start_from)
     out, resuming = open_run_folder(out)
+    if start_from is not None:
+        previous = open_start(start_from)
+        val_images, val_masks = validation_folders(previous, val_images, val_masks)
     request = {"images": os.path.abspath(images), "masks": os.path.abspath(masks),
                "val_images": val_images and os.path.abspath(val_images),
                "val_masks": val_masks and os.path.abspath(val_masks),
-               "budget_s": budget_s, "epochs": epochs, "settings": overrides, "seed": seed}
+               "budget_s": budget_s, "epochs": epochs, "settings": overrides, "seed": seed, "start_from": start_from}
     pairs = get_pairs_from_paths(images, masks)
     val_pairs = get_pairs_from_paths(val_images, val_masks) if val_images else None
     if class_names is None and names_file is not None:
         class_names = load_class_names(names_file)
+    if class_names is None and previous is not None:
+        class_names = previous.class_names or None
 
     if resuming:
         run = load_json(out, "run.json")
@@ -105,14 +128,22 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
     else:
         fingerprint = fingerprint_dataset(pairs, class_names=class_names)
         void = overrides["void"] if "void" in overrides else fingerprint["void"]
-    n_outputs = count_outputs(fingerprint, void, class_names)
-    verify_folders(images, masks, n_outputs, void, fingerprint["channels"])
+    if previous is not None:  # its model's classes, its void
+        void = previous.plan["void"]["value"]
+        check_classes(previous, fingerprint, class_names, void)
+        n_outputs, verify = previous.n_outputs, partial(verify_masks, previous)
+    else:
+        n_outputs = count_outputs(fingerprint, void, class_names)
+        verify = partial(verify_folders, n_outputs=n_outputs)
+    verify(images, masks, void=void, channels=fingerprint["channels"])
     if val_pairs is not None:
-        verify_folders(val_images, val_masks, n_outputs, void, fingerprint["channels"])
+        verify(val_images, val_masks, void=void, channels=fingerprint["channels"])
     names = output_names(class_names, n_outputs)
     say(data_report(fingerprint, names, images, void))
 
-    if not resuming:
+    if not resuming and previous is not None:
+        split = continued_split(pairs, val_pairs, previous, images)
+    elif not resuming:
         split = split_pairs(pairs, val_pairs, overrides.get("val_fraction", planning.VAL_FRACTION), seed)
     by_name = {os.path.basename(pair[0]): pair for pair in pairs}
     missing = [name for name in split["train"] + split["val"] if name not in by_name]
@@ -121,14 +152,17 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
                                "give a new out to start again")
     train_pairs = [by_name[name] for name in split["train"]]
     held = val_pairs if val_pairs is not None else [by_name[name] for name in split["val"]]
+    if "start_from" in split:
+        say(start_line(split, len(pairs)))
     say(f"validation: {split['how']}")
 
     weights = encoder_weights or planning.find_imagenet_mobilenetv2(allow_download=allow_download)
     if not resuming:
-        plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights)
+        start = None if previous is None else (start_from, previous.plan)
+        plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights, start_from=start)
         run = {"request": request, "budget_s": budget_s, "epochs": epochs, "probe": None}
         probe_s = PROBE_SHARE * budget_s if budget_s else 0.0
-        if probe_s >= MIN_PROBE_S and "input" not in overrides:
+        if probe_s >= MIN_PROBE_S and "input" not in overrides and previous is None:  # the probe sizes the input
             from .probe import probe_throughput
 
             run["probe"] = probe_throughput(planning.values(plan), n_outputs, fingerprint["channels"], probe_s, void)
@@ -141,7 +175,8 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
             save_json(out, name, content)
     else:
         say(f"resuming the run in {out}")
-    if weights is None and plan["architecture"]["value"] == "fpn_vanilla" and "architecture" not in overrides:
+    if weights is None and plan["architecture"]["value"] == "fpn_vanilla" and "architecture" not in overrides \
+            and previous is None:
         say("no ImageNet weights found (Keras cache, encoder_weights=, allow_download=True): training from scratch")
     say("plan:\n" + planning.plan_table(plan))
     settings_used = planning.values(plan)
@@ -155,7 +190,8 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
 
 def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs, val_pairs, resuming, distribute,
            seed, verbose):
-    """Train the planned model in ``out`` (resuming where a killed run stopped); returns it with its last weights."""
+    """Train the planned model in ``out`` (resuming where a killed run stopped, else from the model of the run's
+    ``start_from``); returns it with its last weights."""
     from ..training import train
     from ..training.budget import TimeBudget
     from ..training.runner import UNBOUNDED_EPOCHS
@@ -181,12 +217,15 @@ def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs,
         return model  # nothing left to train: only the end
     if verbose:
         callbacks.append(Progress(timer, best))
+    start_from = run["request"].get("start_from")
+    start = os.path.join(start_from, MODEL_FILE) if start_from and not resuming else None  # resuming: the checkpoint
     schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=run["epochs"], lr_schedule="cosine")
     train(
         model, train_images, train_masks, verify_dataset=False, checkpoints_path=os.path.join(out, "checkpoints", "model"),
         batch_size=settings["batch_size"], steps_per_epoch=settings.get("steps_per_epoch"),
         val_images=val_images, val_annotations=val_masks,
-        val_batch_size=settings["batch_size"], auto_resume_checkpoint=resuming, learning_rate=settings["learning_rate"],
+        val_batch_size=settings["batch_size"], auto_resume_checkpoint=resuming, load_weights=start,
+        learning_rate=settings["learning_rate"],
         loss=settings["loss"], class_weights=None if settings["class_weights"] == "none" else settings["class_weights"],
         ignore_index=void, custom_augmentation=augmentation(settings, channels, void), seed=seed,
         precision=settings["precision"], class_names=names, callbacks=callbacks, verbose=0, distribute=distribute,
@@ -213,6 +252,11 @@ def _finish(out, model, settings, val_pairs, void, names, started, run):
                         batch_size=settings["batch_size"], progress=False, flip_tta=flip, precision=settings["precision"],
                         report_dir=report, checkpoints_path=os.path.join(out, "checkpoints", "model"), **window)
 
+    start_from = run["request"].get("start_from")
+    then = None  # the model started from, as it predicts, on these validation images
+    if start_from:
+        then = evaluate(model=start_from, inp_images=images, annotations=masks, ignore_index=void, class_names=names,
+                        batch_size=settings["batch_size"], progress=False, precision=settings["precision"])["mean_IU"]
     report, flipped_report = os.path.join(out, "report"), os.path.join(out, ".report-flip")
     flip = str(settings["flip_tta"]).lower()
     final = score(flip == "true", report=report)
@@ -239,8 +283,13 @@ def _finish(out, model, settings, val_pairs, void, names, started, run):
         "training_seconds": timer.get("spent_s"), "seconds": round(time.perf_counter() - started, 1),
         "budget_s": run.get("budget_s"),
     }
+    started_from = ""
+    if start_from:
+        summary["start_from"] = {"run_folder": start_from, "val_mIoU": float(then),
+                                 "its_val_mIoU": load_json(start_from, "summary.json").get("val_mIoU")}
+        started_from = f" (started from {start_from}: {100 * then:.1f} on the same validation images)"
     summary["line"] = (f"fit: {summary['model']} {summary['input'][0]}x{summary['input'][1]}, best epoch "
                        f"{summary['best_epoch']} of {summary['epochs']}, validation mIoU {100 * summary['val_mIoU']:.1f}"
-                       f"{' with flip TTA' if flip else ''}; {os.path.join(out, MODEL_FILE)}")
+                       f"{' with flip TTA' if flip else ''}{started_from}; {os.path.join(out, MODEL_FILE)}")
     save_json(out, "summary.json", summary)
     return summary

@@ -2,6 +2,7 @@
 
     $ keras_segmentation fit --images data/images --masks data/masks --budget 45m --out runs/roads
     $ keras_segmentation fit --data converted/ --epochs 30 --set loss=ce --set architecture=unet_mini
+    $ keras_segmentation fit --data corrected/ --budget 20m --start_from runs/roads --out runs/roads2
 """
 
 from ..options import add_options, option_values
@@ -13,7 +14,8 @@ def register(subparsers):
         help="train the best model this machine can make of a folder, within a time budget",
         description="Reads the data (classes, void, channels, groups), plans the training for this machine and the "
         "budget, trains with validation, keeps the best epoch and writes a run folder (model.keras, plan.json, "
-        "report/index.html). Run it again on an unfinished run folder to resume it.",
+        "report/index.html). Run it again on an unfinished run folder to resume it; --start_from continues a finished "
+        "run on grown data in a new run folder.",
     )
     source = parser.add_argument_group("data (--images and --masks, or --data)")
     source.add_argument("--images", default=None, help="folder of images")
@@ -25,6 +27,9 @@ def register(subparsers):
     length.add_argument("--budget", default="45m", help="wall-clock time for the whole run: 90s, 45m, 2h (default 45m)")
     length.add_argument("--epochs", type=int, default=None, help="train this many epochs instead (reproducible)")
     parser.add_argument("--out", default=None, help="run folder (default runs/fit, runs/fit2, ...)")
+    parser.add_argument("--start_from", default=None, metavar="RUN",
+                        help="a finished run folder to continue on this (grown) data: its model, input and classes, "
+                        "its validation images held out again; the new run goes to --out, another folder")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="override a decision of the plan, e.g. --set loss=ce --set architecture=unet_mini "
                         "(repeatable)")
@@ -41,5 +46,6 @@ def run(args):
     fit(args.images, args.masks, args.budget, data=args.data, out=args.out, epochs=args.epochs,
         val_images=args.val_images, val_masks=args.val_masks, settings=args.settings,
         encoder_weights=args.encoder_weights, allow_download=args.allow_download, seed=args.seed,
+        start_from=args.start_from,
         **option_values(args, "class_names"))
     return 0

@@ -250,6 +250,35 @@ def test_an_unknown_architecture_is_refused():
         make_plan(fingerprint(), budget_s=2700, overrides=["architecture=resnet"])
 
 
+# ------------------------------------------------------------------ a run continuing a finished one (start_from)
+def test_start_from_gives_what_its_weights_need_and_the_rest_is_planned_again():
+    previous = make_plan(fingerprint(size=(512, 512), shares=[0.78, 0.22], widths=[40.0, 8.0]), budget_s=2700,
+                         encoder_weights="/weights/mnv2.h5", overrides=["void=255"])
+    # the new data alone would be resized to 192x256 on FPN from scratch, without void, without class weights
+    plan = make_plan(fingerprint(shares=[0.95, 0.05]), budget_s=600, encoder_weights=None,
+                     start_from=("runs/fit", previous))
+    settings = values(plan)
+    assert settings["mode"] == "crop" and settings["input"] == [224, 224] and settings["void"] == 255
+    assert settings["architecture"] == "fpn_mobilenetv2" and settings["encoder_weights"] is None
+    assert all(plan[name]["why"].startswith("from start_from runs/fit") for name in ("mode", "input", "void"))
+    assert "every weight comes from start_from runs/fit" in plan["encoder_weights"]["why"]
+    assert settings["class_weights"] == "enet" and settings["augment"] == "flip_rotate_scale"  # the new data's
+    assert settings["learning_rate"] == planning.CONTINUE_LEARNING_RATE < values(previous)["learning_rate"]
+    assert settings["batch_size"] == values(previous)["batch_size"]  # the same input, the same batch
+
+
+@pytest.mark.parametrize("name", planning.FROM_START)
+def test_start_from_refuses_a_set_of_what_it_gives(name):
+    previous = make_plan(fingerprint(), budget_s=2700)
+    given = {"input": "256x256", "mode": "crop", "architecture": "unet_mini", "encoder_weights": "x.h5", "void": "255"}
+    with pytest.raises(ModelConfigError, match=rf"^--set {name}: start_from='runs/fit' fixes it") as error:
+        make_plan(fingerprint(), budget_s=2700, overrides={name: given[name]}, start_from=("runs/fit", previous))
+    assert "\n" not in str(error.value)
+    settings = values(make_plan(fingerprint(), budget_s=2700, overrides={"learning_rate": "1e-4"},
+                                start_from=("runs/fit", previous)))
+    assert settings["learning_rate"] == 1e-4
+
+
 # ------------------------------------------------------------------ ImageNet weights and the plan table
 def test_imagenet_weights_are_looked_for_in_the_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))

@@ -13,7 +13,8 @@ rounds compare whatever else runs on the machine (``fit`` makes its other choice
 validation frames), and the model is scored on the 101 test frames
 (drive 0016E5, never in the pool), void (11) ignored. Every round is a fresh process and writes its own
 JSON file, so an interrupted loop resumes where it stopped. ``--plot`` draws mIoU against labelled frames
-(mean and range over the seeds; needs matplotlib, ``pip install .[examples]``).
+(mean and range over the seeds; needs matplotlib, ``pip install .[examples]``); ``--collect`` runs nothing and
+summarises the rounds ``--work`` holds (an unfinished loop: each arm up to its last finished round).
 
 Usage::
 
@@ -92,8 +93,14 @@ def wait_for_other_loop(out):
         time.sleep(10)
 
 
-def round_in_subprocess(spec, path):
-    """The round's result, from ``path`` when an earlier loop finished it, else from a fresh process."""
+def round_in_subprocess(spec, path, collect=False):
+    """The round's result, from ``path`` when an earlier loop finished it, else from a fresh process
+    (``collect``: ``None`` instead, running nothing)."""
+    if collect or os.path.isfile(path):
+        if not os.path.isfile(path):
+            return None
+        with open(path) as handle:
+            return json.load(handle)
     os.makedirs(spec["out"], exist_ok=True)
     wait_for_other_loop(spec["out"])
     if os.path.isfile(path):
@@ -125,7 +132,9 @@ def loop(args):
                 "seed": seed}
         first = os.path.join(args.work, f"seed{seed}", "start")
         start = round_in_subprocess({**base, "labelled": order[: args.start], "out": first},
-                                    os.path.join(first, "result.json"))
+                                    os.path.join(first, "result.json"), args.collect)
+        if start is None:
+            continue
         print(f"seed {seed}: {start['n_labelled']} frames, mIoU {start['mIoU']:.3f}", flush=True)
         for arm in args.arms:
             previous, points = start, [start]
@@ -140,7 +149,9 @@ def loop(args):
                     rest = [p for p in pool if p[0] not in taken]
                     draw = np.random.default_rng([seed, number]).choice(len(rest), args.step, replace=False)
                     spec["labelled"] = labelled + [rest[i] for i in sorted(draw)]
-                previous = round_in_subprocess(spec, os.path.join(out, "result.json"))
+                previous = round_in_subprocess(spec, os.path.join(out, "result.json"), args.collect)
+                if previous is None:
+                    break
                 points.append(previous)
                 print(f"seed {seed} {arm}: {previous['n_labelled']} frames, mIoU {previous['mIoU']:.3f}", flush=True)
             curves.setdefault(arm, {})[seed] = [(p["n_labelled"], p["mIoU"]) for p in points]
@@ -172,9 +183,10 @@ def plot(summary, path, budget):
         means = [summary[arm][str(n)]["mean"] for n in counts]
         axis.fill_between(counts, [summary[arm][str(n)]["min"] for n in counts],
                           [summary[arm][str(n)]["max"] for n in counts], color=colour, alpha=0.15)
-        axis.plot(counts, means, "o-", color=colour, label=f"{arm} (mean, range over seeds)")
+        seeds = max(len(summary[arm][str(n)]["runs"]) for n in counts)
+        axis.plot(counts, means, "o-", color=colour, label=f"{arm} ({seeds} seed{'s' if seeds > 1 else ''})")
     axis.set_xlabel("labelled CamVid frames")
-    axis.set_ylabel("test mIoU (drive 0016E5)")
+    axis.set_ylabel("mIoU, the 101 test frames")
     axis.set_title(f"labelling loop: fit, {budget} per round")
     axis.grid(alpha=0.3)
     axis.legend()
@@ -196,6 +208,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--results", default=None)
     parser.add_argument("--plot", default=None)
+    parser.add_argument("--collect", action="store_true", help="run nothing: summarise the rounds --work holds")
     parser.add_argument("--round", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.round:
@@ -212,7 +225,7 @@ def main(argv=None):
     result = {"summary": summary, "curves": {arm: {str(s): c for s, c in v.items()} for arm, v in curves.items()},
               "epochs": args.epochs, "steps_per_epoch": args.steps, "input": args.input, "start": args.start,
               "step": args.step, "rounds": args.rounds, "seeds": args.seeds,
-              "wall_seconds": round(time.perf_counter() - started, 1),
+              "wall_seconds": None if args.collect else round(time.perf_counter() - started, 1),
               "lscpu": {"model": model_name, "flags": [f for f in flags.split() if f.startswith(("avx512", "amx"))]},
               "command": "python bench/labelling_loop.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     if args.results:

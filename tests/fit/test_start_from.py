@@ -18,6 +18,8 @@ from keras_segmentation.checkpoints.load import load_model
 from keras_segmentation.data.class_names import save_class_names
 from keras_segmentation.errors import ChannelMismatchError, MaskValueError, ModelConfigError, SegmentationError
 
+pytestmark = pytest.mark.slow  # two fits in module fixtures: the slow suite keeps make test under 12 minutes
+
 OLD = [f"a_{i}" for i in range(4)] + [f"b_{i}" for i in range(4)] + [f"c_{i}" for i in range(2)]
 NEW = ["a_9", "d_0", "d_1"]  # labelled since; c_1 (validation of the old run) was dropped
 GROWN = [name for name in OLD if name != "c_1"] + NEW

@@ -30,7 +30,7 @@ from ..checkpoints.temperature import write_temperature
 from ..data.masks import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import DataLoaderError, ModelConfigError, SizeMismatchError
-from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
+from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar, trained_ignore_index
 from ..uncertainty import with_temperature
 from .reliability import ReliabilityCounts, valid_pixels
 from .temperature import PixelSample, fit_temperature, without_temperature
@@ -136,12 +136,7 @@ def calibrate(
         raise ModelConfigError(f"{os.fspath(source)}: a model file with no place to keep a temperature; calibrate its "
                                "checkpoint prefix, fit run folder or preset, or pass save=False (--no_save)")
     if ignore_index is None:  # the one the model was trained with, as evaluate takes it
-        ignore_index = (getattr(loaded, "run_options", None) or {}).get("ignore_index")
-    if ignore_index is None and model is None and checkpoints_path is not None and os.path.isfile(
-            config_path(checkpoints_path)):
-        from ..checkpoints.config import read_config  # Keras: not loaded for exported files
-
-        ignore_index = read_config(checkpoints_path).get("ignore_index")
+        ignore_index = trained_ignore_index(loaded, checkpoints_path if model is None else None)
     n_valid = _count_valid_pixels(masks, loaded.n_classes, ignore_index, colour_map, annotations_dir)
 
     with without_temperature(loaded):

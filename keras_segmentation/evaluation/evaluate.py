@@ -22,7 +22,7 @@ from ..checkpoints.run_folder import is_run_folder
 from ..data.masks import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
-from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar
+from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar, trained_ignore_index
 from ..metrics import ConfusionMatrix
 from ..uncertainty import model_temperature, with_temperature
 from .report import WorstImages, run_settings, write_report
@@ -77,11 +77,7 @@ def evaluate(
     model_given = model is not None
     model = model_or_checkpoint(model, checkpoints_path, engine)
     if ignore_index is None:
-        ignore_index = (getattr(model, "run_options", None) or {}).get("ignore_index")  # a fit run folder's void
-    if ignore_index is None and not model_given and checkpoints_path is not None:
-        from ..checkpoints.config import read_config  # Keras: not loaded for exported files
-
-        ignore_index = read_config(checkpoints_path).get("ignore_index")
+        ignore_index = trained_ignore_index(model, None if model_given else checkpoints_path)
     if inp_images is None:
         if inp_images_dir is None or annotations_dir is None:
             raise ModelConfigError("evaluate needs inp_images + annotations, or inp_images_dir + annotations_dir")

@@ -62,6 +62,25 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     return model_for_engine(model, engine)
 
 
+def trained_ignore_index(loaded, checkpoints_path=None):
+    """The mask value ``loaded`` was trained to ignore: a ``fit`` run folder's void, else the ``ignore_index`` of
+    the checkpoint ``checkpoints_path`` (give it only when the model came from that checkpoint); ``None`` if neither.
+
+    Example:
+        >>> trained_ignore_index(model_or_checkpoint(None, "ckpt/run"), "ckpt/run")   # doctest: +SKIP
+        11
+    """
+    value = (getattr(loaded, "run_options", None) or {}).get("ignore_index")
+    if value is None and checkpoints_path is not None:
+        from ..checkpoints.names import config_path
+
+        if os.path.isfile(config_path(checkpoints_path)):
+            from ..checkpoints.config import read_config  # Keras: not loaded for exported files
+
+            value = read_config(checkpoints_path).get("ignore_index")
+    return value
+
+
 def _with_options(loaded, options, engine):
     """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as ``run_options``."""
     if engine not in (None, "keras"):

@@ -194,7 +194,7 @@ def test_a_run_folders_class_colours_paint_its_predictions_and_its_presets(train
 
     from keras_segmentation.inference import predict_multiple
 
-    model, _, image = trained
+    model, _, image = trained  # a run folder made by hand, its predict.json with class colours
     run, colours = tmp_path / "run", [[10, 20, 30], [40, 50, 60], [70, 80, 90]]
     write_run_folder(run, model, write_tiny_dataset(tmp_path / "data"), class_colors=colours)
 
@@ -209,6 +209,9 @@ def test_a_run_folders_class_colours_paint_its_predictions_and_its_presets(train
     assert [entry["color"] for entry in read(tmp_path / "preset" / "metadata.json")["classes"]] == colours
     assert "class_colors" not in read(tmp_path / "preset" / "preprocessor.json")["prediction"]
     np.testing.assert_array_equal(painted(preset, "preset.png")[1], image_of_run)
+    from keras_segmentation.serve.served_model import ServedModel
+
+    assert ServedModel(str(run)).colors == [tuple(colour) for colour in colours]  # what serve paints and describes
     predict_multiple(str(run), inps=[str(image)], out_dir=str(tmp_path / "many"), colored=True, progress=False)
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "many" / image.name)), image_of_run)
     # colours given win; a model file alone paints with the library's palette, as before

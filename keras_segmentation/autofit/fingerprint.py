@@ -3,9 +3,10 @@
 Like nnU-Net's fingerprint, :func:`fingerprint_dataset` records the image sizes, channels
 and sample type, the mask values and the proposed void (ignore) value, the class shares,
 stroke widths and object sizes, how much the classes depend on the position in the image
-(sky above road), the groups of related file names (sequences, scenes, patients; :mod:`.split`)
-and the machine (:mod:`.machine`). Large datasets are sampled: ``max_masks`` pairs, evenly
-spread. :func:`data_report` is the short report ``fit`` prints of it.
+(sky above road), the groups of related file names (sequences, scenes, patients; :mod:`.split`),
+the class colours the data carries (a class names file's colour column, else the palette of
+palette PNG masks) and the machine (:mod:`.machine`). Large datasets are sampled: ``max_masks``
+pairs, evenly spread. :func:`data_report` is the short report ``fit`` prints of it.
 
 Example:
     >>> fp = fingerprint_dataset(get_pairs_from_paths("camvid/images", "camvid/masks"), class_names)
@@ -20,8 +21,9 @@ import cv2
 import numpy as np
 
 from ..data.images import READ_UNCHANGED, read_image
-from ..data.masks import read_mask
+from ..data.masks import mask_palette, read_mask
 from ..data.pairing import base_name
+from ..data.visualize import class_colors as palette_colors
 from ..errors import ChannelMismatchError, PairingError
 from .machine import describe_machine
 from .split import find_groups, group_sizes
@@ -30,6 +32,8 @@ from .split import find_groups, group_sizes
 VOID_WORDS = ("void", "unlabel", "ignore", "unknown")
 #: Longest side of the masks that widths, object sizes and layout are measured on (nearest downscaling).
 STATS_SIDE = 1024
+#: Classes the data report lists by name; beyond it, the commonest ones and the rarest.
+REPORT_CLASSES = 8
 
 
 def band_width(mean_distance):
@@ -44,7 +48,7 @@ def band_width(mean_distance):
     return max(1.0, 4.0 * mean_distance - 2.0)
 
 
-def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
+def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0, class_colors=None):
     """The fingerprint of a dataset: a JSON-serialisable dict of plain Python values.
 
     Keys: ``n_images``, ``sampled``, ``image_size`` (``min`` / ``median`` / ``max`` ``[h, w]``
@@ -54,7 +58,9 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
     mean distance to its edge is the class's, :func:`band_width`; native pixels), ``object_size`` (median connected
     component area / image area), ``top_bottom_difference`` and ``left_right_difference``
     (total-variation distance between the class shares of the two halves), ``groups``
-    (:func:`~.split.group_sizes` of the image names) and ``machine`` (:func:`~.machine.describe_machine`).
+    (:func:`~.split.group_sizes` of the image names), ``class_colors`` (``[r, g, b]`` per class, or ``None``),
+    ``void_color`` and ``colors_from`` (where the colours come from, or why there are none; see
+    :func:`class_colours`) and ``machine`` (:func:`~.machine.describe_machine`).
     Per-class lists have ``n_classes`` entries; widths and object sizes are ``None`` for a class
     never seen (and for void).
 
@@ -64,6 +70,9 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
             ignore / unknown makes its index the void value.
         max_masks: pairs read at most: an evenly spread sample of the sorted pairs
             (``seed`` sets where it starts); the statistics are over that sample.
+        class_colors: ``(r, g, b)`` by class id from a class names file's colour column
+            (:func:`~keras_segmentation.data.class_names.load_class_colors`); they take precedence over
+            the masks' palette.
 
     Raises:
         PairingError: ``pairs`` is empty.
@@ -78,9 +87,12 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
         raise PairingError("fingerprint_dataset: no image/mask pairs given")
     sample = _even_sample(pairs, max_masks, seed)
     images = _describe_images([image for image, _ in sample])
-    masks = _MaskStatistics()
+    masks, palettes = _MaskStatistics(), []
     for _, mask in sample:
         masks.add(read_mask(mask))
+        palette = mask_palette(mask)
+        if palette is not None:
+            palettes.append(palette)
     values = sorted(masks.pixels)
     void, void_reason = propose_void(values, class_names)
     real = [value for value in values if value != void]
@@ -88,6 +100,7 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
     if class_names:
         n_classes = max(n_classes, len(class_names) - (1 if void == len(class_names) - 1 else 0))
     rule, keys = find_groups([base_name(image) for image, _ in pairs])
+    colours, void_colour, colours_from = class_colours(class_colors, palettes, n_classes, void)
     return {
         "n_images": len(pairs),
         "sampled": len(sample),
@@ -98,6 +111,9 @@ def fingerprint_dataset(pairs, class_names=None, max_masks=400, seed=0):
         "n_classes": n_classes,
         **masks.summary(void, n_classes),
         "groups": group_sizes(rule, keys),
+        "class_colors": colours,
+        "void_color": void_colour,
+        "colors_from": colours_from,
         "machine": describe_machine(),
     }
 
@@ -123,6 +139,40 @@ def propose_void(values, class_names=None):
     return None, f"255 is present but so is {max(others)}, so 255 looks like a class"
 
 
+def class_colours(given, palettes, n_classes, void):
+    """``(colours, void colour, where from)``: ``[r, g, b]`` per class id below ``n_classes`` and for ``void``.
+
+    ``given`` (a class names file's colours by id) comes first; else the palette of the palette PNG masks
+    (``palettes``: one list of ``(r, g, b)`` per mask), when they agree on the classes and void and are not
+    all gray (class ids stored as gray levels). An id beyond the colours known gets the library's palette
+    colour. Without colours: ``(None, None, why)``.
+
+    Example:
+        >>> class_colours(None, [[(0, 0, 0), (128, 0, 0)]], 2, None)
+        ([[0, 0, 0], [128, 0, 0]], None, 'the palette of the PNG masks')
+    """
+    ids = list(range(n_classes)) + ([void] if void is not None and void >= n_classes else [])
+
+    def entries(table):
+        return [tuple(table[i]) if i < len(table) else None for i in ids]
+
+    if given:
+        table, source = given, "the class names file's colour column"
+    elif palettes:
+        table, source = palettes[0], "the palette of the PNG masks"
+        if any(entries(palette) != entries(table) for palette in palettes[1:]):
+            return None, None, "none: the palette PNG masks have different colours for the same class"
+        if all(colour is None or len(set(colour)) == 1 for colour in entries(table)):
+            return None, None, "none: the masks' palette is gray levels (class ids, not colours)"
+    else:
+        return None, None, "none: no colour column in the class names file, no palette PNG masks"
+
+    def colour(class_id):
+        return [int(v) for v in (table[class_id] if class_id < len(table) else palette_colors[class_id])]
+
+    return [colour(i) for i in range(n_classes)], (colour(void) if void is not None else None), source
+
+
 def data_report(fingerprint, names, images, void=None):
     """The short report of what ``fit`` read from the data (classes, shares, void, sizes, groups).
 
@@ -132,18 +182,33 @@ def data_report(fingerprint, names, images, void=None):
         ...
     """
     size = fingerprint["image_size"]
-    shares = ", ".join(f"{names[c]} {100 * share:.1f}%" for c, share in enumerate(fingerprint["class_pixel_share"])
-                       if c < len(names))
+    shares = [(names[c], share) for c, share in enumerate(fingerprint["class_pixel_share"]) if c < len(names)]
+    if len(shares) > REPORT_CLASSES:  # the commonest and the rarest, not a wall of names
+        ranked = sorted((item for c, item in enumerate(shares) if c != void), key=lambda item: -item[1])
+        shares = ", ".join(f"{name} {100 * share:.1f}%" for name, share in ranked[: REPORT_CLASSES - 2])
+        shares = (f"the commonest {shares}, ... {len(ranked) - REPORT_CLASSES + 1} more; the rarest "
+                  f"{ranked[-1][0]} {100 * ranked[-1][1]:.1f}%")
+    else:
+        shares = ", ".join(f"{name} {100 * share:.1f}%" for name, share in shares)
     groups = fingerprint.get("groups") or {}
-    return "\n".join([
+    sampled = fingerprint.get("sampled", fingerprint["n_images"])
+    lines = [
         f"data: {fingerprint['n_images']} images in {images}, median {size['median'][0]}x{size['median'][1]} "
         f"(from {size['min'][0]}x{size['min'][1]} to {size['max'][0]}x{size['max'][1]}), "
-        f"{fingerprint['channels']} channel(s) {fingerprint['dtype']}",
+        f"{fingerprint['channels']} channel(s) {fingerprint['dtype']}"
+        + (f"; statistics from an even sample of {sampled}" if sampled < fingerprint["n_images"] else ""),
         f"classes: {fingerprint['n_classes']} ({shares})",
         f"void: {void if void is not None else 'none'} "
         f"({fingerprint.get('void_reason', '') if void == fingerprint.get('void') else 'set by you'})",
         f"groups: {groups.get('n_groups', 0)} ({groups.get('rule', 'none')})",
-    ])
+    ]
+    colours = fingerprint.get("class_colors")
+    if colours:
+        shown = "; ".join(f"{names[c]} {','.join(map(str, colour))}" for c, colour in enumerate(colours[:3])
+                          if c < len(names))
+        more = f"; ... {len(colours) - 3} more" if len(colours) > 3 else ""
+        lines.append(f"colours: from {fingerprint['colors_from']} ({shown}{more})")
+    return "\n".join(lines)
 
 
 # ============================================================ images and masks

@@ -11,6 +11,7 @@ Example:
 
 import os
 
+from ..data.visualize import class_colors
 from ..errors import DataLoaderError, MaskValueError, ModelConfigError
 
 
@@ -100,6 +101,23 @@ def output_names(names, n_outputs):
     """
     names = list(names or [])
     return (names + [str(c) for c in range(len(names), n_outputs)])[:n_outputs]
+
+
+def output_colors(fingerprint, n_outputs):
+    """``[r, g, b]`` per model output from the colours the data carries (the fingerprint's), or ``None`` without.
+
+    An output beyond the data's classes gets the void's colour if it is the void slot, else the library's palette colour.
+
+    Example:
+        >>> output_colors({"class_colors": [[0, 0, 0], [9, 9, 9]], "void": 3, "void_color": [1, 2, 3]}, 4)[2:]
+        [[0, 128, 0], [1, 2, 3]]
+    """
+    colours = fingerprint.get("class_colors")
+    if not colours:
+        return None
+    void, void_colour = fingerprint.get("void"), fingerprint.get("void_color")
+    return [list(colours[i]) if i < len(colours) else list(void_colour) if i == void and void_colour
+            else list(class_colors[i]) for i in range(n_outputs)]
 
 
 def whole_number(value, name):

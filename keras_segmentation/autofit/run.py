@@ -12,7 +12,8 @@ The run folder (:mod:`.folder`; ``out``, default ``runs/fit``, ``runs/fit2``, ..
     fingerprint.json  plan.json  split.json  budget.json   what was decided, and the time spent
     checkpoints/      the last epoch's checkpoint (with optimizer state), history, config
     best.weights.h5   the best epoch's weights          model.keras  the best model, ready to use
-    predict.json      how to predict (mode, flip TTA)   report/index.html  the validation report
+    predict.json      how to predict (mode, flip TTA; the class colours the data carried)
+    report/index.html the validation report
     summary.json      the one-line summary's figures
 
 ``predict``, ``evaluate_model`` and ``export`` accept the run folder as the model. Running
@@ -33,7 +34,7 @@ from functools import partial
 from ..atomic import atomic_write
 from ..checkpoints import WRITE_OPTIONS
 from ..checkpoints.run_folder import MODEL_FILE, PREDICT_FILE
-from ..data.class_names import load_class_names
+from ..data.class_names import load_class_colors, load_class_names
 from ..data.links import link_pairs
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, TrainingError
@@ -41,7 +42,15 @@ from ..training.budget import parse_budget
 from . import plan as planning
 from .fingerprint import data_report, fingerprint_dataset
 from .folder import check_same_request, load_json, open_run_folder, save_json
-from .inputs import check_distribute, count_outputs, input_folders, output_names, verify_folders, whole_number
+from .inputs import (
+    check_distribute,
+    count_outputs,
+    input_folders,
+    output_colors,
+    output_names,
+    verify_folders,
+    whole_number,
+)
 from .recipe import BestEpoch, Progress, augmentation, build_planned_model
 from .split import split_pairs
 from .start_from import (
@@ -77,7 +86,9 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
         out: the run folder (see the module docstring).
         val_images, val_masks: a validation set of your own (else one is held out by group).
         settings: overrides of the plan's decisions, ``{"loss": "ce"}`` or ``["loss=ce"]``.
-        class_names: names by class id (else ``classes.txt`` beside the data, else numbers).
+        class_names: names by class id: a list, a file or a comma list (else ``classes.txt`` beside the data, else
+            numbers). A file's colour column (``id<TAB>name<TAB>r,g,b``) gives the class colours, else palette
+            PNG masks do; predictions from the run folder are painted with them.
         encoder_weights: a local ImageNet MobileNetV2 weights file; ``allow_download=True``
             lets Keras download it when it is not in the Keras cache.
         distribute: as :func:`~keras_segmentation.training.train`.
@@ -115,8 +126,9 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
                "budget_s": budget_s, "epochs": epochs, "settings": overrides, "seed": seed, "start_from": start_from}
     pairs = get_pairs_from_paths(images, masks)
     val_pairs = get_pairs_from_paths(val_images, val_masks) if val_images else None
-    if class_names is None and names_file is not None:
-        class_names = load_class_names(names_file)
+    names_source = class_names if class_names is not None else names_file  # a file of names may carry colours
+    class_names = load_class_names(names_source) if names_source is not None else None
+    given_colours = load_class_colors(names_source) if names_source is not None else None
     if class_names is None and previous is not None:
         class_names = previous.class_names or None
 
@@ -126,7 +138,7 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
         fingerprint, plan, split = load_json(out, "fingerprint.json"), load_json(out, "plan.json"), load_json(out, "split.json")
         void = plan["void"]["value"]
     else:
-        fingerprint = fingerprint_dataset(pairs, class_names=class_names)
+        fingerprint = fingerprint_dataset(pairs, class_names=class_names, class_colors=given_colours)
         void = overrides["void"] if "void" in overrides else fingerprint["void"]
     if previous is not None:  # its model's classes, its void
         void = previous.plan["void"]["value"]
@@ -183,7 +195,8 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
 
     model = _train(out, settings_used, run, fingerprint, names, n_outputs, void, train_pairs, held, resuming,
                    distribute, seed, verbose)
-    summary = _finish(out, model, settings_used, held, void, names, started, run)
+    colours = output_colors(fingerprint, n_outputs)
+    summary = _finish(out, model, settings_used, held, void, names, colours, started, run)
     say(summary["line"])
     return summary
 
@@ -234,8 +247,9 @@ def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs,
     return model
 
 
-def _finish(out, model, settings, val_pairs, void, names, started, run):
-    """Best weights in, flip TTA chosen on validation, ``model.keras``, ``predict.json``, report and summary."""
+def _finish(out, model, settings, val_pairs, void, names, colours, started, run):
+    """Best weights in, flip TTA chosen on validation, ``model.keras``, ``predict.json`` (with the class ``colours``
+    the data carried, if any), report and summary."""
     from ..checkpoints.load import load_weights_file
     from ..evaluation import evaluate
 
@@ -271,7 +285,7 @@ def _finish(out, model, settings, val_pairs, void, names, started, run):
         shutil.rmtree(flipped_report, ignore_errors=True)
     flip = tta["kept"]
     atomic_write(os.path.join(out, MODEL_FILE), model.save, **WRITE_OPTIONS)
-    predict = dict(window, flip_tta=flip, ignore_index=void)
+    predict = dict(window, flip_tta=flip, ignore_index=void, **({"class_colors": colours} if colours else {}))
     save_json(out, PREDICT_FILE, predict)
     best = load_json(out, "best.json") if os.path.isfile(os.path.join(out, "best.json")) else {}
     timer = load_json(out, "budget.json") if os.path.isfile(os.path.join(out, "budget.json")) else {}

@@ -77,6 +77,12 @@ def prediction_options(path):
     return (read_preset_json(path, PREPROCESSOR_FILE) or {}).get("prediction") or {}
 
 
+def class_colors(path):
+    """``[r, g, b]`` per class from the preset's ``metadata.json``, or ``None`` when it has none."""
+    classes = (read_preset_json(path, METADATA_FILE) or {}).get("classes")
+    return [entry["color"] for entry in classes] if classes and all("color" in entry for entry in classes) else None
+
+
 def load_preset(path):
     """The model of the preset folder ``path``: rebuilt from ``config.json`` (safe mode), its weights loaded.
 

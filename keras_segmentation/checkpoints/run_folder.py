@@ -1,4 +1,5 @@
-"""A ``fit`` run folder used as a model: its ``model.keras`` and how it predicts (``predict.json``).
+"""A ``fit`` run folder used as a model: its ``model.keras`` and how it predicts (``predict.json``: the options, and
+the class colours when the data carried some).
 
 ``fit`` writes the folder (:mod:`keras_segmentation.autofit.run`); ``predict``, ``evaluate`` and
 ``export`` read it here, without loading Keras (an exported model needs none).
@@ -8,6 +9,8 @@ Example:
     'runs/fit/model.keras'
     >>> prediction_options("runs/fit")             # doctest: +SKIP
     {'mode': 'slide', 'overlap': 0.25, 'flip_tta': False, 'ignore_index': None}
+    >>> class_colors("runs/fit")[:2]                # doctest: +SKIP
+    [[0, 0, 0], [128, 64, 128]]
 """
 
 import os
@@ -17,6 +20,9 @@ from ..json_files import read_json
 
 MODEL_FILE = "model.keras"
 PREDICT_FILE = "predict.json"
+#: entries of ``predict.json`` that are not options of the predictor: the calibration temperature (:mod:`.temperature`)
+#: and the class colours
+NOT_OPTIONS = ("temperature", "class_colors")
 
 
 def is_run_folder(path):
@@ -54,10 +60,19 @@ def temperature_file(path):
 def prediction_options(path):
     """``{"mode", "overlap", "flip_tta", "ignore_index"}`` the run chose on its validation set (``{}`` if none).
 
-    ``predict.json`` also keeps the calibration temperature (:mod:`.temperature`): the model's, not an option; left out.
+    ``predict.json`` also keeps the calibration temperature (:mod:`.temperature`: the model's) and the class colours
+    (:func:`class_colors`): not options; left out.
     """
+    return {key: value for key, value in _predict_file(path).items() if key not in NOT_OPTIONS}
+
+
+def class_colors(path):
+    """``[r, g, b]`` per class from the colours the run's data carried (``predict.json``), or ``None`` without."""
+    return _predict_file(path).get("class_colors")
+
+
+def _predict_file(path):
     options = os.path.join(os.fspath(path), PREDICT_FILE)
     if not os.path.isfile(options):
         return {}
-    options = read_json(options, CheckpointError, "run fit again in a new folder")
-    return {key: value for key, value in options.items() if key != "temperature"}
+    return read_json(options, CheckpointError, "run fit again in a new folder")

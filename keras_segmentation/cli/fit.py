@@ -33,7 +33,7 @@ def register(subparsers):
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="override a decision of the plan, e.g. --set loss=ce --set architecture=unet_mini "
                         "(repeatable)")
-    add_options(parser, "class_names")
+    add_options(parser, "class_names", parse={"class_names": {"type": str}})  # fit reads the file: names and colours
     parser.add_argument("--encoder_weights", default=None, help="a local ImageNet MobileNetV2 weights file")
     parser.add_argument("--allow_download", action="store_true", help="let Keras download ImageNet weights")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,5 @@
-"""Reading masks as 2-D class ids: palette PNGs, colour-coded masks (:class:`ColourMap`), class-id checks.
+"""Reading masks as 2-D class ids: palette PNGs (and their colours), colour-coded masks (:class:`ColourMap`), class-id
+checks.
 
 Conventions (the original library's, kept on purpose): :func:`read_mask` returns a
 2-D array of class ids; a 3-channel mask gives its **blue** channel unless a colour
@@ -93,6 +94,29 @@ def decode_mask(path, palette_colours=False):
             f"{path}: mask has {pixels.shape[2]} bands; a mask is one band of class ids (or an RGB colour image)"
         )
     return mask_dtype(pixels, path)
+
+
+def mask_palette(path):
+    """The ``(r, g, b)`` colour of each palette index of a palette PNG mask, or ``None`` for any other mask.
+
+    Raises:
+        ImageReadError: a palette PNG that cannot be read.
+
+    Example:
+        >>> mask_palette("voc/SegmentationClass/2007_000032.png")[:2]
+        [(0, 0, 0), (128, 0, 0)]
+    """
+    path = os.fspath(path)
+    if not _is_palette_png(path):
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            palette = img.getpalette() or []
+    except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError) as err:
+        raise ImageReadError(f"{path}: not a readable image ({err})") from None
+    return [tuple(palette[i : i + 3]) for i in range(0, len(palette) - 2, 3)]
 
 
 def mask_to_class_ids(pixels, colour_map=None, name="<array>", *, strict=False):

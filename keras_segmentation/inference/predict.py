@@ -38,7 +38,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from ..data.pairing import list_images
-from ..data.visualize import class_colors
 from ..errors import ModelConfigError
 from ..uncertainty import check_method
 from .predictor import Predictor, model_or_checkpoint, progress_bar
@@ -54,7 +53,7 @@ def predict(
     overlay_img=False,
     class_names=None,
     show_legends=False,
-    colors=class_colors,
+    colors=None,
     prediction_width=None,
     prediction_height=None,
     read_image_type=1,
@@ -71,7 +70,9 @@ def predict(
     """Predict one image (a path or a BGR array); returns the (H, W) label map at its resolution.
 
     With ``out_fname`` the result is written as a colour image (the original's
-    behaviour; ``colored=False`` writes the class-id label map instead).
+    behaviour; ``colored=False`` writes the class-id label map instead), painted with ``colors`` (an ``(r, g, b)``
+    per class; by default the class colours of the run or preset folder given as the model, else the library's
+    palette: :func:`~keras_segmentation.inference.predictor.painting_colors`).
     ``return_probabilities=True`` returns ``(labels, probabilities)``. ``read_image_type``,
     ``preprocessing``, ``flip_tta``, ``engine``, ``uncertainty`` and the keywords of ``**window`` (``mode``,
     ``tile``, ``overlap``, ...) are the shared options (:mod:`keras_segmentation.options`).
@@ -130,7 +131,7 @@ def predict_multiple(
     overlay_img=False,
     class_names=None,
     show_legends=False,
-    colors=class_colors,
+    colors=None,
     prediction_width=None,
     prediction_height=None,
     read_image_type=1,

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..data.images import read_image_for_model
 from ..data.normalization import normalize_image, resize_image
+from ..data.visualize import class_colors
 from ..errors import ModelConfigError, SegmentationError
 from ..uncertainty import check_method, image_score, with_temperature
 from .tiling import TestTimeAugmentation, default_window, needs_slide_hint, slide_labels
@@ -32,7 +33,8 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
 
     ``model`` may also be the path of an exported model (``.onnx``, ``.tflite``, SavedModel folder,
     ``.keras``), of a ``fit`` run folder (its ``model.keras``, with the prediction options the run
-    chose as ``run_options``: :mod:`keras_segmentation.checkpoints.run_folder`) or of a preset folder (likewise:
+    chose as ``run_options`` and the class colours its data carried as ``class_colors``:
+    :mod:`keras_segmentation.checkpoints.run_folder`) or of a preset folder (likewise:
     :mod:`keras_segmentation.checkpoints.preset_folder`); ``engine``
     (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
     model through that runtime (:mod:`keras_segmentation.export.formats`).
@@ -45,9 +47,11 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
         from ..export.formats import load_engine
 
         if preset_folder.is_preset(model):
-            return _with_options(preset_folder.load_preset(model), preset_folder.prediction_options(model), engine)
+            return _with_options(preset_folder.load_preset(model), preset_folder.prediction_options(model), engine,
+                                 preset_folder.class_colors(model))
         if run_folder.is_run_folder(model):
-            return _with_options(load_engine(run_folder.model_file(model)), run_folder.prediction_options(model), engine)
+            return _with_options(load_engine(run_folder.model_file(model)), run_folder.prediction_options(model), engine,
+                                 run_folder.class_colors(model))
         return load_engine(model, engine)
     if model is None:
         if checkpoints_path is None:
@@ -81,13 +85,29 @@ def trained_ignore_index(loaded, checkpoints_path=None):
     return value
 
 
-def _with_options(loaded, options, engine):
-    """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as ``run_options``."""
+def painting_colors(model, colors=None):
+    """The ``(r, g, b)`` per class that predictions of ``model`` are painted with: ``colors`` when given, else the
+    class colours of the run or preset folder it was loaded from (:func:`model_or_checkpoint`), else the library's
+    palette.
+
+    Example:
+        >>> painting_colors(model_or_checkpoint("runs/fit", None))[:2]   # doctest: +SKIP
+        [[0, 0, 0], [128, 64, 128]]
+    """
+    if colors is not None:
+        return colors
+    return getattr(model, "class_colors", None) or class_colors
+
+
+def _with_options(loaded, options, engine, colors):
+    """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as
+    ``run_options`` and its class colours (or ``None``) as ``class_colors``."""
     if engine not in (None, "keras"):
         from ..export.formats import model_for_engine
 
         loaded = model_for_engine(loaded, engine)
     loaded.run_options = options
+    loaded.class_colors = colors
     return loaded
 
 

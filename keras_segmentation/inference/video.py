@@ -8,9 +8,9 @@ import os
 
 import cv2
 
-from ..data.visualize import class_colors, visualize_segmentation
+from ..data.visualize import visualize_segmentation
 from ..errors import SegmentationError
-from .predictor import Predictor, model_or_checkpoint
+from .predictor import Predictor, model_or_checkpoint, painting_colors
 
 
 def predict_video(
@@ -22,7 +22,7 @@ def predict_video(
     overlay_img=True,
     class_names=None,
     show_legends=False,
-    colors=class_colors,
+    colors=None,
     prediction_width=None,
     prediction_height=None,
     *,
@@ -31,9 +31,10 @@ def predict_video(
     """Segment a video file or camera (``inp`` an int or a digit string like ``"0"``); returns the frame count.
 
     ``output`` (optional) is the path of the video written (XVID for ``.avi``,
-    mp4v otherwise), at the prediction size when given, else the source size.
+    mp4v otherwise), at the prediction size when given, else the source size. ``colors``: as :func:`predict`'s.
     """
     model = model_or_checkpoint(model, checkpoints_path)
+    colors = painting_colors(model, colors)
     source = 0 if inp is None else int(inp) if isinstance(inp, str) and inp.isdigit() else inp
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():

@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 
 from ..atomic import atomic_write
-from ..data.visualize import class_colors, visualize_segmentation
+from ..data.visualize import visualize_segmentation
 from ..errors import ModelConfigError, SegmentationError
+from .predictor import painting_colors
 
 
 def output_paths(inps, out_dir):
@@ -50,9 +51,11 @@ def write_output(path, result, model, colored, overlay_img, class_names, show_le
     atomic_write(path, encoded.tofile, durable=False)
 
 
-def render_output(result, model, colored, overlay_img=False, class_names=None, show_legends=False, colors=class_colors,
+def render_output(result, model, colored, overlay_img=False, class_names=None, show_legends=False, colors=None,
                   width=None, height=None):
-    """The image :func:`write_output` writes for ``result``: BGR colours (``colored``) or the class-id label map.
+    """The image :func:`write_output` writes for ``result``: BGR colours (``colored``; ``colors`` by default the
+    model's run or preset folder's, else the library's palette: :func:`~.predictor.painting_colors`) or the class-id
+    label map.
 
     Example:
         >>> render_output(result, model, colored=True, overlay_img=True).shape    # doctest: +SKIP
@@ -63,7 +66,7 @@ def render_output(result, model, colored, overlay_img=False, class_names=None, s
             result.labels,
             result.image,
             n_classes=model.n_classes,
-            colors=colors,
+            colors=painting_colors(model, colors),
             class_names=class_names or model.class_names,
             overlay_img=overlay_img,
             show_legends=show_legends,

@@ -16,6 +16,7 @@ import os
 
 from ..atomic import atomic_write_folder
 from ..checkpoints import preset_folder as layout
+from ..checkpoints.run_folder import class_colors as run_colors
 from ..checkpoints.run_folder import is_run_folder
 from ..errors import CheckpointError, PresetError
 from .load import from_preset
@@ -30,7 +31,8 @@ def save_preset(model, preset_dir, *, run_folder=None, class_names=None, colors=
         run_folder: the ``fit`` run folder the model comes from (default: ``model``, when it is one): its plan,
             data fingerprint, scores and prediction options go into the preset.
         class_names: names by class id (default: the model's own, set by ``fit`` and ``train(class_names=)``).
-        colors: an ``(r, g, b)`` per class (default: the library's palette, which ``predict`` colours labels with).
+        colors: an ``(r, g, b)`` per class (default: those ``predict`` colours labels with: the class colours of the
+            run folder, else the library's palette).
         scores: scores of your own, such as :func:`~keras_segmentation.evaluation.evaluate`'s result.
         overwrite: replace a non-empty folder that is not a preset (an existing preset is replaced anyway).
 
@@ -92,7 +94,7 @@ def preset_files(model, run_folder=None, class_names=None, colors=None, scores=N
         "keras_segmentation_version": __version__, "keras_version": keras.__version__,
         "parameter_count": int(model.count_params()), "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
         "model_name": model.model_name or model.name, "source": "fit run folder" if run_folder is not None else "model",
-        "classes": _classes(model, class_names, colors),
+        "classes": _classes(model, class_names, run_colors(run_folder) if colors is None and run_folder else colors),
     }
     names = [entry["name"] for entry in metadata["classes"]]
     config["class_names"] = names if None not in names else None
@@ -107,13 +109,13 @@ def preset_files(model, run_folder=None, class_names=None, colors=None, scores=N
 
 def _classes(model, class_names, colors):
     """``[{"id", "name", "color"}]`` per class; names ``None`` where unknown."""
-    from ..data.visualize import class_colors
+    from ..inference.predictor import painting_colors
 
     n_classes = int(model.n_classes)
     names = class_names if class_names is not None else model.class_names
     if names is not None and len(names) != n_classes:
         raise PresetError(f"class_names: {len(names)} names for a model of {n_classes} classes")
-    colors = class_colors if colors is None else colors
+    colors = painting_colors(model, colors)
     if len(colors) < n_classes or not all(_is_colour(c) for c in colors[:n_classes]):
         raise PresetError(f"colors: give an (r, g, b) of 0..255 for each of the {n_classes} classes")
     return [{"id": i, "name": None if names is None else str(names[i]), "color": [int(v) for v in colors[i]]}

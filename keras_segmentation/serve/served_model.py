@@ -1,7 +1,7 @@
 """The model a server runs: loaded once from anything ``from_preset`` takes, its classes and colours, its predictor.
 
 A preset's ``metadata.json`` gives the class names and colours; otherwise the model's own class names and the
-library's palette (the colours ``predict`` draws with). Images go through the library's
+colours ``predict`` draws with (a run folder's class colours, else the library's palette). Images go through the library's
 :class:`~keras_segmentation.inference.predictor.Predictor`, so a served label map equals ``predict()``'s.
 An exported file runs on its engine (ONNX Runtime, LiteRT, ...) and loads no Keras or TensorFlow.
 
@@ -14,8 +14,7 @@ Example:
 import os
 
 from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_preset_json
-from ..data.visualize import class_colors
-from ..inference.predictor import Predictor
+from ..inference.predictor import Predictor, painting_colors
 from ..presets.hub import download_preset, is_hub_source
 from ..presets.load import from_preset
 
@@ -71,7 +70,8 @@ class ServedModel:
 
 def _palette_classes(model):
     names = getattr(model, "class_names", None) or [None] * int(model.n_classes)
-    return [{"id": i, "name": None if names[i] is None else str(names[i]), "color": list(class_colors[i])}
+    colors = painting_colors(model)
+    return [{"id": i, "name": None if names[i] is None else str(names[i]), "color": list(colors[i])}
             for i in range(int(model.n_classes))]
 
 

@@ -11,8 +11,10 @@ import pytest
 
 from keras_segmentation.autofit import fingerprint
 from keras_segmentation.autofit import machine as machine_module
-from keras_segmentation.autofit.fingerprint import fingerprint_dataset
+from keras_segmentation.autofit.fingerprint import REPORT_CLASSES, data_report, fingerprint_dataset
+from keras_segmentation.autofit.inputs import output_colors
 from keras_segmentation.autofit.split import find_groups, natural_key, validation_split
+from keras_segmentation.data.visualize import class_colors
 from keras_segmentation.errors import ChannelMismatchError, DataLoaderError, ImageReadError, PairingError
 
 
@@ -254,6 +256,118 @@ def test_many_groups_are_truncated_to_the_largest(tmp_path):
     assert groups["n_groups"] == 60 and groups["truncated"] is True and len(groups["sizes"]) == 50
     assert all(groups["sizes"][f"g{g:03d}"] == 2 for g in range(5))
     assert list(groups["sizes"]) == sorted(groups["sizes"])
+
+
+# ------------------------------------------------------------------ class colours
+#: a VOC-like palette: classes 0..2 and void 255 in colour
+PALETTE = {0: (0, 0, 0), 1: (128, 0, 0), 2: (0, 128, 0), 255: (224, 224, 192)}
+
+
+def as_palette_pngs(pairs, palette=PALETTE):
+    """Rewrite the masks of ``pairs`` as palette ("P") PNGs of the same ids with ``palette`` ({index: (r, g, b)})."""
+    from PIL import Image
+
+    flat = [0] * 768
+    for index, colour in palette.items():
+        flat[3 * index : 3 * index + 3] = colour
+    for _, mask_path in pairs:
+        image = Image.fromarray(cv2.imread(mask_path, cv2.IMREAD_UNCHANGED), "P")
+        image.putpalette(flat)
+        image.save(mask_path)
+    return pairs
+
+
+def test_palette_png_masks_give_the_class_and_void_colours(tmp_path):
+    pairs = as_palette_pngs(write_pairs(tmp_path, [filled([0, 1, 255]), filled([0, 2, 255])]))
+    fp = fingerprint_dataset(pairs)
+    assert fp["mask_values"] == [0, 1, 2, 255] and fp["void"] == 255  # read as palette indices, as before
+    assert fp["class_colors"] == [[0, 0, 0], [128, 0, 0], [0, 128, 0]] and fp["void_color"] == [224, 224, 192]
+    assert fp["colors_from"] == "the palette of the PNG masks"
+    assert json.loads(json.dumps(fp)) == fp
+    # one colour per model output: a class beyond the data's gets the library's colour
+    assert output_colors(fp, 4) == [[0, 0, 0], [128, 0, 0], [0, 128, 0], list(class_colors[3])]
+    report = data_report(fp, ["bg", "a", "b"], "images")
+    assert "colours: from the palette of the PNG masks (bg 0,0,0; a 128,0,0; b 0,128,0)" in report
+
+
+def test_a_small_void_id_keeps_its_colour_for_its_output(tmp_path):
+    palette = {0: (1, 1, 1), 1: (2, 0, 0), 2: (0, 3, 0), 3: (9, 9, 0)}
+    pairs = as_palette_pngs(write_pairs(tmp_path, [filled([0, 1, 2, 3])]), palette)
+    fp = fingerprint_dataset(pairs, class_names=["a", "b", "c", "void"])
+    assert fp["void"] == 3 and fp["n_classes"] == 3 and fp["void_color"] == [9, 9, 0]
+    assert output_colors(fp, 4)[3] == [9, 9, 0]
+
+
+def test_a_classes_file_colour_column_comes_before_the_palette(tmp_path):
+    pairs = as_palette_pngs(write_pairs(tmp_path, [filled([0, 1, 2])]))
+    fp = fingerprint_dataset(pairs, class_colors=[(5, 5, 5), (6, 6, 6), (7, 7, 7)])
+    assert fp["class_colors"] == [[5, 5, 5], [6, 6, 6], [7, 7, 7]]
+    assert fp["colors_from"] == "the class names file's colour column"
+
+
+def test_no_colours_from_plain_gray_or_disagreeing_masks(tmp_path):
+    plain = fingerprint_dataset(write_pairs(tmp_path / "plain", [filled([0, 1])]))
+    assert plain["class_colors"] is None and plain["void_color"] is None and plain["colors_from"].startswith("none")
+    assert output_colors(plain, 2) is None and "colours" not in data_report(plain, ["a", "b"], "images")
+    gray = as_palette_pngs(write_pairs(tmp_path / "gray", [filled([0, 1])]), {0: (0, 0, 0), 1: (1, 1, 1)})
+    assert "gray levels" in fingerprint_dataset(gray)["colors_from"]
+    differ = write_pairs(tmp_path / "differ", [filled([0, 1]), filled([0, 1])])
+    as_palette_pngs(differ[:1])
+    as_palette_pngs(differ[1:], {0: (0, 0, 0), 1: (0, 0, 128)})
+    fp = fingerprint_dataset(differ)
+    assert fp["class_colors"] is None and "different colours" in fp["colors_from"]
+
+
+# ------------------------------------------------------------------ many classes, many images
+def test_the_report_of_60_classes_stays_short(tmp_path):
+    row = np.concatenate([np.zeros(10, np.uint8), np.arange(60, dtype=np.uint8)])  # class 0 the commonest: 11 of 70
+    masks = [np.repeat(row[None, :], 6, axis=0)]
+    fp = fingerprint_dataset(as_palette_pngs(write_pairs(tmp_path, masks), {i: (i, 2 * i, 3) for i in range(60)}))
+    names = [f"class{i:02d}" for i in range(60)]
+    report = data_report(fp, names, "images")
+    assert fp["n_classes"] == 60 and len(fp["class_colors"]) == 60
+    lines = report.splitlines()
+    assert len(lines) == 5 and max(len(line) for line in lines) < 240, report
+    classes = next(line for line in lines if line.startswith("classes: 60 "))
+    assert "the commonest class00 15.7%" in classes and "the rarest class59 1.4%" in classes
+    assert f"{60 - REPORT_CLASSES + 1} more" in classes
+    assert sum(name in classes for name in names) == REPORT_CLASSES - 1
+    assert "; ... 57 more)" in lines[-1]
+
+
+def test_1500_images_are_fingerprinted_from_a_sample_of_400(tmp_path, monkeypatch):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    image = np.zeros((8, 8, 3), np.uint8)
+    pairs = []
+    for i in range(1500):  # 15 scenes of 100 frames; the left half class 0, the right half class 1, 2 or 3 by scene
+        mask = np.zeros((8, 8), np.uint8)
+        mask[:, 4:] = 1 + (i // 100) % 3
+        name = f"scene{i // 100:02d}_{i % 100:03d}"
+        cv2.imwrite(str(tmp_path / "images" / f"{name}.png"), image)
+        cv2.imwrite(str(tmp_path / "masks" / f"{name}.png"), mask)
+        pairs.append((str(tmp_path / "images" / f"{name}.png"), str(tmp_path / "masks" / f"{name}.png")))
+    reads = {"masks": 0, "images": 0, "palettes": 0}
+
+    def counted(kind, function):
+        def call(*args, **kwargs):
+            reads[kind] += 1
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(fingerprint, "read_mask", counted("masks", fingerprint.read_mask))
+    monkeypatch.setattr(fingerprint, "read_image", counted("images", fingerprint.read_image))
+    monkeypatch.setattr(fingerprint, "mask_palette", counted("palettes", fingerprint.mask_palette))
+    fp = fingerprint_dataset(pairs)
+    assert reads == {"masks": 400, "images": 400, "palettes": 400}
+    assert fp["n_images"] == 1500 and fp["sampled"] == 400
+    assert fp["mask_values"] == [0, 1, 2, 3] and fp["n_classes"] == 4 and fp["void"] is None
+    assert fp["class_pixel_share"][0] == pytest.approx(0.5)
+    assert fp["class_pixel_share"][1:] == pytest.approx([1 / 6] * 3, abs=0.01)
+    assert fp["groups"]["n_groups"] == 15 and set(fp["groups"]["sizes"].values()) == {100}
+    assert "statistics from an even sample of 400" in data_report(fp, ["a", "b", "c", "d"], "images")
+    # a dataset read whole says nothing of a sample
+    assert "sample" not in data_report(fingerprint_dataset(pairs[:10]), ["a", "b", "c", "d"], "images")
 
 
 # ------------------------------------------------------------------ machine

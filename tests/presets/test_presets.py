@@ -140,8 +140,9 @@ def test_a_hand_built_model_without_class_names_round_trips_through_its_architec
     np.testing.assert_allclose(loaded.predict_on_batch(image), model.predict_on_batch(image), atol=1e-6)
 
 
-def write_run_folder(run, model, data):
-    """A finished ``fit`` run folder made by hand: the files :mod:`keras_segmentation.checkpoints.run_folder` and fit write."""
+def write_run_folder(run, model, data, class_colors=None):
+    """A finished ``fit`` run folder made by hand: the files :mod:`keras_segmentation.checkpoints.run_folder` and fit write
+    (``class_colors``: the colours its data carried, kept in ``predict.json``)."""
     run.mkdir()
     fingerprint = fingerprint_dataset(get_pairs_from_paths(*data), class_names=NAMES)
     contents = {
@@ -153,6 +154,8 @@ def write_run_folder(run, model, data):
                          "flip_tta": {"kept": True}, "line": f"fit: unet_mini; {run / 'model.keras'}"},
         "predict.json": {"flip_tta": True, "ignore_index": None},
     }
+    if class_colors is not None:
+        contents["predict.json"]["class_colors"] = class_colors
     for name, content in contents.items():
         (run / name).write_text(json.dumps(content))
     model.save(run / "model.keras")
@@ -184,6 +187,38 @@ def test_a_fit_run_folder_preset_carries_plan_fingerprint_scores_and_prediction_
     loaded = from_preset(preset)
     assert loaded.run_options == contents["predict.json"]  # predict applies the run's flip TTA
     np.testing.assert_array_equal(predict(str(preset), inp=str(image)), predict(str(run), inp=str(image)))
+
+
+def test_a_run_folders_class_colours_paint_its_predictions_and_its_presets(trained, tmp_path):
+    from tinydata import write_tiny_dataset
+
+    from keras_segmentation.inference import predict_multiple
+
+    model, _, image = trained  # a run folder made by hand, its predict.json with class colours
+    run, colours = tmp_path / "run", [[10, 20, 30], [40, 50, 60], [70, 80, 90]]
+    write_run_folder(run, model, write_tiny_dataset(tmp_path / "data"), class_colors=colours)
+
+    def painted(source, name, **options):
+        labels = predict(str(source), inp=str(image), out_fname=str(tmp_path / name), **options)
+        return labels, cv2.imread(str(tmp_path / name))
+
+    labels, image_of_run = painted(run, "run.png")
+    np.testing.assert_array_equal(image_of_run, np.array(colours, np.uint8)[labels][:, :, ::-1])  # BGR on disk
+    assert from_preset(run).run_options == {"flip_tta": True, "ignore_index": None}  # colours are no option
+    preset = save_preset(run, tmp_path / "preset")
+    assert [entry["color"] for entry in read(tmp_path / "preset" / "metadata.json")["classes"]] == colours
+    assert "class_colors" not in read(tmp_path / "preset" / "preprocessor.json")["prediction"]
+    np.testing.assert_array_equal(painted(preset, "preset.png")[1], image_of_run)
+    from keras_segmentation.serve.served_model import ServedModel
+
+    assert ServedModel(str(run)).colors == [tuple(colour) for colour in colours]  # what serve paints and describes
+    predict_multiple(str(run), inps=[str(image)], out_dir=str(tmp_path / "many"), colored=True, progress=False)
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "many" / image.name)), image_of_run)
+    # colours given win; a model file alone paints with the library's palette, as before
+    mine = [(1, 2, 3), (4, 5, 6), (7, 8, 9)]
+    np.testing.assert_array_equal(painted(run, "mine.png", colors=mine)[1], np.array(mine, np.uint8)[labels][:, :, ::-1])
+    file_labels, image_of_file = painted(run / "model.keras", "file.png")  # without the run's flip TTA too
+    np.testing.assert_array_equal(image_of_file, np.array(class_colors[:3], np.uint8)[file_labels][:, :, ::-1])
 
 
 def test_cli_saves_a_checkpoint_as_a_preset_that_predict_takes_as_the_model(trained, run_cli, tmp_path):

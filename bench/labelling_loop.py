@@ -9,12 +9,17 @@ starts from the same ``--start`` random frames; each round adds ``--step`` frame
 
 then ``fit`` trains a new model from scratch on the labelled frames with the same budget every round:
 ``--epochs`` epochs of ``--steps`` steps (``--set steps_per_epoch``), a fixed number of training steps, so
-rounds compare whatever else runs on the machine (``fit`` makes its other choices and holds out its own
-validation frames), and the model is scored on the 101 test frames
+rounds compare whatever else runs on the machine (``fit`` makes its other choices; ``--set`` pins any of them),
+and the model is scored on the 101 test frames
 (drive 0016E5, never in the pool), void (11) ignored. Every round is a fresh process and writes its own
 JSON file, so an interrupted loop resumes where it stopped. ``--plot`` draws mIoU against labelled frames
 (mean and range over the seeds; needs matplotlib, ``pip install .[examples]``); ``--collect`` runs nothing and
 summarises the rounds ``--work`` holds (an unfinished loop: each arm up to its last finished round).
+
+``--val K`` takes the last ``K`` frames of each of the pool's three drives out of the pool: one validation set,
+the same for both arms, every seed and every round, for ``fit``'s best epoch and early stop. Without it ``fit``
+holds out its own frames by drive, so the arms' validation sets differ with what each labelled (a whole drive
+held out in one arm, the last frames of another in the other), which decides how long each round trains.
 
 Usage::
 
@@ -72,7 +77,10 @@ def run_round(spec):
     if not os.path.isfile(os.path.join(run, "summary.json")):  # a round stopped after fit is scored again only
         shutil.rmtree(run, ignore_errors=True)
         settings = {"steps_per_epoch": spec["steps"], **({"input": spec["input"]} if spec.get("input") else {})}
-        fit(data=data, epochs=spec["epochs"], settings=settings, out=run, seed=spec["seed"], verbose=False)
+        settings.update(spec.get("settings") or {})
+        val = spec.get("val") or {}
+        fit(data=data, epochs=spec["epochs"], settings=settings, out=run, seed=spec["seed"], verbose=False,
+            val_images=val.get("images"), val_masks=val.get("masks"))
     test = spec["test"]
     scores = evaluate(model=run, inp_images=[p[0] for p in test], annotations=[p[1] for p in test], ignore_index=VOID,
                       batch_size=4, progress=False)
@@ -121,15 +129,36 @@ def round_in_subprocess(spec, path, collect=False):
         return json.load(handle)
 
 
+def drive_of(pair):
+    """CamVid's drive of a frame: its name up to the first ``_`` (``0016E5_07959.png``: ``0016E5``)."""
+    return os.path.basename(pair[0]).split("_")[0]
+
+
+def held_out_validation(pool, per_drive, folder):
+    """``(pool without them, {"images", "masks"} folders)``: the last ``per_drive`` frames of each drive, linked
+    under ``folder``; ``(pool, None)`` when ``per_drive`` is 0."""
+    if not per_drive:
+        return pool, None
+    from keras_segmentation.data.links import link_pairs
+
+    val = []
+    for drive in sorted({drive_of(p) for p in pool}):
+        val += [p for p in pool if drive_of(p) == drive][-per_drive:]
+    images, masks = link_pairs(val, folder, masks="annotations")
+    taken = {p[0] for p in val}
+    return [p for p in pool if p[0] not in taken], {"images": images, "masks": masks}
+
+
 def loop(args):
     pool, test = pairs_of(args.camvid, "train"), pairs_of(args.camvid, "test")
+    pool, val = held_out_validation(pool, args.val, os.path.join(args.work, "val"))
+    settings = dict(item.split("=", 1) for item in args.set)
     curves = {}
     for seed in args.seeds:
         rng = np.random.default_rng(seed)
         order = [pool[i] for i in rng.permutation(len(pool))]
         base = {"camvid": args.camvid, "test": test, "pool": pool, "epochs": args.epochs, "steps": args.steps,
-                "input": args.input, "step": args.step,
-                "seed": seed}
+                "input": args.input, "step": args.step, "seed": seed, "val": val, "settings": settings}
         first = os.path.join(args.work, f"seed{seed}", "start")
         start = round_in_subprocess({**base, "labelled": order[: args.start], "out": first},
                                     os.path.join(first, "result.json"), args.collect)
@@ -201,6 +230,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=12, help="fit's epochs per round")
     parser.add_argument("--steps", type=int, default=10, help="fit's steps per epoch (batch 4 on CamVid)")
     parser.add_argument("--input", default=None, help="fit's input size, e.g. 96x128 (default: fit's choice)")
+    parser.add_argument("--val", type=int, default=0,
+                        help="the last K frames of each drive: a validation set out of the pool (default: fit's split)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="fit's settings, pinned every round")
     parser.add_argument("--arms", nargs="+", choices=("suggest", "random"), default=["suggest", "random"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--start", type=int, default=40)
@@ -223,7 +255,8 @@ def main(argv=None):
     summary = summarise(curves)
     model_name, flags = lscpu()
     result = {"summary": summary, "curves": {arm: {str(s): c for s, c in v.items()} for arm, v in curves.items()},
-              "epochs": args.epochs, "steps_per_epoch": args.steps, "input": args.input, "start": args.start,
+              "epochs": args.epochs, "steps_per_epoch": args.steps, "input": args.input, "val_per_drive": args.val,
+              "settings": args.set, "start": args.start,
               "step": args.step, "rounds": args.rounds, "seeds": args.seeds,
               "wall_seconds": None if args.collect else round(time.perf_counter() - started, 1),
               "lscpu": {"model": model_name, "flags": [f for f in flags.split() if f.startswith(("avx512", "amx"))]},

@@ -14,7 +14,8 @@ Example::
     python tests/lanes.py tests/fit -- -x      # arguments after -- go to every pytest process
 
 Prints one line per process (tests, outcomes, seconds, peak RSS), the output of any process with failures, and a
-summary; exits 1 when a test failed or errored, or when a process died before finishing its tests.
+summary with the slowest tests and files (a module's set-up and clean-up count in its tests' seconds); exits 1
+when a test failed or errored, or when a process died before finishing its tests.
 """
 
 import argparse
@@ -197,6 +198,11 @@ def main(argv=None):
     slowest = sorted(lanes.seconds.items(), key=lambda item: -item[1])[:10]
     for test, seconds in slowest:
         print(f"lanes: slowest: {seconds:5.0f} s {test}")
+    by_file = {}
+    for test, seconds in lanes.seconds.items():
+        by_file[test.split("::")[0]] = by_file.get(test.split("::")[0], 0.0) + seconds
+    for path, seconds in sorted(by_file.items(), key=lambda item: -item[1])[:15]:
+        print(f"lanes: slowest file: {seconds:5.0f} s {path}")
     for line in [*lanes.broken, *(f"FAILED {test}" for test in bad), *(f"NOT RUN {test}" for test in missing[:50])]:
         print(f"lanes: {line}")
     return 1 if bad or missing or lanes.broken else 0

@@ -23,8 +23,9 @@ held out in one arm, the last frames of another in the other), which decides how
 
 Usage::
 
-    python bench/labelling_loop.py --camvid ../shared/datasets/camvid --work /tmp/loop --epochs 12 --steps 10 \\
-        --seeds 0 1 2 --results bench/results/labelling_loop.json --plot docs/figures/labelling_loop.png
+    python bench/labelling_loop.py --camvid ../shared/datasets/camvid --work /tmp/loop2 --input 96x128 \\
+        --epochs 20 --steps 20 --val 10 --set architecture=fpn_vanilla batch_size=16 --seeds 0 1 2 \\
+        --results bench/results/labelling_loop.json --plot docs/figures/labelling_loop.png
 """
 
 import argparse
@@ -84,7 +85,10 @@ def run_round(spec):
     test = spec["test"]
     scores = evaluate(model=run, inp_images=[p[0] for p in test], annotations=[p[1] for p in test], ignore_index=VOID,
                       batch_size=4, progress=False)
+    with open(os.path.join(run, "summary.json")) as handle:
+        val_miou = json.load(handle)["val_mIoU"]
     return {"labelled": labelled, "picked": picked, "n_labelled": len(labelled), "mIoU": float(scores["mean_IU"]),
+            "val_mIoU": val_miou,
             "pick_seconds": round(pick_s, 1), "seconds": round(time.perf_counter() - started, 1), "run": run}
 
 

@@ -15,10 +15,11 @@ within one, so a run killed at any moment resumes with the budget that is left.
 On several workers (``workers=``, a multi-worker :class:`~keras_segmentation.training.distribute.Replication`)
 every worker must stop after the same epoch, or one would wait forever for the others in the next
 step: the decisions use the chief's clock, shared at each epoch's end (:func:`~.collective.chief_numbers`,
-a collective every worker calls there), and the learning rate, which each worker sets on its own copy
-of the optimizer, comes from shared figures only: the epoch's start and the step's place in it at the
-last epoch's pace (the rate holds within the first epoch). Only the chief writes ``state_path``; the
-others read it when resuming.
+a collective every worker calls there). The learning rate, which each worker sets on its own copy of the
+optimizer, comes from shared figures only: the cosine's value at the epoch's start, held through the
+epoch (a step's own time would be each worker's clock, or a guess from the last epoch's pace, which
+the first epoch's tracing throws far off). Only the chief writes ``state_path``; the others read it
+when resuming.
 
 Example:
     >>> parse_budget("45m"), parse_budget("90s"), parse_budget("2h"), parse_budget(30)
@@ -154,16 +155,9 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.peak_lr is not None:
-            now = self.spent() if self.workers is None else self._step_time(batch)
+            now = self.spent() if self.workers is None else self.epoch_started_at  # several: shared, per epoch
             rate = cosine_rate(self.peak_lr, now / max(self.planned_end(), 1e-9), self.min_lr_ratio)
             self.model.optimizer.learning_rate.assign(rate)
-
-    def _step_time(self, batch):
-        """The time at step ``batch`` from shared figures: the epoch's start plus its steps at the last epoch's pace."""
-        steps = (self.params or {}).get("steps")
-        if not self.epoch_seconds or not steps:
-            return self.epoch_started_at
-        return self.epoch_started_at + batch * self.epoch_seconds[-1] / steps
 
     def on_train_batch_end(self, batch, logs=None):
         self.cut_short = bool(self.model.stop_training)  # set by an earlier callback: the epoch ends here

@@ -2,7 +2,8 @@
 
 SPEC: images, masks, out (the run folder), record (a JSON file this worker writes: fit's summary, or the error it
 raised, and what this worker saw at each epoch's end: the epoch, val mIoU, learning rate, a checksum of the
-weights), epochs or budget, settings, die_at_epoch (this worker exits abruptly when that epoch ends).
+weights), epochs or budget, settings, die_at_epoch (this worker exits abruptly when that epoch ends), min_probe_s
+(the shortest throughput probe fit runs: a smaller one lets a short budget have one).
 """
 
 import json
@@ -21,6 +22,7 @@ def main(spec):
     import numpy as np
 
     from keras_segmentation.autofit import fit, recipe
+    from keras_segmentation.autofit import run as fit_module
     from keras_segmentation.errors import SegmentationError
 
     seen = []
@@ -38,6 +40,7 @@ def main(spec):
             os._exit(17)
 
     recipe.BestEpoch.on_epoch_end = recording
+    fit_module.MIN_PROBE_S = spec.get("min_probe_s", fit_module.MIN_PROBE_S)
     length = {"epochs": spec["epochs"]} if spec.get("epochs") else {"budget": spec["budget"]}
     try:
         record["summary"] = fit(spec["images"], spec["masks"], out=spec["out"], settings=spec["settings"],

@@ -33,7 +33,7 @@ def dataset(tmp_path):
     return [str(p) for p in write_tiny_dataset(tmp_path / "data", n_images=12)]
 
 
-def run_cluster(tmp_path, dataset, name, die_at_epoch=None, **length):
+def run_cluster(tmp_path, dataset, name, die_at_epoch=None, **options):
     """Start 2 fit workers on ``tmp_path / "run"``; each gets its own temporary folder ``tmp_path / name-i``."""
     images, masks = dataset
     for i in range(2):
@@ -41,7 +41,7 @@ def run_cluster(tmp_path, dataset, name, die_at_epoch=None, **length):
 
     def spec_for(i):
         return dict(images=images, masks=masks, out=str(tmp_path / "run"), record=str(tmp_path / f"{name}-{i}.json"),
-                    settings=SETTINGS, die_at_epoch=die_at_epoch if i == 1 else None, **length)
+                    settings=SETTINGS, die_at_epoch=die_at_epoch if i == 1 else None, **options)
 
     return start_cluster(FIT_WORKER, spec_for, env_for=lambda i: {
         "KERAS_HOME": str(tmp_path / "keras_home"), "TMPDIR": str(tmp_path / f"{name}-{i}")})
@@ -85,9 +85,11 @@ def test_two_workers_fit_one_plan_for_some_epochs(tmp_path, dataset):
 
 @pytest.mark.slow
 def test_two_workers_stop_at_the_same_epoch_by_the_chiefs_clock(tmp_path, dataset):
-    workers = run_cluster(tmp_path, dataset, "budget", budget="40s")
+    workers = run_cluster(tmp_path, dataset, "budget", budget="60s", min_probe_s=1.0)  # a probe of 3 % of 60 s
     chief, other = records(tmp_path, "budget", workers)
     assert_in_step(chief, other)  # equal learning rates and weights: the cosine followed shared figures only
+    probe = json.loads((tmp_path / "run" / "run.json").read_text())["probe"]
+    assert probe["images_per_second"] > 0  # the chief probed, and its plan trained on both workers
     seen = chief["epochs_seen"]
     assert len(seen) >= 2 and seen[-1]["stop"] and not any(s["stop"] for s in seen[:-1])
     assert len({s["learning_rate"] for s in seen}) == len(seen), "the cosine over the time did not move"

@@ -35,8 +35,10 @@ same. At the defaults (4 models, 352x480, batch 2, 3 repetitions) it takes about
 
 import argparse
 import datetime
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -180,8 +182,6 @@ def pinned_versions(path=REQUIREMENTS):
 
 def ensure_smp_env(workdir, recreate=False, torch_index=None):
     """Create ``bench/.envs/smp`` from ``bench/smp_requirements.txt`` if it is missing or differs; return its python."""
-    import shutil
-
     python = os.path.join(SMP_ENV, "bin", "python")
     pins = pinned_versions()
     wanted = {name: pins[name] for name in ("segmentation-models-pytorch", "torch", "onnxruntime")}
@@ -213,8 +213,9 @@ def write_data(folder, height, width, count, seed=SEED):
     images, masks = os.path.join(folder, "images"), os.path.join(folder, "annotations")
     if _common.count_files(images) == count and _common.count_files(masks) == count:
         return images, masks
-    os.makedirs(images, exist_ok=True)
-    os.makedirs(masks, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(images)
+    os.makedirs(masks)
     rng = np.random.default_rng(seed)
     for k in range(count):
         coarse = rng.integers(0, 256, (height // 16, width // 16, 3)).astype(np.uint8)
@@ -314,79 +315,90 @@ def _keyed(runs):
     return {f"{lib}:{variant}": records for (lib, variant), records in runs.items()}
 
 
+def model_info(runner, key, height, width):
+    """Both libraries' parameters and forward FLOPs of ``MODELS[key]``, checked against :data:`PARAMS_TOLERANCE`."""
+    model = MODELS[key]
+    spec = {"workload": "model_info", "model": key, "n_classes": N_CLASSES, "seed": SEED, "height": height,
+            "width": width, "architecture": model["ours"], "smp": model["smp"], "profiler": False}
+    info = {lib: runner.worker(lib, spec) for lib in ("ours", "smp")}
+    info["ours"].pop("weight_shapes", None)
+    record = {"title": model["title"], "note": model["note"], "input": [height, width], "info": info,
+              "smp_compiled_precision": "bfloat16" if info["smp"].get("bf16_supported") else "float32"}
+    if info["ours"].get("error") or info["smp"].get("error"):
+        log(f"{model['title']}: model_info failed: {info['ours'].get('error') or info['smp'].get('error')}")
+        return record
+    record["params"] = params = params_check(info["ours"]["params"], info["smp"]["params"])
+    record["forward_gflops"] = flops = {"ours": (info["ours"].get("library_forward_flops") or 0) / 1e9,
+                                        "smp": info["smp"]["forward_flops"] / 1e9}
+    log(f"{model['title']}: parameters ours {params['ours']:,} / SMP {params['smp']:,} "
+        f"({100 * params['difference']:+.1f} %), forward GFLOP/image at {height}x{width} "
+        f"{flops['ours']:.1f} / {flops['smp']:.1f}")
+    if not params["within"]:
+        log(f"  more than {100 * PARAMS_TOLERANCE:.0f} % apart: {model['note']}")
+    return record
+
+
+def make_exports(runner, sized, tag, workdir):
+    """Ours: a checkpoint of the random model and its ONNX export (the library's); SMP: ``torch.onnx.export``."""
+    weights = os.path.join(workdir, "weights")
+    ckpt = os.path.join(weights, tag, "ckpt")
+    exports = {"checkpoint": runner.worker("ours", {"workload": "make_checkpoint", **sized, "checkpoints_path": ckpt})}
+    exports["ours_onnx"] = runner.worker("ours", {"workload": "export", **sized, "checkpoints_path": ckpt,
+                                                  "format": "onnx", "output": os.path.join(weights, tag + ".onnx")})
+    exports["smp_onnx"] = runner.worker("smp", {"workload": "export", **sized,
+                                                "output": os.path.join(weights, tag + "_smp.onnx")})
+    for name, result in exports.items():
+        log(f"{tag} {name}: {result.get('error') or result.get('parity') or result.get('max_abs_diff', 'ok')}")
+    return exports
+
+
+def worker_spec(group, lib, variant, fields, rep):
+    """The spec of one run: ``group`` holds the task, batch, model and size fields, files, settings and exports."""
+    settings = group["settings"]
+    fields = dict(fields)
+    if lib == "smp" and variant == "compiled":
+        fields["precision"] = group["compiled_precision"]
+    spec = {**group["sized"], "workload": group["task"], "images": group["images"], "batch_size": group["batch"],
+            **fields}
+    if group["task"] == "train":
+        return {**spec, "annotations": group["masks"], "optimizer": "adam", "warmup_steps": settings["warmup_steps"],
+                "steps": settings["steps"]}
+    exports = group["exports"]
+    out_dir = os.path.join(group["workdir"], "out", f"{group['name'].replace(' ', '_')}_{lib}_{variant}_{rep}")
+    spec.update(out_dir=out_dir, limit=settings["predict_images"])
+    if lib == "ours":
+        spec.update(predict_batch_size=group["batch"], checkpoints_path=exports["checkpoint"].get("checkpoints_path"),
+                    warmup_call=True)
+    if variant == "onnx":
+        spec["model_path"] = exports[f"{lib}_onnx"].get("output")
+    return spec
+
+
 def measure_model(runner, key, sizes, batches, tasks, settings, workdir, data, state):
     """Parameters, exports and every (size, batch, task) group of one model (``state``: what the run did so far)."""
-    model = MODELS[key]
-    base = {"model": key, "n_classes": N_CLASSES, "seed": SEED, "architecture": model["ours"], "smp": model["smp"]}
-    height, width = sizes[0]
-    info = {lib: runner.worker(lib, {"workload": "model_info", **base, "height": height, "width": width,
-                                     "profiler": False}) for lib in ("ours", "smp")}
-    record = {"title": model["title"], "note": model["note"], "input": [height, width], "info": info}
-    for lib in ("ours", "smp"):
-        info[lib].pop("weight_shapes", None)
-    if not info["ours"].get("error") and not info["smp"].get("error"):
-        record["params"] = params_check(info["ours"]["params"], info["smp"]["params"])
-        record["forward_gflops"] = {"ours": (info["ours"].get("library_forward_flops") or 0) / 1e9,
-                                    "smp": info["smp"]["forward_flops"] / 1e9}
-        log(f"{model['title']}: parameters ours {record['params']['ours']:,} / SMP {record['params']['smp']:,} "
-            f"({100 * record['params']['difference']:+.1f} %), forward GFLOP/image at {height}x{width} "
-            f"{record['forward_gflops']['ours']:.1f} / {record['forward_gflops']['smp']:.1f}")
-        if not record["params"]["within"]:
-            log(f"  more than {100 * PARAMS_TOLERANCE:.0f} % apart: {model['note']}")
-    else:
-        log(f"{model['title']}: model_info failed: {info['ours'].get('error') or info['smp'].get('error')}")
-    bf16 = bool(info["smp"].get("bf16_supported"))
-    record["smp_compiled_precision"] = "bfloat16" if bf16 else "float32"
+    record = model_info(runner, key, *sizes[0])
     groups = []
     for height, width in sizes:
-        images, masks = data[(height, width)]
         tag = f"{key}_{height}x{width}"
-        sized = {**base, "height": height, "width": width}
-        exports = {}
-        if "predict" in tasks:
-            ckpt = os.path.join(workdir, "weights", tag, "ckpt")
-            exports["checkpoint"] = runner.worker("ours", {"workload": "make_checkpoint", **sized,
-                                                           "checkpoints_path": ckpt})
-            exports["ours_onnx"] = runner.worker("ours", {"workload": "export", **sized, "checkpoints_path": ckpt,
-                                                          "format": "onnx",
-                                                          "output": os.path.join(workdir, "weights", tag + ".onnx")})
-            exports["smp_onnx"] = runner.worker("smp", {"workload": "export", **sized,
-                                                        "output": os.path.join(workdir, "weights", tag + "_smp.onnx")})
-            for name, result in exports.items():
-                log(f"{tag} {name}: {result.get('error') or result.get('parity') or result.get('max_abs_diff', 'ok')}")
+        sized = {"model": key, "n_classes": N_CLASSES, "seed": SEED, "architecture": MODELS[key]["ours"],
+                 "smp": MODELS[key]["smp"], "height": height, "width": width}
+        exports = make_exports(runner, sized, tag, workdir) if "predict" in tasks else {}
+        record.setdefault("exports", {})[f"{height}x{width}"] = exports
         for batch in batches:
             for task in tasks:
                 slots = [slot for slot in (TRAIN_SLOTS if task == "train" else PREDICT_SLOTS)
                          if settings["compile"] or slot[1] != "compiled"]
-                name = f"{tag} batch {batch} {task}"
-
-                def make_spec(lib, variant, fields, rep, task=task, batch=batch, sized=sized, name=name):
-                    fields = dict(fields)
-                    if lib == "smp" and variant == "compiled":
-                        fields["precision"] = record["smp_compiled_precision"]
-                    spec = {**sized, "workload": task, "images": images, "batch_size": batch, **fields}
-                    if task == "train":
-                        return {**spec, "annotations": masks, "optimizer": "adam",
-                                "warmup_steps": settings["warmup_steps"], "steps": settings["steps"]}
-                    out_dir = os.path.join(workdir, "out", f"{name.replace(' ', '_')}_{lib}_{variant}_{rep}")
-                    spec.update(out_dir=out_dir, limit=settings["predict_images"])
-                    if lib == "ours":
-                        spec.update(predict_batch_size=batch, checkpoints_path=exports["checkpoint"].get(
-                            "checkpoints_path"), warmup_call=True)
-                        if variant == "onnx":
-                            spec["model_path"] = exports["ours_onnx"].get("output")
-                    elif variant == "onnx":
-                        spec["model_path"] = exports["smp_onnx"].get("output")
-                    return spec
-
+                images, masks = data[(height, width)]
+                group = {"task": task, "batch": batch, "sized": sized, "images": images, "masks": masks,
+                         "settings": settings, "exports": exports, "workdir": workdir,
+                         "name": f"{tag} batch {batch} {task}", "compiled_precision": record["smp_compiled_precision"]}
                 # the run's first group starts with the warm-up pair(s): libraries, model code and files cached
-                runs, warmup = run_slots(runner, slots, make_spec, settings["reps"],
-                                         settings["warmup_pairs"] if not state["warmed_up"] else 0, name)
+                runs, warmup = run_slots(runner, slots, functools.partial(worker_spec, group), settings["reps"],
+                                         0 if state["warmed_up"] else settings["warmup_pairs"], group["name"])
                 state["warmed_up"] = True
                 groups.append({"model": key, "size": [height, width], "batch": batch, "task": task,
                                "runs": _keyed(runs), "warmup": _keyed(warmup),
                                "summary": summarise_group(runs, COMPARISONS[task], settings["reps"])})
-        record.setdefault("exports", {})[f"{height}x{width}"] = exports
     return record, groups
 
 
@@ -412,6 +424,10 @@ def run(args, argv_used=()):
     count = max(settings["predict_images"], max(batches))
     data = {size: write_data(os.path.join(workdir, "data", "x".join(map(str, size))), *size, count) for size in sizes}
     model_name, flags = _common.lscpu()
+    load = bench_run.load_average()
+    if load and load[0] > 0.5 * (os.cpu_count() or 1):
+        log(f"load average {load} on {os.cpu_count()} CPUs: the figures will not be comparable (torch's OpenMP "
+            "threads spin-wait for each other, and lose most when other jobs take the cores); run on a quiet machine")
     started = time.time()
     results = {
         "mode": mode,
@@ -419,7 +435,7 @@ def run(args, argv_used=()):
         "command": " ".join(["python bench/peers.py", *argv_used]),
         "lscpu": {"model": model_name, "flags": flags},
         "machine": bench_run.machine_description(),
-        "load_average_start": bench_run.load_average(),
+        "load_average_start": load,
         "settings": {**settings, "sizes": [list(s) for s in sizes], "batches": batches, "tasks": tasks,
                      "models": args.models, "threads": args.threads, "n_classes": N_CLASSES, "seed": SEED,
                      "images": count, "ours_python": ours_python, "smp_python": smp_python},

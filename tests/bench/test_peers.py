@@ -4,6 +4,7 @@ The benchmark itself (PyTorch in its own environment, minutes per model) is not 
 
 import argparse
 import importlib.util
+import json
 import pathlib
 
 import pytest
@@ -124,3 +125,35 @@ def test_the_docs_section_has_the_models_the_ratios_and_every_variant():
     assert "median (min–max) of 3 repetition(s)" in text and "25 min in all (full mode)" in text
     assert "after 1 discarded warm-up pair(s)" in text
     assert "`torch.compile` (inductor; for prediction with freezing) in bfloat16 autocast" in text
+
+
+def test_render_writes_the_section_of_a_result_file_and_says_when_compile_was_left_out(tmp_path, capsys):
+    result = _result()
+    result["settings"]["compile"] = False
+    source, target = tmp_path / "peers.json", tmp_path / "peers.md"
+    source.write_text(json.dumps(result))
+    assert peers.main(["--render", str(source), "--markdown", str(target)]) == 0
+    text = target.read_text()
+    assert text == peers.render_section(result) and text in capsys.readouterr().out
+    assert "No `torch.compile` variants in this run (`--no-compile`)." in text
+
+
+def test_worker_specs_carry_each_variant_to_its_worker():
+    settings = {"warmup_steps": 2, "steps": 3, "predict_images": 16}
+    exports = {"checkpoint": {"checkpoints_path": "w/ckpt"}, "ours_onnx": {"output": "w/ours.onnx"},
+               "smp_onnx": {"output": "w/smp.onnx"}}
+    group = {"task": "train", "batch": 8, "sized": {"model": "fpn_resnet50", "height": 352, "width": 480},
+             "images": "d/images", "masks": "d/annotations", "settings": settings, "exports": exports,
+             "workdir": "w", "name": "fpn_resnet50_352x480 batch 8 train", "compiled_precision": "float32"}
+    train = peers.worker_spec(group, "smp", "compiled", {"precision": "bfloat16", "compile": True}, 0)
+    assert train == {"model": "fpn_resnet50", "height": 352, "width": 480, "workload": "train", "images": "d/images",
+                     "batch_size": 8, "precision": "float32", "compile": True, "annotations": "d/annotations",
+                     "optimizer": "adam", "warmup_steps": 2, "steps": 3}  # no bfloat16 on this CPU: compiled in float32
+    group.update(task="predict", name="fpn_resnet50_352x480 batch 8 predict")
+    ours = peers.worker_spec(group, "ours", "onnx", {"engine": "onnx"}, 2)
+    assert ours["model_path"] == "w/ours.onnx" and ours["checkpoints_path"] == "w/ckpt"
+    assert ours["predict_batch_size"] == 8 and ours["limit"] == 16 and ours["warmup_call"]
+    assert ours["out_dir"].endswith("fpn_resnet50_352x480_batch_8_predict_ours_onnx_2")
+    smp = peers.worker_spec(group, "smp", "onnx", {"engine": "onnx"}, 2)
+    assert smp["model_path"] == "w/smp.onnx" and "checkpoints_path" not in smp and smp["batch_size"] == 8
+    assert peers.worker_spec(group, "ours", "float32", {"precision": "float32"}, 0).get("model_path") is None

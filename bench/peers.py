@@ -1,8 +1,8 @@
 """This library against segmentation_models.pytorch (SMP) on the CPU, side by side: training and prediction images/s.
 
     python bench/peers.py [--quick] [--models fpn_resnet50,unet_mobilenetv2] [--sizes 352x480,512x512]
-                          [--batches 2,8] [--only train|predict] [--reps 3] [--out bench/results/peers.json]
-                          [--markdown bench/results/peers.md]
+                          [--batches 2,8] [--only train|predict] [--reps 3] [--no-compile]
+                          [--out bench/results/peers.json] [--markdown bench/results/peers.md]
     python bench/peers.py --render bench/results/peers.json [--markdown FILE]   # the docs section again
 
 What it does:
@@ -15,14 +15,14 @@ What it does:
    is printed and recorded: ``MODELS`` says why where they differ);
 4. per model, size and batch, runs every variant (``TRAIN_SLOTS``, ``PREDICT_SLOTS``) in a fresh process of its
    own interpreter (ours: ``--ours-python``, default this one; SMP: ``bench/.envs/smp``), ours and SMP alternating
-   in each repetition, ``--warmup-reps`` discarded repetitions first, then ``--reps`` measured ones; each
-   record holds the process's peak RSS (GNU ``time``, else ``wait4``: ``bench/run.py``'s ``Runner``);
+   in each of ``--reps`` repetitions, after ``--warmup-pairs`` discarded ours/SMP pairs at the start of the run;
+   each record holds the process's peak RSS (GNU ``time``, else ``wait4``: ``bench/run.py``'s ``Runner``);
 5. writes the JSON (``--out``: every record, medians, ratios ours/SMP pair by pair, ``lscpu``, versions) and the
    Markdown section for ``docs/benchmarks.md`` (``--markdown``).
 
 Training: ours calls ``keras_segmentation.train.train`` (files, no augmentation, Adam, its default loss, a fixed
 ``steps_per_epoch``) with ``precision="float32"`` and with its default (``"auto"``: bfloat16 where the CPU has it,
-float32 for SegFormer); SMP a plain torch loop over a ``DataLoader`` of the same files (Adam, cross-entropy,
+float32 for SegFormer); SMP a plain torch loop over a ``DataLoader`` of the same files (fused Adam, cross-entropy,
 ``channels_last``) in float32, in bfloat16 autocast, and in bfloat16 compiled with ``torch.compile`` (float32 where
 the CPU has no bfloat16). Images/s are the steady-state steps after the warm-up steps (``_common.steady_throughput``,
 as ``bench/run.py``'s W1). Prediction: ours ``predict_multiple`` over the folder (float32, its default precision,
@@ -30,7 +30,13 @@ and the library's ONNX export through its ONNX Runtime engine), SMP eager float3
 ``torch.onnx.export`` in ONNX Runtime; both write label PNGs, and both are timed after one warm-up batch.
 
 Thread pools: ``--threads`` (default: all CPUs) for TensorFlow, torch and ONNX Runtime; ``OMP_NUM_THREADS`` the
-same. At the defaults (4 models, 352x480, batch 2, 3 repetitions) it takes about 25 minutes on 2 cores.
+same. Run it on a quiet machine: under load torch's OpenMP threads spin-wait for each other and lose far more than
+TensorFlow's (measured: SMP FPN-ResNet50 eager prediction 2.8 s/image, 0.9 with ``OMP_WAIT_POLICY=PASSIVE``, on a
+busy 2-core machine), so a busy run favours ours. Duration on 2 cores, extrapolated from smoke runs on a busy
+machine (the log prints the time to go after each model): at the defaults (4 models, 352x480, batch 2, 2
+repetitions, 8 images) about 25-30 minutes, ``--reps 3`` about 35-40, ``--no-compile`` a third less (every
+compiled process spends 0.5-2 minutes compiling); the issue's whole matrix (``--sizes 352x480,512x512 --batches
+2,8``) about 3-4 hours.
 """
 
 import argparse
@@ -125,10 +131,11 @@ COMPARISONS = {
                 ("ONNX Runtime", "onnx", "onnx"), ("best of each", BEST, BEST)),
 }
 
+#: defaults of the two modes; prediction runs over ``predict_batches`` batches of the largest batch size
 MODES = {
-    "full": {"reps": 3, "warmup_pairs": 1, "warmup_steps": 2, "steps": 3, "predict_images": 16,
+    "full": {"reps": 2, "warmup_pairs": 1, "warmup_steps": 2, "steps": 3, "predict_batches": 4,
              "sizes": "352x480", "batches": "2"},
-    "quick": {"reps": 1, "warmup_pairs": 0, "warmup_steps": 1, "steps": 2, "predict_images": 4,
+    "quick": {"reps": 1, "warmup_pairs": 0, "warmup_steps": 1, "steps": 2, "predict_batches": 2,
               "sizes": "352x480", "batches": "2"},
 }
 OURS_PACKAGES = ["keras-segmentation", "keras", "tensorflow", "numpy", "onnxruntime", "tf2onnx", "jax", "torch"]
@@ -405,11 +412,12 @@ def measure_model(runner, key, sizes, batches, tasks, settings, workdir, data, s
 def run(args, argv_used=()):
     mode = "quick" if args.quick else "full"
     settings = dict(MODES[mode], compile=args.compile)
-    for name in ("reps", "warmup_pairs", "warmup_steps", "steps", "predict_images"):
+    for name in ("reps", "warmup_pairs", "warmup_steps", "steps"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
     sizes = args.sizes or [size_arg(s) for s in settings["sizes"].split(",")]
     batches = args.batches or [int(b) for b in settings["batches"].split(",")]
+    settings["predict_images"] = args.predict_images or settings["predict_batches"] * max(batches)
     tasks = [args.only] if args.only else ["train", "predict"]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = os.path.abspath(args.workdir or os.path.join(BENCH, "results", f"peers-{stamp}-{mode}"))
@@ -445,10 +453,13 @@ def run(args, argv_used=()):
         "groups": [],
     }
     state = {"warmed_up": False}
-    for key in args.models:
+    for done, key in enumerate(args.models, 1):
         record, groups = measure_model(runner, key, sizes, batches, tasks, settings, workdir, data, state)
         results["models"][key] = record
         results["groups"] += groups
+        minutes = (time.time() - started) / 60
+        log(f"{done}/{len(args.models)} models in {minutes:.1f} min; "
+            f"about {minutes / done * (len(args.models) - done):.0f} min to go")
     results["load_average_end"] = bench_run.load_average()
     results["total_seconds"] = time.time() - started
     results["workdir"] = workdir
@@ -605,14 +616,15 @@ def main(argv=None):
     parser.add_argument("--sizes", type=list_arg(size_arg), help="input sizes HxW (default 352x480)")
     parser.add_argument("--batches", type=list_arg(int), help="batch sizes, training and prediction (default 2)")
     parser.add_argument("--only", choices=["train", "predict"], help="one task only")
-    parser.add_argument("--reps", type=int, help="measured repetitions (default: 3 full, 1 quick)")
+    parser.add_argument("--reps", type=int, help="measured repetitions (default: 2 full, 1 quick)")
     parser.add_argument("--warmup-pairs", type=int, help="discarded ours/SMP pairs before the first measured "
                                                          "repetition of the run (default 1, quick 0)")
     parser.add_argument("--no-compile", dest="compile", action="store_false",
                         help="leave out the torch.compile variants (each compiles for minutes)")
     parser.add_argument("--warmup-steps", type=int, help="training steps left out of images/s (default 2, quick 1)")
     parser.add_argument("--steps", type=int, help="measured training steps (default 3, quick 2)")
-    parser.add_argument("--predict-images", type=int, help="images predicted per run (default 16, quick 4)")
+    parser.add_argument("--predict-images", type=int, help="images predicted per run (default: 4 batches of the "
+                                                           "largest batch size, quick 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every runtime")
     parser.add_argument("--ours-python", help="python of this library's environment (default: the one running this)")
     parser.add_argument("--torch-index", help="a PyTorch wheel index for pip when it creates bench/.envs/smp")

@@ -1,9 +1,9 @@
 """Benchmark worker for THIS library (runs in the project's environment, Keras 3 / TF backend).
 
-Started by ``bench/run.py`` as ``python worker_ours.py SPEC.json RESULT.json``.
+Started by ``bench/run.py`` (also ``export.py``, ``peers.py``) as ``python worker_ours.py SPEC.json RESULT.json``.
 Every workload goes through the public API a user calls (``train``,
 ``model_from_checkpoint_path``, ``predict_multiple``, ``evaluate``,
-``verify_dataset``); models are built without ImageNet weights (there is no
+``verify_dataset``, ``export_model``); models are built without ImageNet weights (there is no
 network here, and speed does not depend on the values).
 """
 
@@ -33,7 +33,19 @@ def _setup_tf(spec):
     return tf, threads
 
 
-def _build(name, height, width, n_classes):
+def _build(spec):
+    """The spec's model, without ImageNet weights: an original U-Net name (``"model"``), or an ``"architecture"``:
+    ``{"named": "segformer_b0"}`` or ``{"decoder": "fpn", "encoder": "resnet50", "options": {...}}`` (``build_model``)."""
+    name, height, width, n_classes = spec["model"], spec["height"], spec["width"], spec["n_classes"]
+    architecture = spec.get("architecture")
+    if architecture:
+        from keras_segmentation.models.build import build_model, build_named_model
+
+        options = architecture.get("options", {})
+        if "named" in architecture:
+            return build_named_model(architecture["named"], n_classes, height, width, **options)
+        return build_model(architecture["decoder"], architecture["encoder"], n_classes, height, width,
+                           encoder_weights=None, **options)
     from keras_segmentation.models import unet
 
     kwargs = {"input_height": height, "input_width": width}
@@ -66,32 +78,53 @@ def w_matmul(spec):
 
 
 def w_model_info(spec):
-    """Parameters, output size and FLOPs (library count + TF profiler count) of our model."""
+    """Parameters, output size and FLOPs (library count + TF profiler count unless ``"profiler": false``)."""
     tf, _ = _setup_tf(spec)
-    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    model = _build(spec)
     return {
         "params": int(model.count_params()),
         "output_height": int(model.output_height),
         "output_width": int(model.output_width),
         "library_forward_flops": _count_flops(model),
-        "profiler_forward_flops": _common.profiler_flops(tf, model, (spec["height"], spec["width"], 3)),
+        "profiler_forward_flops": (_common.profiler_flops(tf, model, (spec["height"], spec["width"], 3))
+                                   if spec.get("profiler", True) else None),
         "weight_shapes": [list(w.shape) for w in model.weights],
     }
 
 
 def w_make_checkpoint(spec):
-    """A checkpoint of a randomly initialised model, in our format, plus its weights as .npz for the original."""
+    """A checkpoint of a randomly initialised model, in our format, plus (with ``"npz"``) its weights as .npz for
+    the original."""
     import numpy as np
 
     _setup_tf(spec)
     from keras_segmentation.checkpoints.config import write_config
     from keras_segmentation.checkpoints.weights import save_checkpoint
 
-    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    model = _build(spec)
     write_config(spec["checkpoints_path"], model)
     save_checkpoint(model, spec["checkpoints_path"], 1)
-    np.savez(spec["npz"], **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
-    return {"checkpoints_path": spec["checkpoints_path"], "npz": spec["npz"]}
+    if spec.get("npz"):
+        np.savez(spec["npz"], **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
+    return {"checkpoints_path": spec["checkpoints_path"], "npz": spec.get("npz")}
+
+
+def w_export(spec):
+    """The checkpoint exported by the library (``export_model``: ``"format"``, float32), parity-checked against Keras."""
+    _setup_tf(spec)
+    from keras_segmentation.export import export_model
+
+    with _common.Stopwatch() as took:
+        result = export_model(checkpoints_path=spec["checkpoints_path"], output=spec["output"], fmt=spec["format"])
+    return {"output": spec["output"], "export_seconds": took.seconds, "size_mib": result.size_bytes / 2**20,
+            "parity": result.parity.line() if result.parity else None}
+
+
+def _precision_used(model, precision):
+    """The dtype policy ``model`` computes with for ``precision`` (``None``: as it is) on this machine."""
+    from keras_segmentation.precision import target_precision
+
+    return target_precision(model, precision)
 
 
 def w_check_bugs(spec):
@@ -112,7 +145,7 @@ def w_train(spec):
 
     from keras_segmentation.train import train
 
-    model = _build(spec["model"], spec["height"], spec["width"], spec["n_classes"])
+    model = _build(spec)
     timer = _common.make_batch_timer(keras.callbacks.Callback)()
     steps = spec["warmup_steps"] + spec["steps"]
     extra = {}
@@ -129,7 +162,9 @@ def w_train(spec):
             optimizer_name=spec["optimizer"], callbacks=[timer], verbose=0, seed=spec.get("seed"), **extra,
         )
     result = _common.steady_throughput(timer, spec["warmup_steps"], spec["batch_size"])
-    result.update(total_seconds=total.seconds, threads=threads)
+    # train's precision defaults to "auto"
+    result.update(total_seconds=total.seconds, threads=threads,
+                  precision_used=_precision_used(model, extra.get("precision", "auto")))
     return result
 
 
@@ -150,10 +185,13 @@ def w_predict(spec):
 
             model = load_model_from_checkpoint(spec["checkpoints_path"])
             _experiment(model, spec)
+    options = {"precision": spec.get("precision"), "batch_size": spec["predict_batch_size"], "progress": False}
+    if spec.get("warmup_call"):  # trace the prediction function (and make any precision copy) before the timing
+        predict_multiple(model=model, inps=inputs[: spec["predict_batch_size"]], out_dir=spec["out_dir"] + "_warmup",
+                         **options)
     # out_dir does not exist yet: predict_multiple must create it.
     with _common.Stopwatch() as run:
-        labels = predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"], precision=spec.get("precision"),
-                                  batch_size=spec["predict_batch_size"], progress=False)
+        labels = predict_multiple(model=model, inps=inputs, out_dir=spec["out_dir"], **options)
     written = _common.count_files(spec["out_dir"])
     if written != len(inputs):
         raise RuntimeError(f"predict_multiple wrote {written} files for {len(inputs)} images into a fresh out_dir")
@@ -170,6 +208,7 @@ def w_predict(spec):
         "cpu_seconds_per_image": run.cpu_seconds / len(inputs),
         "files_written": written,
         "threads": threads,
+        "precision_used": None if exported else _precision_used(model, spec.get("precision")),
     }
 
 
@@ -249,6 +288,7 @@ WORKLOADS = {
     "matmul": w_matmul,
     "model_info": w_model_info,
     "make_checkpoint": w_make_checkpoint,
+    "export": w_export,
     "check_bugs": w_check_bugs,
     "train": w_train,
     "predict": w_predict,

@@ -136,13 +136,23 @@ def whole_number(value, name):
     return number
 
 
-def check_distribute(distribute):
-    """``fit`` trains on the devices of one machine: each worker would stop by its own clock.
+def start_distribution(distribute):
+    """The :class:`~keras_segmentation.training.distribute.Replication` ``fit`` trains under, or ``None`` for one device.
+
+    ``"mirrored"`` and ``"multi_worker"`` start their strategy here, before TensorFlow runs anything
+    (multi-worker TensorFlow must); a strategy or distribution object is taken as it is.
+
+    Raises:
+        ModelConfigError: an unknown name, or several JAX processes (their budget and plan are not shared).
 
     Example:
-        >>> check_distribute("mirrored")   # no error; "multi_worker" raises ModelConfigError
+        >>> start_distribution(None) is None
+        True
     """
-    if distribute in (None, "mirrored") or not str(distribute).startswith("multi"):
-        return
-    raise ModelConfigError(f"distribute={distribute!r}: fit trains on one machine's devices (distribute='mirrored'); "
-                           "for several machines use train(distribute=...) with budget=")
+    from ..training.distribute import resolve
+
+    replication = resolve(distribute)
+    if replication is not None and replication.workers > 1 and not replication.is_tensorflow:
+        raise ModelConfigError(f"distribute={distribute!r}: fit on several JAX processes is not supported; use the "
+                               "TensorFlow backend with distribute='multi_worker'")
+    return replication

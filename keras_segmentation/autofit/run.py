@@ -16,6 +16,10 @@ The run folder (:mod:`.folder`; ``out``, default ``runs/fit``, ``runs/fit2``, ..
     report/index.html the validation report
     summary.json      the one-line summary's figures
 
+On several workers (``distribute="multi_worker"``) the chief alone reads the data, plans the run and
+finishes it; the others get its plan and its summary through collectives
+(:func:`~keras_segmentation.training.collective.on_chief`) and write only into a temporary folder.
+
 ``predict``, ``evaluate_model`` and ``export`` accept the run folder as the model. Running
 ``fit`` again on an unfinished run folder resumes it with the budget left. ``start_from`` continues
 a finished run on grown data in a new run folder (:mod:`.start_from`).
@@ -28,6 +32,7 @@ Example:
 
 import os
 import shutil
+import tempfile
 import time
 from functools import partial
 
@@ -38,16 +43,18 @@ from ..data.class_names import load_class_colors, load_class_names
 from ..data.links import link_pairs
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, TrainingError
+from ..precision import resolve_precision
 from ..training.budget import parse_budget
+from ..training.collective import on_chief
 from . import plan as planning
 from .fingerprint import data_report, fingerprint_dataset
 from .folder import check_same_request, load_json, open_run_folder, save_json
 from .inputs import (
-    check_distribute,
     count_outputs,
     input_folders,
     output_colors,
     output_names,
+    start_distribution,
     verify_folders,
     whole_number,
 )
@@ -91,7 +98,9 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
             PNG masks do; predictions from the run folder are painted with them.
         encoder_weights: a local ImageNet MobileNetV2 weights file; ``allow_download=True``
             lets Keras download it when it is not in the Keras cache.
-        distribute: as :func:`~keras_segmentation.training.train`.
+        distribute: as :func:`~keras_segmentation.training.train` takes it (``"mirrored"``, ``"multi_worker"``, a
+            strategy). On several workers the chief (worker 0) reads the data, plans and writes ``out`` (on storage
+            every worker sees); every worker trains with its plan, stops by its clock and returns its summary.
         verbose: print the data report, the plan and a progress line per epoch.
         start_from: a finished run folder to continue on this (grown) data, in a new ``out``: its
             model's weights, classes and input, its validation images held out again
@@ -101,7 +110,6 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
         SegmentationError: bad data or options, with a one-line message, before training starts.
     """
     started = time.perf_counter()
-    say = print if verbose else (lambda *a, **k: None)
     images, masks, names_file = input_folders(images, masks, data)
     if bool(val_images) != bool(val_masks):
         raise ModelConfigError("give val_images and val_masks together (or neither: a validation set is held out)")
@@ -111,11 +119,31 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
     overrides = planning.parse_overrides(settings or {})  # a --set typo stops here, before any reading
     if encoder_weights is not None and not os.path.isfile(encoder_weights):
         raise ModelConfigError(f"encoder_weights={os.fspath(encoder_weights)!r}: file not found")
-    check_distribute(distribute)
-    previous = None
     if start_from is not None:
         start_from = check_start(start_from, out, encoder_weights)
         planning.check_start_overrides(overrides, start_from)
+    replication = start_distribution(distribute)  # before TensorFlow runs anything (multi_worker)
+    chief = replication is None or replication.is_chief
+    say = print if verbose and chief else (lambda *a, **k: None)  # the chief speaks for every worker
+    prepared = on_chief(replication, partial(
+        _prepare, images, masks, names_file, out, say, started, val_images=val_images, val_masks=val_masks,
+        class_names=class_names, budget_s=budget_s, epochs=epochs, overrides=overrides, seed=seed,
+        start_from=start_from, encoder_weights=encoder_weights, allow_download=allow_download))
+    out = prepared["out"]
+    model = _train(prepared, replication, seed, verbose)
+    summary = on_chief(replication, partial(
+        _finish, out, model, planning.values(prepared["plan"]), prepared["held"], prepared["void"], prepared["names"],
+        output_colors(prepared["fingerprint"], prepared["n_outputs"]), started, prepared["run"]))
+    say(summary["line"])
+    return summary
+
+
+def _prepare(images, masks, names_file, out, say, started, *, val_images, val_masks, class_names, budget_s, epochs,
+             overrides, seed, start_from, encoder_weights, allow_download):
+    """The run folder opened, the data read and checked, the fingerprint, the split and the plan (made, or read
+    back when resuming): ``{"out", "resuming", "fingerprint", "plan", "run", "precision", "train_pairs", "held",
+    "names", "n_outputs", "void"}``, all JSON data (on several workers the chief makes it; see :func:`fit`)."""
+    previous = None
     out, resuming = open_run_folder(out)
     if start_from is not None:
         previous = open_start(start_from)
@@ -191,60 +219,77 @@ def fit(images=None, masks=None, budget="45m", *, data=None, out=None, epochs=No
             and previous is None:
         say("no ImageNet weights found (Keras cache, encoder_weights=, allow_download=True): training from scratch")
     say("plan:\n" + planning.plan_table(plan))
-    settings_used = planning.values(plan)
-
-    model = _train(out, settings_used, run, fingerprint, names, n_outputs, void, train_pairs, held, resuming,
-                   distribute, seed, verbose)
-    colours = output_colors(fingerprint, n_outputs)
-    summary = _finish(out, model, settings_used, held, void, names, colours, started, run)
-    say(summary["line"])
-    return summary
+    return {"out": out, "resuming": resuming, "fingerprint": fingerprint, "plan": plan, "run": run,
+            "precision": resolve_precision(plan["precision"]["value"]),  # "auto" as the chief resolves it
+            "train_pairs": [list(pair[:2]) for pair in train_pairs], "held": [list(pair[:2]) for pair in held],
+            "names": names, "n_outputs": n_outputs, "void": void}
 
 
-def _train(out, settings, run, fingerprint, names, n_outputs, void, train_pairs, val_pairs, resuming, distribute,
-           seed, verbose):
-    """Train the planned model in ``out`` (resuming where a killed run stopped, else from the model of the run's
-    ``start_from``); returns it with its last weights."""
+def _train(prepared, replication, seed, verbose):
+    """Train the planned model (resuming where a killed run stopped, else from the model of the run's ``start_from``);
+    returns it with its last weights.
+
+    The chief works in the run folder; another worker reads the run folder's records and writes its own
+    (data links, best weights, checkpoints) into a temporary folder, removed at the end.
+    """
     from ..training import train
     from ..training.budget import TimeBudget
     from ..training.runner import UNBOUNDED_EPOCHS
     from .tiles import write_tiles
 
-    channels = fingerprint["channels"]
-    model = build_planned_model(settings, n_outputs, channels)
-    model.class_names = names
-    train_images, train_masks = link_pairs(train_pairs, os.path.join(out, "data", "train"))
-    if settings["mode"] == "crop":  # validate at the scale the model trains at: tiles of its input size
-        val_images, val_masks = write_tiles(val_pairs, os.path.join(out, "data", "val"), settings["input"], void)
-    else:
-        val_images, val_masks = link_pairs(val_pairs, os.path.join(out, "data", "val"))
-    best = BestEpoch(os.path.join(out, "best.weights.h5"), os.path.join(out, "best.json"), settings["patience"])
-    callbacks = [best]
-    timer = None
-    if run.get("training_budget_s") is not None:
-        timer = TimeBudget(run["training_budget_s"], peak_lr=settings["learning_rate"],
-                           state_path=os.path.join(out, "budget.json"))
-        callbacks.insert(0, timer)
-    spent = timer is not None and timer.finished()  # the budget ran out before the run was stopped
-    if spent or best.early_stopped or (run.get("epochs") and best.last_epoch >= run["epochs"]):
-        return model  # nothing left to train: only the end
-    if verbose:
-        callbacks.append(Progress(timer, best))
-    start_from = run["request"].get("start_from")
-    start = os.path.join(start_from, MODEL_FILE) if start_from and not resuming else None  # resuming: the checkpoint
-    schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=run["epochs"], lr_schedule="cosine")
-    train(
-        model, train_images, train_masks, verify_dataset=False, checkpoints_path=os.path.join(out, "checkpoints", "model"),
-        batch_size=settings["batch_size"], steps_per_epoch=settings.get("steps_per_epoch"),
-        val_images=val_images, val_annotations=val_masks,
-        val_batch_size=settings["batch_size"], auto_resume_checkpoint=resuming, load_weights=start,
-        learning_rate=settings["learning_rate"],
-        loss=settings["loss"], class_weights=None if settings["class_weights"] == "none" else settings["class_weights"],
-        ignore_index=void, custom_augmentation=augmentation(settings, channels, void), seed=seed,
-        precision=settings["precision"], class_names=names, callbacks=callbacks, verbose=0, distribute=distribute,
-        keep_checkpoints=1, **schedule,
-    )
-    return model
+    out, run, void, names = prepared["out"], prepared["run"], prepared["void"], prepared["names"]
+    settings = planning.values(prepared["plan"])
+    channels = prepared["fingerprint"]["channels"]
+    work = out if replication is None or replication.is_chief else _worker_folder(out)
+    try:
+        model = build_planned_model(settings, prepared["n_outputs"], channels)
+        model.class_names = names
+        train_images, train_masks = link_pairs(prepared["train_pairs"], os.path.join(work, "data", "train"))
+        if settings["mode"] == "crop":  # validate at the scale the model trains at: tiles of its input size
+            val_images, val_masks = write_tiles(prepared["held"], os.path.join(work, "data", "val"), settings["input"],
+                                                void)
+        else:
+            val_images, val_masks = link_pairs(prepared["held"], os.path.join(work, "data", "val"))
+        best = BestEpoch(os.path.join(work, "best.weights.h5"), os.path.join(work, "best.json"), settings["patience"])
+        callbacks = [best]
+        timer = None
+        if run.get("training_budget_s") is not None:
+            timer = TimeBudget(run["training_budget_s"], peak_lr=settings["learning_rate"],
+                               state_path=os.path.join(out, "budget.json"), workers=replication)
+            callbacks.insert(0, timer)
+        spent = timer is not None and timer.finished()  # the budget ran out before the run was stopped
+        if spent or best.early_stopped or (run.get("epochs") and best.last_epoch >= run["epochs"]):
+            return model  # nothing left to train: only the end
+        if verbose and work == out:
+            callbacks.append(Progress(timer, best))
+        start_from = run["request"].get("start_from")
+        resuming = prepared["resuming"]
+        start = os.path.join(start_from, MODEL_FILE) if start_from and not resuming else None  # resuming: the checkpoint
+        schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=run["epochs"], lr_schedule="cosine")
+        train(
+            model, train_images, train_masks, verify_dataset=False,
+            checkpoints_path=os.path.join(out, "checkpoints", "model"),
+            batch_size=settings["batch_size"], steps_per_epoch=settings.get("steps_per_epoch"),
+            val_images=val_images, val_annotations=val_masks,
+            val_batch_size=settings["batch_size"], auto_resume_checkpoint=resuming, load_weights=start,
+            learning_rate=settings["learning_rate"],
+            loss=settings["loss"], class_weights=None if settings["class_weights"] == "none" else settings["class_weights"],
+            ignore_index=void, custom_augmentation=augmentation(settings, channels, void), seed=seed,
+            precision=prepared["precision"], class_names=names, callbacks=callbacks, verbose=0,
+            distribute=None if replication is None else replication.engine, keep_checkpoints=1, **schedule,
+        )
+        return model
+    finally:
+        if work != out:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _worker_folder(out):
+    """A temporary folder for a worker other than the chief, holding a copy of the run folder's best-epoch record."""
+    work = tempfile.mkdtemp(prefix="keras_segmentation_fit_worker_")
+    if os.path.isfile(os.path.join(out, "best.json")):
+        shutil.copyfile(os.path.join(out, "best.json"), os.path.join(work, "best.json"))
+    return work
 
 
 def _finish(out, model, settings, val_pairs, void, names, colours, started, run):

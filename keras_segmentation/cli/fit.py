@@ -3,6 +3,7 @@
     $ keras_segmentation fit --images data/images --masks data/masks --budget 45m --out runs/roads
     $ keras_segmentation fit --data converted/ --epochs 30 --set loss=ce --set architecture=unet_mini
     $ keras_segmentation fit --data corrected/ --budget 20m --start_from runs/roads --out runs/roads2
+    $ keras_segmentation fit --data /shared/data --budget 2h --out /shared/runs/roads --distribute multi_worker
 """
 
 from ..options import add_options, option_values
@@ -37,6 +38,10 @@ def register(subparsers):
     parser.add_argument("--encoder_weights", default=None, help="a local ImageNet MobileNetV2 weights file")
     parser.add_argument("--allow_download", action="store_true", help="let Keras download ImageNet weights")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distribute", default=None, choices=("mirrored", "multi_worker"),
+                        help="data-parallel training: mirrored (every device of this machine) or multi_worker (the "
+                        "machines TF_CONFIG names: the chief plans and writes --out, on storage every worker sees); "
+                        "the plan's batch size is then per replica (docs/fit.md)")
     parser.set_defaults(run=run, needs_keras=True)
 
 
@@ -46,6 +51,6 @@ def run(args):
     fit(args.images, args.masks, args.budget, data=args.data, out=args.out, epochs=args.epochs,
         val_images=args.val_images, val_masks=args.val_masks, settings=args.settings,
         encoder_weights=args.encoder_weights, allow_download=args.allow_download, seed=args.seed,
-        start_from=args.start_from,
+        start_from=args.start_from, distribute=args.distribute,
         **option_values(args, "class_names"))
     return 0

@@ -5,6 +5,7 @@
 * :mod:`.compile`: optimizer, learning-rate schedule, loss and metrics, the XLA fallback;
 * :mod:`.callbacks`: epoch checkpoints, stop on NaN, Ctrl-C (the files: :mod:`keras_segmentation.checkpoints`);
 * :mod:`.runner`: the epoch loop ``train`` and ``distill`` share (seed, resume, callbacks, final checkpoint);
+* :mod:`.distribute`: data-parallel training; :mod:`.collective`: what the workers take from the chief;
 * :mod:`.losses`, :mod:`.class_weights`.
 
 Example:

@@ -12,6 +12,15 @@ still fits): a cosine schedule for a run whose number of epochs is not known in 
 The time spent is written to ``state_path`` after every epoch and every few seconds
 within one, so a run killed at any moment resumes with the budget that is left.
 
+On several workers (``workers=``, a multi-worker :class:`~keras_segmentation.training.distribute.Replication`)
+every worker must stop after the same epoch, or one would wait forever for the others in the next
+step: the decisions use the chief's clock, shared at each epoch's end (:func:`~.collective.chief_numbers`,
+a collective every worker calls there). The learning rate, which each worker sets on its own copy of the
+optimizer, comes from shared figures only: the cosine's value at the epoch's start, held through the
+epoch (a step's own time would be each worker's clock, or a guess from the last epoch's pace, which
+the first epoch's tracing throws far off). Only the chief writes ``state_path``; the others read it
+when resuming.
+
 Example:
     >>> parse_budget("45m"), parse_budget("90s"), parse_budget("2h"), parse_budget(30)
     (2700.0, 90.0, 7200.0, 30.0)
@@ -27,6 +36,7 @@ import keras
 
 from ..atomic import atomic_write_text
 from ..errors import ModelConfigError
+from .collective import chief_numbers
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
@@ -74,6 +84,8 @@ class TimeBudget(keras.callbacks.Callback):
         min_lr_ratio: the final rate as a fraction of ``peak_lr``.
         fresh: ignore a state file left by an earlier run (it is overwritten at the first save).
         max_epochs: training also ends after this many epochs: the cosine ends there if that comes first.
+        workers: the :class:`~keras_segmentation.training.distribute.Replication` of a run on several
+            workers (see the module docstring); ``None`` on one.
 
     An epoch cut short (Ctrl-C, a NaN loss: another callback stopped training within it) adds its time
     but not its duration, so the next prediction is not made from a partial epoch.
@@ -83,8 +95,10 @@ class TimeBudget(keras.callbacks.Callback):
         >>> model.fit(data, epochs=10_000, callbacks=[budget])   # doctest: +SKIP
     """
 
-    def __init__(self, seconds, peak_lr=None, state_path=None, min_lr_ratio=0.01, fresh=False, max_epochs=None):
+    def __init__(self, seconds, peak_lr=None, state_path=None, min_lr_ratio=0.01, fresh=False, max_epochs=None,
+                 workers=None):
         super().__init__()
+        self.workers = workers if workers is not None and workers.workers > 1 else None
         self.seconds = float(seconds)
         self.peak_lr = peak_lr
         self.state_path = state_path
@@ -133,14 +147,16 @@ class TimeBudget(keras.callbacks.Callback):
             self.started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_started_at = self.spent()
+        if self.workers is None:  # on several workers: the shared end of the last epoch (or the state read)
+            self.epoch_started_at = self.spent()
         self.cut_short = False
-        if self.finished():
+        if self.stopped_by_budget or self.seconds - self.epoch_started_at <= 0:
             self.model.stop_training = True
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.peak_lr is not None:
-            rate = cosine_rate(self.peak_lr, self.spent() / max(self.planned_end(), 1e-9), self.min_lr_ratio)
+            now = self.spent() if self.workers is None else self.epoch_started_at  # several: shared, per epoch
+            rate = cosine_rate(self.peak_lr, now / max(self.planned_end(), 1e-9), self.min_lr_ratio)
             self.model.optimizer.learning_rate.assign(rate)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -150,6 +166,9 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         now = self.spent()
+        if self.workers is not None:  # the chief's figures, on every worker
+            now, cut_short = chief_numbers(self.workers, [now, self.cut_short])
+            self.cut_short = bool(cut_short)
         if self.cut_short:
             self.save()
             return
@@ -164,7 +183,7 @@ class TimeBudget(keras.callbacks.Callback):
     def save(self):
         """Write the time spent to ``state_path`` (atomically)."""
         self.last_saved = time.perf_counter()
-        if self.state_path is not None:
+        if self.state_path is not None and (self.workers is None or self.workers.is_chief):
             atomic_write_text(self.state_path, json.dumps(self.summary(), indent=1) + "\n")
 
     def summary(self):

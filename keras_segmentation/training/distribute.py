@@ -44,6 +44,7 @@ import numpy as np
 from ..data.augmentation import derive_seed
 from ..errors import ModelConfigError
 from ..models.model_utils import layer_configs
+from .collective import from_chief
 
 NAMES = ("mirrored", "multi_worker")
 #: the keras.distribution classes (Keras exports no common base class)
@@ -156,7 +157,10 @@ def replicate(model, replication):
     copy.set_weights(model.get_weights())
     if replication.is_tensorflow:
         if replication.workers > 1:
-            _broadcast_from_chief(copy.weights, replication.engine)
+            import tensorflow as tf
+
+            for variable, value in zip(copy.weights, from_chief(replication.engine, copy.weights)):
+                variable.assign(tf.cast(value, variable.dtype))
         # Keras peeks at a batch and reduces it eagerly to build a model made in a strategy's
         # scope, which MultiWorkerMirroredStrategy cannot do; the model is built already, and
         # training runs inside the scope, where Keras finds the strategy all the same.
@@ -187,19 +191,6 @@ def _synchronize_batch_norm(config):
     for layer in layer_configs(config):
         if layer["class_name"] == "BatchNormalization":
             layer["config"]["synchronized"] = True
-
-
-def _broadcast_from_chief(variables, strategy):
-    import tensorflow as tf
-
-    def chief_values():
-        context = tf.distribute.get_replica_context()
-        keep = tf.cast(tf.equal(context.replica_id_in_sync_group, 0), tf.float32)
-        return [context.all_reduce("sum", tf.cast(v, tf.float32) * keep) for v in variables]
-
-    values = strategy.run(chief_values)
-    for variable, value in zip(variables, values):
-        variable.assign(tf.cast(strategy.experimental_local_results(value)[0], variable.dtype))
 
 
 def scratch_prefix(checkpoints_path):

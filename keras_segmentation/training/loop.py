@@ -120,10 +120,11 @@ def train(
     do not use the bfloat16 kernels.
     """
     runner.check_outputs(checkpoints_path, tensorboard_dir)  # before any work: nothing is written for a bad path
-    timer = runner.time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume_checkpoint, epochs)
+    replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
+    timer = runner.time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume_checkpoint, epochs,
+                               replication)
     epochs = (5 if timer is None else runner.UNBOUNDED_EPOCHS) if epochs is None else epochs
     runner.check_counts(epochs=epochs, keep_checkpoints=keep_checkpoints)
-    replication = distribute_engine.resolve(distribute)  # first: multi-worker TensorFlow must start before the model
     if isinstance(model, str):
         model = resolve_model(model, n_classes, input_height, input_width)
     if replication is not None and other_inputs_paths:

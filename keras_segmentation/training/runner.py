@@ -71,20 +71,27 @@ def check_outputs(checkpoints_path=None, tensorboard_dir=None):
 UNBOUNDED_EPOCHS = 1_000_000
 
 
-def time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume, epochs=None):
+def time_budget(budget, learning_rate, lr_schedule, checkpoints_path, auto_resume, epochs=None, replication=None):
     """The :class:`~.budget.TimeBudget` callback of ``train(budget=...)``, or ``None`` without a budget.
 
     Its state (the time spent) is ``<checkpoints_path>_budget.json``: kept when resuming, else started again.
-    ``epochs`` (if given) also bounds the run, and the cosine with it.
+    ``epochs`` (if given) also bounds the run, and the cosine with it. On several workers (``replication``)
+    every worker stops after the same epoch, by the chief's clock.
+
+    Raises:
+        ModelConfigError: a bad budget, a budget with ``lr_schedule``, or one on several JAX processes.
     """
     if budget is None:
         return None
     seconds = parse_budget(budget)
     if lr_schedule is not None:
         raise ModelConfigError("budget= sets a cosine learning rate over the time itself; leave lr_schedule out")
+    if replication is not None and replication.workers > 1 and not replication.is_tensorflow:
+        raise ModelConfigError("budget= on several JAX processes: each would stop by its own clock; give epochs= "
+                               "instead, or train with the TensorFlow backend and distribute='multi_worker'")
     state = budget_path(checkpoints_path) if checkpoints_path is not None else None
     return TimeBudget(seconds, peak_lr=1e-3 if learning_rate is None else learning_rate, state_path=state,
-                      fresh=not auto_resume, max_epochs=epochs)
+                      fresh=not auto_resume, max_epochs=epochs, workers=replication)
 
 
 def choose_seed(seed, checkpoints_path, model, auto_resume, default=None):

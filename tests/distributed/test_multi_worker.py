@@ -1,55 +1,18 @@
 """Data-parallel training: 2 worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy), kill and resume."""
 
-import json
 import os
 import pathlib
-import socket
-import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
+from cluster import finish, start, start_cluster
 from tinydata import write_tiny_dataset
 
 WORKER = pathlib.Path(__file__).with_name("worker.py")
 #: 3 SGD steps in float32 (12 pairs, global batch 4): the order of the gradient sums is the only difference
 TOLERANCE = 1e-5
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def start(spec, tf_config=None):
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="")
-    env.pop("TF_CONFIG", None)
-    if tf_config is not None:
-        env["TF_CONFIG"] = json.dumps(tf_config)
-    return subprocess.Popen([sys.executable, str(WORKER), json.dumps(spec)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def start_cluster(spec_for, count=2):
-    addresses = [f"127.0.0.1:{port}" for port in free_ports(count)]
-    return [start(spec_for(i), {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": i}})
-            for i in range(count)]
-
-
-def finish(process, timeout=240):
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        raise AssertionError(f"worker timed out:\n{output[-3000:]}") from None
-    return process.returncode, output
 
 
 def weights(path):
@@ -70,8 +33,8 @@ def test_two_workers_end_equal_to_one_process_with_the_same_global_batch(tmp_pat
         return dict(common, batch_size=2, distribute="multi_worker", out=str(tmp_path / f"w{i}.npz"),
                     checkpoints_path=str(tmp_path / "ck" / "run"))
 
-    workers = start_cluster(spec_for)
-    single = start(dict(common, batch_size=4, distribute=None, out=str(tmp_path / "single.npz")))
+    workers = start_cluster(WORKER, spec_for)
+    single = start(WORKER, dict(common, batch_size=4, distribute=None, out=str(tmp_path / "single.npz")))
     for process in [*workers, single]:
         code, output = finish(process)
         assert code == 0, output[-3000:]
@@ -100,7 +63,7 @@ def test_a_killed_worker_leaves_loadable_checkpoints_and_a_restart_resumes(tmp_p
     common = dict(images=images, masks=masks, epochs=3, batch_size=2, distribute="multi_worker",
                   checkpoints_path=str(prefix))
 
-    workers = start_cluster(lambda i: dict(common, out=str(tmp_path / f"a{i}.npz"), die_at_epoch=1 if i == 1 else None))
+    workers = start_cluster(WORKER, lambda i: dict(common, out=str(tmp_path / f"a{i}.npz"), die_at_epoch=1 if i == 1 else None))
     code, _ = finish(workers[1])
     assert code == 17  # died when epoch 2 began
     deadline = time.monotonic() + 60
@@ -118,7 +81,7 @@ def test_a_killed_worker_leaves_loadable_checkpoints_and_a_restart_resumes(tmp_p
     model = load_model_from_checkpoint(prefix)
     assert model.model_name == "tiny"
 
-    restarted = start_cluster(lambda i: dict(common, out=str(tmp_path / f"b{i}.npz"), resume=True))
+    restarted = start_cluster(WORKER, lambda i: dict(common, out=str(tmp_path / f"b{i}.npz"), resume=True))
     for process in restarted:
         code, output = finish(process)
         assert code == 0, output[-3000:]

@@ -16,6 +16,7 @@ from keras_segmentation.models.segmentation_model import SegmentationModel
 from keras_segmentation.training import budget as budget_module
 from keras_segmentation.training import runner
 from keras_segmentation.training.budget import TimeBudget, cosine_rate, parse_budget
+from keras_segmentation.training.distribute import Replication
 from keras_segmentation.training.loop import train
 
 
@@ -219,6 +220,52 @@ def test_an_epoch_bound_ends_the_cosine_with_it(clock):
     assert rates[-1] == pytest.approx(cosine_rate(1.0, (10.0 + 10.0 / 3) / 15.0), rel=1e-5)
 
 
+@pytest.fixture
+def chief_numbers(monkeypatch):
+    """Stands in for the collective: the chief (called first) posts its numbers, every worker gets them."""
+    posted = []
+
+    def shared(replication, numbers):
+        if replication.is_chief:
+            posted[:] = [float(n) for n in numbers]
+        return list(posted)
+
+    monkeypatch.setattr(budget_module, "chief_numbers", shared)
+    return posted
+
+
+def test_workers_whose_clocks_differ_stop_after_the_same_epoch_at_the_same_rates(clock, chief_numbers, tmp_path):
+    (tmp_path / "w0").mkdir(), (tmp_path / "w1").mkdir()
+    timers = [attach(TimeBudget(10, peak_lr=1.0, state_path=tmp_path / f"w{worker}" / "budget.json",
+                                workers=Replication(None, replicas=2, worker=worker, workers=2)), compiled_model())
+              for worker in (0, 1)]
+    chief, other = timers
+    for timer in timers:
+        timer.on_train_begin()
+    other.started -= 1.5  # its clock says 1.5 s more: by itself it would stop after 2 epochs of 3 s (2.5 s left)
+    epochs, rates = 0, []
+    while not chief.model.stop_training:
+        for timer in timers:
+            timer.on_epoch_begin(epochs)
+        for batch in range(3):
+            for timer in timers:
+                timer.on_train_batch_begin(batch)
+            rates.append([learning_rate(timer.model) for timer in timers])
+            clock.now += 1.0
+            for timer in timers:
+                timer.on_train_batch_end(batch)
+        for timer in timers:  # the chief first: it posts its figures
+            timer.on_epoch_end(epochs)
+        epochs += 1
+        assert other.model.stop_training == chief.model.stop_training
+    assert epochs == 3 and other.stopped_by_budget and other.epoch_seconds == chief.epoch_seconds == [3.0] * 3
+    assert all(a == b for a, b in rates), "the workers' learning rates differ"
+    # each epoch holds the cosine's value at its shared start: 0 s over the budget, then 3 s and 6 s over 9 s
+    assert [a for a, _ in rates] == pytest.approx([cosine_rate(1.0, t / p) for t, p in [
+        (0, 10), (0, 10), (0, 10), (3, 9), (3, 9), (3, 9), (6, 9), (6, 9), (6, 9)]], rel=1e-5)
+    assert (tmp_path / "w0" / "budget.json").is_file() and not (tmp_path / "w1" / "budget.json").exists()
+
+
 def test_an_unreadable_state_file_is_a_one_line_error(tmp_path):
     state = tmp_path / "budget.json"
     state.write_text("{not json")
@@ -300,6 +347,10 @@ def test_the_budget_state_is_kept_only_when_resuming(tmp_path):
     fresh.save()
     assert json.loads(state.read_text())["spent_s"] == 0.0
     assert runner.time_budget(None, None, None, prefix, auto_resume=False) is None
+    # on several TensorFlow workers train's budget takes the chief's clock; on one, its own
+    cluster = Replication(None, replicas=2, worker=1, workers=2)
+    assert runner.time_budget("1m", None, None, prefix, auto_resume=True, replication=cluster).workers is cluster
+    assert runner.time_budget("1m", None, None, prefix, auto_resume=True, replication=Replication(None, 2)).workers is None
 
 
 def test_a_budget_and_a_learning_rate_schedule_do_not_go_together(tiny_dataset):

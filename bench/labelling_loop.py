@@ -140,7 +140,7 @@ def drive_of(pair):
 
 def held_out_validation(pool, per_drive, folder):
     """``(pool without them, {"images", "masks"} folders)``: the last ``per_drive`` frames of each drive, linked
-    under ``folder``; ``(pool, None)`` when ``per_drive`` is 0."""
+    under ``folder`` unless it holds them already; ``(pool, None)`` when ``per_drive`` is 0."""
     if not per_drive:
         return pool, None
     from keras_segmentation.data.links import link_pairs
@@ -148,7 +148,10 @@ def held_out_validation(pool, per_drive, folder):
     val = []
     for drive in sorted({drive_of(p) for p in pool}):
         val += [p for p in pool if drive_of(p) == drive][-per_drive:]
-    images, masks = link_pairs(val, folder, masks="annotations")
+    images, masks = os.path.join(folder, "images"), os.path.join(folder, "annotations")
+    names = sorted(os.path.basename(p[0]) for p in val)
+    if not all(os.path.isdir(f) and sorted(os.listdir(f)) == names for f in (images, masks)):
+        link_pairs(val, folder, masks="annotations")  # once: loops started side by side share the folder
     taken = {p[0] for p in val}
     return [p for p in pool if p[0] not in taken], {"images": images, "masks": masks}
 

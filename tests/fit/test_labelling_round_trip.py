@@ -28,7 +28,7 @@ def test_suggest_convert_and_fit_start_from_close_the_loop(tmp_path, monkeypatch
     write_dataset(data, names=OLD, n=len(OLD), size=(32, 48))
     (data / "masks").rename(data / "annotations")
     save_class_names(data / "classes.txt", NAMES)
-    first = fit(data=data, epochs=2, out=tmp_path / "run1", verbose=False, settings=["architecture=unet_mini"])
+    first = fit(data=data, epochs=8, out=tmp_path / "run1", verbose=False, settings=["architecture=unet_mini"])
 
     pool = tmp_path / "pool"
     write_dataset(pool, names=POOL, n=len(POOL), size=(32, 48), seed=1)

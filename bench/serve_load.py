@@ -502,7 +502,7 @@ def measure_engine(key, model_path, args, workdir, body, image_shape, n_classes)
                                       "warmup_images": min(4, args.baseline_images)},
                          os.path.join(workdir, f"baseline_{key}.log"), timeout=args.stage_timeout)
     log(f"{key}: predict_multiple {baseline['images_per_s']:.2f} images/s, peak RSS {baseline['peak_rss_mib']:.0f} MiB")
-    options = []
+    options = ["--engine", "keras"] if key == "keras" else []  # the Keras row is Keras, not serve's choice
     if args.max_batch is not None:
         options += ["--max-batch", str(args.max_batch)]
     if args.batch_wait_ms is not None:

@@ -309,13 +309,14 @@ def _finish(out, model, settings, val_pairs, void, names, colours, started, run)
     def score(flip, report=None):
         return evaluate(model=model, inp_images=images, annotations=masks, ignore_index=void, class_names=names,
                         batch_size=settings["batch_size"], progress=False, flip_tta=flip, precision=settings["precision"],
-                        report_dir=report, checkpoints_path=os.path.join(out, "checkpoints", "model"), **window)
+                        engine="keras", report_dir=report, checkpoints_path=os.path.join(out, "checkpoints", "model"), **window)
 
     start_from = run["request"].get("start_from")
     then = None  # the model started from, as it predicts, on these validation images
     if start_from:
         then = evaluate(model=start_from, inp_images=images, annotations=masks, ignore_index=void, class_names=names,
-                        batch_size=settings["batch_size"], progress=False, precision=settings["precision"])["mean_IU"]
+                        batch_size=settings["batch_size"], progress=False, precision=settings["precision"],
+                        engine="keras")["mean_IU"]
     report, flipped_report = os.path.join(out, "report"), os.path.join(out, ".report-flip")
     flip = str(settings["flip_tta"]).lower()
     final = score(flip == "true", report=report)

@@ -37,6 +37,9 @@ def register(subparsers):
                         "$LABEL_STUDIO_URL; the token comes from $LABEL_STUDIO_API_KEY)")
     parser.add_argument("--label-studio-root", "--label_studio_root", dest="label_studio_root", default=None,
                         help="the folder Label Studio's local image paths may be read from (default: none are)")
+    parser.add_argument("--engine", choices=("auto", "keras"), default="auto",
+                        help="auto (default): a Keras model runs on ONNX Runtime when that is faster with the same "
+                        "labels, said at start; keras: always Keras. An exported model runs on its own engine")
     parser.set_defaults(run=run, needs_keras=lambda args: not runs_without_keras(args.model))
 
 
@@ -46,7 +49,7 @@ def run(args):
     try:
         serve(args.model, args.host, args.port, max_bytes=args.max_bytes, max_pixels=args.max_pixels,
               max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, label_studio_url=args.label_studio_url,
-              label_studio_root=args.label_studio_root)
+              label_studio_root=args.label_studio_root, engine=args.engine)
     except KeyboardInterrupt:  # Ctrl-C: how a server is meant to stop
         pass
     print("stopped", flush=True)

@@ -22,6 +22,7 @@ from ..checkpoints.run_folder import is_run_folder
 from ..data.masks import check_mask_values, read_mask
 from ..data.pairing import get_pairs_from_paths
 from ..errors import ModelConfigError, SizeMismatchError
+from ..inference.engine_choice import choose_engine
 from ..inference.predictor import Predictor, model_or_checkpoint, progress_bar, trained_ignore_index
 from ..metrics import ConfusionMatrix
 from ..uncertainty import model_temperature, with_temperature
@@ -45,7 +46,7 @@ def evaluate(
     preprocessing=None,
     progress=True,
     flip_tta=False,
-    engine=None,
+    engine="auto",
     report_dir=None,
     report_images=8,
     **window,
@@ -60,7 +61,8 @@ def evaluate(
     :mod:`keras_segmentation.metrics.confusion`). The other keywords (``batch_size``,
     ``workers``, ``flip_tta``, ``engine``, ``mode="slide"``, ``tile``, ...) are the shared
     options (:mod:`keras_segmentation.options`); ``model`` (an exported file) is that of
-    :func:`~keras_segmentation.inference.predict`.
+    :func:`~keras_segmentation.inference.predict`; ``engine="auto"`` (the default) runs a Keras model on ONNX Runtime
+    when that is faster with the same labels (:mod:`keras_segmentation.inference.engine_choice`).
 
     ``per_image_mean_IU`` holds each image's mean IoU (scored as the whole set's,
     over the classes in its mask or prediction; NaN when no pixel is scored), in
@@ -86,6 +88,10 @@ def evaluate(
     if len(inp_images) != len(annotations):
         raise ModelConfigError(f"{len(inp_images)} images but {len(annotations)} annotations")
 
+    options = dict(read_image_type=read_image_type, preprocessing=preprocessing, batch_size=batch_size,
+                   workers=workers, flip_tta=flip_tta, **window)
+    if engine == "auto":
+        model = choose_engine(model, list(inp_images), options, say=print if progress else None)[0]
     matrix = ConfusionMatrix(model.n_classes, ignore_index=ignore_index)
     per_image = np.full(len(inp_images), np.nan)
     worst = WorstImages(report_images if report_dir is not None else 0)
@@ -94,7 +100,7 @@ def evaluate(
     temperature = model_temperature(model)
     reliability = (ReliabilityCounts(), ReliabilityCounts()) if report_dir is not None else None
     with without_temperature(model) if reliability else contextlib.nullcontext():
-        predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, **window)
+        predictor = Predictor(model, **options)
         results = predictor.run(list(inp_images), with_probabilities=reliability is not None)
         for result in progress_bar(results, len(inp_images), progress):
             if result.error is not None:
@@ -123,7 +129,8 @@ def evaluate(
         config = read_config(checkpoints_path) if checkpoints_path is not None and not model_given else None
         settings = run_settings(predictor.model, config, checkpoints=checkpoints_path, images=inp_images_dir or len(inp_images),
                                 annotations=annotations_dir, ignore_index=ignore_index, batch_size=batch_size,
-                                read_image_type=read_image_type, flip_tta=flip_tta or None, engine=engine, **window)
+                                read_image_type=read_image_type, flip_tta=flip_tta or None,
+                                engine=getattr(model, "engine", None) or "keras", **window)
         history = read_history(checkpoints_path) if checkpoints_path is not None else []
         calibration = (temperature, reliability[0], reliability[1] if temperature != 1.0 else None)
         write_report(report_dir, scores, worst.items(), settings, history, ignore_index, calibration)

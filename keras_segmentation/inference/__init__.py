@@ -3,6 +3,7 @@
 * :mod:`.predictor`: :class:`Predictor` (batches, reader threads, flip TTA);
 * :mod:`.upscale`: probabilities to the image's resolution in bounded memory;
 * :mod:`.predict`: :func:`predict`, :func:`predict_multiple`;
+* :mod:`.engine_choice`: ``engine="auto"``, the fastest engine with the same labels;
 * :mod:`.video`: :func:`predict_video`;
 * :mod:`.writers`: output names and files;
 * :mod:`.uncertainty_files`: uncertainty heat maps, float32 TIFFs and the per-image scores table.

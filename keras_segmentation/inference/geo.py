@@ -85,7 +85,7 @@ def uncertainty_path(out_fname):
 
 
 def predict_geotiff(model=None, inp=None, out_fname=None, checkpoints_path=None, *, bands=None, nodata_label=255,
-                    tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2, engine=None,
+                    tile=None, overlap=0.25, blend="gaussian", tta=None, scales=None, batch_size=2, engine="auto",
                     precision="auto", uncertainty=None):
     """Predict the GeoTIFF ``inp`` by sliding window and write the label map ``out_fname`` (GeoTIFF); returns its path.
 

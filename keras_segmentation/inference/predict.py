@@ -22,7 +22,10 @@ The original library's functions and arguments, with these changes:
   (:mod:`keras_segmentation.inference.uncertainty_files`, :mod:`keras_segmentation.uncertainty`);
 * ``model`` may be an exported file (``.onnx``, ``.tflite``, a SavedModel folder,
   an exported ``.keras``), and ``engine="onnxruntime" | "litert" | "savedmodel"``
-  runs a Keras model through that runtime (:mod:`keras_segmentation.export.formats`).
+  runs a Keras model through that runtime (:mod:`keras_segmentation.export.formats`);
+  with the default ``engine="auto"``, :func:`predict_multiple` runs it on ONNX Runtime when that is faster on
+  the images given with the same labels, and says which it chose
+  (:mod:`keras_segmentation.inference.engine_choice`); :func:`predict` (one image) runs Keras.
 
 Example:
     >>> from keras_segmentation.inference import predict, predict_multiple
@@ -40,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..data.pairing import list_images
 from ..errors import ModelConfigError
 from ..uncertainty import check_method
+from .engine_choice import choose_engine
 from .predictor import Predictor, model_or_checkpoint, progress_bar
 from .uncertainty_files import FOLDER, map_paths, map_stems, read_score, scores_name, write_map, write_scores
 from .writers import check_shard, output_paths, refuse_overwrite, write_output
@@ -62,7 +66,7 @@ def predict(
     return_probabilities=False,
     preprocessing=None,
     flip_tta=False,
-    engine=None,
+    engine="auto",
     uncertainty=None,
     return_uncertainty=False,
     **window,
@@ -146,7 +150,7 @@ def predict_multiple(
     shard=None,
     skip_existing=False,
     keep_labels=True,
-    engine=None,
+    engine="auto",
     uncertainty=None,
     return_uncertainty=False,
     **window,
@@ -210,8 +214,11 @@ def predict_multiple(
     for i in todo:
         results[i] = None
     scores = {i: read_score(stems[i]) for i in set(range(len(inps))) - set(todo)} if stems else {}
-    predictor = Predictor(model, read_image_type, preprocessing, batch_size, workers, flip_tta, uncertainty=uncertainty,
-                          **window)
+    options = dict(read_image_type=read_image_type, preprocessing=preprocessing, batch_size=batch_size,
+                   workers=workers, flip_tta=flip_tta, uncertainty=uncertainty, **window)
+    if engine == "auto":
+        model = choose_engine(model, [inps[i] for i in todo], options, say=print if progress else None)[0]
+    predictor = Predictor(model, **options)
     with ThreadPoolExecutor(predictor.workers) as writers:
         writes = collections.deque()
         for result in progress_bar(predictor.run([inps[i] for i in todo], return_probabilities), len(todo), progress):

@@ -37,7 +37,8 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
     :mod:`keras_segmentation.checkpoints.run_folder`) or of a preset folder (likewise:
     :mod:`keras_segmentation.checkpoints.preset_folder`); ``engine``
     (``"onnxruntime"``, ``"litert"``, ``"savedmodel"``, ``"keras"``) runs a Keras
-    model through that runtime (:mod:`keras_segmentation.export.formats`).
+    model through that runtime (:mod:`keras_segmentation.export.formats`); ``"auto"`` leaves it a Keras model, for
+    :func:`~keras_segmentation.inference.engine_choice.choose_engine` to decide once the images are known.
     """
     from ..checkpoints import preset_folder, run_folder
 
@@ -59,7 +60,7 @@ def model_or_checkpoint(model, checkpoints_path, engine=None):
         from ..checkpoints.load import load_model_from_checkpoint  # Keras: not loaded for exported files
 
         model = load_model_from_checkpoint(checkpoints_path)
-    if engine in (None, "keras"):
+    if engine in (None, "keras", "auto"):
         return model
     from ..export.formats import model_for_engine
 
@@ -102,7 +103,7 @@ def painting_colors(model, colors=None):
 def _with_options(loaded, options, engine, colors):
     """``loaded`` (a saved folder's model) run by ``engine``, carrying the folder's prediction options as
     ``run_options`` and its class colours (or ``None``) as ``class_colors``."""
-    if engine not in (None, "keras"):
+    if engine not in (None, "keras", "auto"):
         from ..export.formats import model_for_engine
 
         loaded = model_for_engine(loaded, engine)

@@ -49,7 +49,7 @@ _PREDICT_BODY = {"requestBody": {"required": True, "content": {
 
 
 def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8, batch_wait_ms=5.0,
-               label_studio_url=None, label_studio_api_key=None, label_studio_root=None):
+               label_studio_url=None, label_studio_api_key=None, label_studio_root=None, engine="keras"):
     """The ASGI app serving ``model`` (a loaded model, or anything :func:`~keras_segmentation.from_preset` takes).
 
     Args:
@@ -61,6 +61,8 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
             ``POST /predict`` (default: ``$LABEL_STUDIO_URL``); ``label_studio_api_key``: its API key, a legacy
             token or a personal access token (default: ``$LABEL_STUDIO_API_KEY``); ``label_studio_root``: the
             folder local image paths may be read from (default: none are).
+        engine: ``"keras"``, or ``"auto"`` (what ``serve`` starts with): a Keras model runs on ONNX Runtime when
+            that is faster with the same labels (:class:`ServedModel`).
 
     Returns:
         A FastAPI app; ``app.state.served`` is the :class:`ServedModel`, ``app.state.batcher`` the
@@ -78,7 +80,7 @@ def create_app(model, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_batch=8
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
 
-    served = ServedModel(model, max_batch)
+    served = ServedModel(model, max_batch, engine)
     batcher = MicroBatcher(lambda items: served.predict([prepared for prepared, _ in items], any(p for _, p in items)),
                            max_batch, batch_wait_ms)
     limits = {"max_bytes": int(max_bytes), "max_pixels": int(max_pixels), "max_batch": batcher.max_batch,

@@ -11,9 +11,11 @@ Example:
     {'id': 1, 'name': 'road', 'color': [128, 0, 0]}
 """
 
+import math
 import os
 
 from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_preset_json
+from ..inference.engine_choice import choose_engine
 from ..inference.predictor import Predictor, painting_colors
 from ..presets.hub import download_preset, is_hub_source
 from ..presets.load import from_preset
@@ -26,9 +28,14 @@ class ServedModel:
         model: the model (a Keras model or an engine's); ``predictor``: the predictor that runs it;
         classes: ``[{"id", "name", "color"}]`` (names ``None`` where unknown, colours ``[r, g, b]``);
         name: the model's name; ``engine``: what runs it (``"keras (tensorflow)"``, ``"onnxruntime"``, ...).
+
+    ``engine="auto"`` times a Keras model against its ONNX Runtime export on two smooth random images of the model's
+    input size and serves the faster one where the labels are the same
+    (:func:`~keras_segmentation.inference.engine_choice.choose_engine`); ``engine_choice`` is the line that says
+    which and why (``None`` without a choice).
     """
 
-    def __init__(self, model, max_batch=8):
+    def __init__(self, model, max_batch=8, engine="keras"):
         source = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
         if source is not None and is_hub_source(source):
             source = download_preset(source)  # the Hub's cached folder: its metadata.json gives the colours
@@ -36,6 +43,10 @@ class ServedModel:
         metadata = (read_preset_json(source, METADATA_FILE) or {}) if source is not None and is_preset(source) else {}
         self.classes = metadata.get("classes") or _palette_classes(self.model)
         self.name = metadata.get("model_name") or getattr(self.model, "model_name", None) or self.model.name
+        self.engine_choice = None
+        if engine == "auto" and hasattr(self.model, "layers"):  # a Keras model; an exported file keeps its engine
+            self.model, self.engine_choice = choose_engine(self.model, _probe_images(self.model), {"batch_size": 2},
+                                                           None, math.inf)
         self.engine = _engine(self.model)
         self.predictor = Predictor(self.model, batch_size=max_batch)
 
@@ -73,6 +84,18 @@ def _palette_classes(model):
     colors = painting_colors(model)
     return [{"id": i, "name": None if names[i] is None else str(names[i]), "color": list(colors[i])}
             for i in range(int(model.n_classes))]
+
+
+def _probe_images(model):
+    """Two smooth random uint8 images of ``model``'s input size (256 x 256 for a model of any size)."""
+    import numpy as np
+
+    from ..data.normalization import resize_image
+
+    height, width = model.input_height or 256, model.input_width or 256
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (2, max(2, height // 16), max(2, width // 16), model.channels), dtype=np.uint8)
+    return [resize_image(image, (height, width)) for image in small]
 
 
 def _engine(model):

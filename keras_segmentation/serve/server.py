@@ -18,7 +18,7 @@ def serve(model, host="127.0.0.1", port=8000, *, log_level="warning", **options)
     """Serve ``model`` (anything :func:`~keras_segmentation.from_preset` takes) at ``http://host:port/``.
 
     ``options`` go to :func:`~keras_segmentation.serve.create_app` (``max_bytes``, ``max_pixels``, ``max_batch``,
-    ``batch_wait_ms``, ``label_studio_url``, ``label_studio_api_key``, ``label_studio_root``).
+    ``batch_wait_ms``, ``label_studio_url``, ``label_studio_api_key``, ``label_studio_root``, ``engine``: ``"auto"`` here).
 
     Raises:
         ServeError: the ``[serve]`` extra is missing, or ``host:port`` cannot be listened on (in use, no such address).
@@ -37,8 +37,10 @@ def serve(model, host="127.0.0.1", port=8000, *, log_level="warning", **options)
     # connection waits ~40 ms for the client's delayed ACK (Linux passes the option on to accepted connections)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     with sock:
-        app = create_app(model, **options)
+        app = create_app(model, **{"engine": "auto", **options})
         served, shown = app.state.served, f"[{host}]" if family == socket.AF_INET6 else host
         print(f"serving {served.name} ({served.engine}) at http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)",
               flush=True)
+        if served.engine_choice:
+            print(served.engine_choice, flush=True)
         uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])

@@ -84,7 +84,8 @@ def test_the_cli_reads_formats_precisions_and_engines_from_the_registry():
     from keras_segmentation.export import formats
 
     assert tuple(cli_export.FORMATS) == formats.FORMATS and tuple(cli_export.PRECISIONS) == formats.PRECISIONS
-    assert tuple(arguments.RegisteredNames("ENGINES")) == formats.ENGINES == ("keras", "litert", "onnxruntime", "savedmodel")
+    engines = ("auto", "keras", "litert", "onnxruntime", "savedmodel")
+    assert tuple(arguments.RegisteredNames("ENGINES")) == formats.ENGINES == engines
     assert "onnx" in cli_export.FORMATS and "pdf" not in cli_export.FORMATS
     assert arguments.runs_without_keras("m.onnx") and arguments.runs_without_keras("m.TFLITE")
     assert not arguments.runs_without_keras("m.keras") and not arguments.runs_without_keras("hf://org/name")

@@ -30,6 +30,7 @@ FUNCTIONS = (train, distill, fit, predict, predict_multiple, predict_video, pred
 NOT_SHARED = {
     ("export", "--precision"),  # the exported file's number format: float32, float16, int8
     ("suggest", "--uncertainty"),  # what scores the images, always one (default entropy), not a map to write
+    ("serve", "--engine"),  # auto or keras only: an exported file is served by giving the file
 }
 
 

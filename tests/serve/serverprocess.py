@@ -19,8 +19,11 @@ import pytest
 def running_server(model, log_path, *options, preamble=None, timeout=180):
     """Yield ``(url, process)`` of ``keras_segmentation serve model --port 0 *options``; stop it on exit.
 
-    ``preamble``: Python code run before the command, in its process (an import blocker, say).
+    ``preamble``: Python code run before the command, in its process (an import blocker, say). A Keras model is
+    served by Keras (``--engine keras``) unless ``options`` name an engine: its answers then equal ``predict()``'s.
     """
+    if "--engine" not in options:
+        options = (*options, "--engine", "keras")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "keras_segmentation"]
     if preamble is not None:

@@ -114,6 +114,18 @@ def run_curl(argv, cwd):
     return body
 
 
+def test_the_default_engine_is_chosen_by_timing_and_said_after_the_url(preset, image_file, tmp_path):
+    with running_server(preset, tmp_path / "server.log", "--engine", "auto") as (url, process):
+        choice = process.stdout.readline()
+        with urllib.request.urlopen(url + "metadata", timeout=30) as answer:
+            engine = json.load(answer)["engine"]
+        status, _, body = post(url + "predict", image_file.read_bytes(), "image/png")
+    assert re.fullmatch(r"engine: (onnxruntime [0-9.]+x keras \(tensorflow\) on 2 images, labels [0-9.]+ % the same|"
+                        r"keras \(tensorflow\); .+)\n", choice), choice
+    assert engine == ("onnxruntime" if choice.startswith("engine: onnxruntime") else "keras (tensorflow)")
+    assert status == 200 and cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED).shape == (40, 56)
+
+
 def test_ctrl_c_stops_the_server(server):
     _, process = server
     code, out = stop(process)

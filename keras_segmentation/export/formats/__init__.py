@@ -197,8 +197,8 @@ def write_export(deployable, path, fmt, precision="float32", calibration=None):
 
 
 def load_engine(path, engine=None, threads=None):
-    """The exported model at ``path`` as an :class:`~.runner.ExportedModel` run by ``engine`` (default: the one
-    its format names).
+    """The exported model at ``path`` as an :class:`~.runner.ExportedModel` run by ``engine`` (default, and
+    ``"auto"``: the one its format names).
 
     A ``.keras`` file that is not an export (a library model) is loaded as the Keras model itself.
 
@@ -211,19 +211,20 @@ def load_engine(path, engine=None, threads=None):
     if not os.path.exists(path):
         raise ExportError(f"{path}: no such exported model")
     spec = format_for_path(path)
-    if engine not in (None, spec.engine):
+    if engine not in (None, "auto", spec.engine):
         raise ExportError(f"{path}: a {spec.engine} file; engine={engine!r} cannot run it")
     return spec.runner.load(path, threads)
 
 
 def model_for_engine(model, engine, threads=None):
-    """``model`` (a Keras model) run by ``engine``: itself for ``"keras"``, else a float32 export of it, loaded.
+    """``model`` (a Keras model) run by ``engine``: itself for ``"keras"`` (and ``"auto"``, decided later), else a
+    float32 export of it, loaded.
 
     Example:
         >>> model_for_engine(model, "litert").engine
         'litert'
     """
-    if engine in (None, "keras"):
+    if engine in (None, "keras", "auto"):
         return model
     spec = format_for_engine(engine)
     import tempfile
@@ -248,5 +249,6 @@ def _import_members():
 
 _import_members()
 FORMATS = tuple(_REGISTRY)
-#: the ``engine=`` names: ``keras`` and each format's runtime
-ENGINES = tuple(dict.fromkeys(["keras", *(spec.engine for spec in _REGISTRY.values())]))
+#: the ``engine=`` names: ``auto`` (:mod:`keras_segmentation.inference.engine_choice`), ``keras`` and each format's
+#: runtime
+ENGINES = tuple(dict.fromkeys(["auto", "keras", *(spec.engine for spec in _REGISTRY.values())]))

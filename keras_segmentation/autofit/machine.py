@@ -45,11 +45,23 @@ def _gpu_names():
 
 def _memory_gb(path="/proc/meminfo"):
     """``MemTotal`` in GiB, one decimal; ``None`` where the file cannot be read."""
+    total = proc_bytes("MemTotal", path)
+    return None if total is None else round(total / 1024**3, 1)
+
+
+def proc_bytes(field, path="/proc/meminfo"):
+    """The ``field:  N kB`` line of a ``/proc`` file (``/proc/meminfo``, ``/proc/self/status``) in bytes; ``None``
+    where it is absent or the file cannot be read.
+
+    Example:
+        >>> proc_bytes("VmHWM", "/proc/self/status")   # doctest: +SKIP
+        1073741824
+    """
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024**2, 1)
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         return None
     return None

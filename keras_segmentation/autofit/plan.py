@@ -18,7 +18,9 @@ replace any value, and the plan says so.
   classes stay >= 4 px wide). Widths count for the classes with at least
   :data:`SIGNIFICANT_SHARE` of the pixels: thinner rare classes (CamVid's poles, 1 % of the
   pixels, 4 px) scored 9 % IoU whichever way.
-* ``batch_size``: :data:`BATCH_PIXELS` pixels per batch (batch 4 at 192x256), 2..16.
+* ``batch_size``: :data:`BATCH_PIXELS` pixels per batch (batch 4 at 192x256), 2..16, and no more than fits in
+  :data:`MEMORY_SHARE` of the memory available, at the bytes per pixel the probe's batch took
+  (:func:`memory_batch`).
 * ``loss``: cross-entropy + Dice; ``class_weights``: ENet weights when the commonest class
   has over :data:`IMBALANCE` times the pixels of the rarest (CamVid: +2.9 mIoU over
   median-frequency weights, +12.4 with CE + Dice and augmentation over none).
@@ -49,6 +51,8 @@ TARGET_PIXELS = 192 * 256
 TARGET_PIXELS_GPU = 512 * 512
 #: pixels per training batch (batch 4 at 192 x 256)
 BATCH_PIXELS = 4 * TARGET_PIXELS
+#: the share of the memory available (the probe's measure) a training batch may take
+MEMORY_SHARE = 0.5
 #: commonest / rarest class pixel share above which ENet class weights are used
 IMBALANCE = 10.0
 #: stride at which FPN predicts: a class must keep this width (px) at the model's scale
@@ -163,7 +167,14 @@ def make_plan(fingerprint, budget_s=None, epochs=None, n_train=None, overrides=N
            "ImageNet MobileNetV2 weights" if architecture == "fpn_mobilenetv2" else "trained from scratch")
 
     batch = max(2, min(16, int(round(BATCH_PIXELS / float(size[0] * size[1])))))
-    batch = decide("batch_size", batch, f"{BATCH_PIXELS:,} pixels per batch (batch 4 at 192x256 on CamVid)")
+    why = f"{BATCH_PIXELS:,} pixels per batch (batch 4 at 192x256 on CamVid)"
+    fits = memory_batch(probe, size)
+    if fits is not None and fits < batch:
+        memory = probe["memory"]
+        batch, why = fits, (f"{why} would be {batch}, but {fits} is what fits in {MEMORY_SHARE:.0%} of the "
+                            f"{memory['available'] / 1024**3:.1f} GiB available ({memory['device']}): the probe's "
+                            f"batch of {probe['batch']} took {memory['used'] / 1024**3:.2f} GiB")
+    batch = decide("batch_size", batch, why)
     speed = probe or (CPU_SPEED if budget_s and not gpu else None)
     steps = None
     if speed and budget_s and n_train:
@@ -220,6 +231,23 @@ def check_start_overrides(overrides, start_from):
     if fixed:
         raise ModelConfigError(f"--set {fixed[0]}: start_from={os.fspath(start_from)!r} fixes it (its weights were "
                                "trained for its value); drop the --set, or train a new run without start_from")
+
+
+def memory_batch(probe, size):
+    """The largest batch at input ``size`` that takes at most :data:`MEMORY_SHARE` of the memory available, scaled
+    from the probe's batch by pixels (its whole growth counted per pixel: weights included, so on the safe side);
+    ``None`` without a memory measure.
+
+    Example:
+        >>> memory_batch({"input": [192, 256], "batch": 4, "memory": {"device": "cpu", "used": 2 * 1024**3,
+        ...              "available": 4 * 1024**3}}, [384, 512])
+        1
+    """
+    memory = (probe or {}).get("memory")
+    if not memory or not memory.get("used") or not memory.get("available") or not probe.get("batch"):
+        return None
+    per_pixel = memory["used"] / float(probe["batch"] * probe["input"][0] * probe["input"][1])
+    return max(1, int(MEMORY_SHARE * memory["available"] / (per_pixel * size[0] * size[1])))
 
 
 def expected_epochs(probe, size, budget_s, n_train):

@@ -21,8 +21,10 @@ import time
 
 import numpy as np
 
-#: fewer images than this are predicted by Keras without timing anything (timing costs a few batches)
-MIN_IMAGES = 32
+#: fewer images than this are predicted by Keras without timing anything: timing costs two more passes over the
+#: first batch, which measured 5.7 % of a 101-image run (CamVid test folder, FPN 96x128, batch 2; 1.63 s against
+#: 1.54, medians of 3) where no other engine could pay back; from 200 images on it is at most 2 %
+MIN_IMAGES = 200
 #: Keras' estimated time for all the images below which no other engine is tried (an export takes seconds)
 WORTH_TRYING_S = 30.0
 #: how much faster another engine must be to be chosen (timings on a few images are noisy)
@@ -40,8 +42,8 @@ def choose_engine(model, sources, options, say=print, count=None):
     predicted (default ``len(sources)``; a server passes ``math.inf``).
 
     Example:
-        >>> choose_engine(keras_model, ["a.png"] * 40, {"batch_size": 2})[1]
-        'engine: keras (tensorflow); 40 images take it about 6 s, too few to pay for an export'
+        >>> choose_engine(keras_model, ["a.png"] * 400, {"batch_size": 2})[1]
+        'engine: keras (tensorflow); 400 images take it about 12 s, too few to pay for an export'
     """
     count = len(sources) if count is None else count
     line = _keep_keras_because(model, options)

@@ -104,6 +104,36 @@ def test_batch_size_from_the_pixels_per_batch(size, batch):
     assert decided(fingerprint(), budget_s=2700, overrides={"input": size})["batch_size"] == batch
 
 
+GIB = 1024**3
+
+
+@pytest.mark.parametrize("used_gib, available_gib, size, batch", [
+    (0.5, 16.0, "192x256", 4),   # 0.125 GiB an image: 64 fit in 8 GiB; the pixel rule's 4 stays
+    (3.0, 4.0, "192x256", 2),    # 0.75 GiB an image: 2 fit in 2 GiB
+    (3.0, 4.0, "96x128", 10),    # a quarter of the pixels, 0.19 GiB an image: 10 fit (the pixel rule says 16)
+    (3.0, 1.0, "192x256", 1),    # not even one fits: 1, never 0
+    (None, None, "192x256", 4),  # no measure (no /proc): the pixel rule alone
+])
+def test_batch_size_is_capped_by_the_memory_the_probe_measured(used_gib, available_gib, size, batch):
+    memory = None if used_gib is None else {"device": "cpu", "used": used_gib * GIB, "available": available_gib * GIB}
+    probe = {"input": [192, 256], "images_per_second": 50.0, "batch": 4, "memory": memory}
+    plan = make_plan(fingerprint(), budget_s=2700, n_train=100, overrides={"input": size}, probe=probe)
+    assert plan["batch_size"]["value"] == batch
+    capped = plan["batch_size"]["why"].startswith("196,608 pixels per batch") and "fits in 50% of the" in \
+        plan["batch_size"]["why"]
+    assert capped == (batch < {"192x256": 4, "96x128": 16}[size])
+
+
+def test_the_probe_measures_the_memory_of_its_batch():
+    from keras_segmentation.autofit.probe import probe_throughput
+
+    settings = {"architecture": "unet_mini", "input": [32, 48], "batch_size": 2, "precision": "float32",
+                "learning_rate": 1e-3, "loss": "ce"}
+    probe = probe_throughput(settings, n_outputs=3, channels=3, seconds=0.1)
+    assert probe["batch"] == 2 and probe["memory"]["device"] == "cpu"
+    assert 0 < probe["memory"]["used"] < probe["memory"]["available"]
+
+
 @pytest.mark.parametrize("shares, weights", [
     ([0.9, 0.05, 0.05], "enet"),   # 18x
     ([0.5, 0.3, 0.2], "none"),     # 2.5x

@@ -42,7 +42,9 @@ def test_suggest_convert_and_fit_start_from_close_the_loop(tmp_path, monkeypatch
         stem = pathlib.Path(image).stem
         predicted = predict(first["run_folder"], inp=image)
         converted = read_mask(str(data / "annotations" / f"{stem}.png"))
-        assert np.mean(converted == predicted) >= 0.98
+        # >= 95 %, not the 98 % measured on CamVid: this 10-image model's predictions can be speckled (thread timing
+        # changes its training), and a polygon cannot draw a single pixel; a broken convert agrees far less
+        assert np.mean(converted == predicted) >= 0.95
 
     second = fit(data=data, epochs=1, out=tmp_path / "run2", start_from=first["run_folder"], verbose=False)
     split = json.loads((tmp_path / "run2" / "split.json").read_text())

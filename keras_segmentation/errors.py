@@ -144,3 +144,14 @@ def problem_error(kinds, mixed=DataLoaderError):
     """
     classes = {PROBLEM_ERRORS.get(kind, mixed) for kind in kinds}
     return classes.pop() if len(classes) == 1 else mixed
+
+
+def first_line(err):
+    """The first line of ``err``'s message (its class name when it has none), for a one-line error of ours.
+
+    Example:
+        >>> first_line(ValueError("bad header\n  at byte 12")), first_line(KeyError())
+        ('bad header', 'KeyError')
+    """
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -42,7 +42,7 @@ from .checkpoints.load import model_from_config
 from .checkpoints.names import config_path, list_checkpoints, weights_path
 from .checkpoints.resume import previous_run
 from .checkpoints.weights import save_checkpoint
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 
 _KEY_RE = re.compile(r"layer_with_weights-(\d+)/([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE")
 #: Keras 2 variable names that Keras 3 spells differently (DepthwiseConv2D's kernel).
@@ -183,7 +183,7 @@ def load_original_weights(model, checkpoint):
         reader = tf.train.load_checkpoint(checkpoint)
         shapes = reader.get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as err:
-        raise CheckpointError(f"{checkpoint}: not a readable TensorFlow checkpoint ({_first_line(err)})") from None
+        raise CheckpointError(f"{checkpoint}: not a readable TensorFlow checkpoint ({first_line(err)})") from None
     saved = {}
     for key, shape in shapes.items():
         match = _KEY_RE.fullmatch(key)
@@ -219,8 +219,3 @@ def weighted_layers(model):
         elif layer.weights:
             found.append(layer)
     return found
-
-
-def _first_line(err):
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__

@@ -48,24 +48,24 @@ def choose_engine(model, sources, options, say=print, count=None):
     count = len(sources) if count is None else count
     line = _keep_keras_because(model, options)
     if line is None and count < MIN_IMAGES:
-        line = f"engine: {_keras_name()}; {count} images: too few to time another engine"
+        line = f"engine: {engine_name(model)}; {count} images: too few to time another engine"
     if line:
         return model, _said(line, say)
     sample = list(sources[: max(1, int(options.get("batch_size", 2)))])
     keras_s, keras_labels = _timed(model, sample, options, repeats=1)
     if all(labels is None for labels in keras_labels):
-        return model, _said(f"engine: {_keras_name()}; the first images are unreadable", say)
+        return model, _said(f"engine: {engine_name(model)}; the first images are unreadable", say)
     estimate = keras_s / len(sample) * count
     if estimate < WORTH_TRYING_S:
-        return model, _said(f"engine: {_keras_name()}; {count} images take it about {estimate:.0f} s, too "
+        return model, _said(f"engine: {engine_name(model)}; {count} images take it about {estimate:.0f} s, too "
                             "few to pay for an export", say)
-    from ..errors import SegmentationError
+    from ..errors import SegmentationError, first_line
     from .predictor import model_or_checkpoint
 
     try:
         other = model_or_checkpoint(model, None, "onnxruntime")  # a temporary float32 export, loaded
     except (SegmentationError, ValueError, RuntimeError, ImportError) as err:
-        return model, _said(f"engine: {_keras_name()}; the ONNX export failed: {_first_line(err)}", say)
+        return model, _said(f"engine: {engine_name(model)}; the ONNX export failed: {first_line(err)}", say)
     for name in _CARRIED:
         if hasattr(model, name):
             setattr(other, name, getattr(model, name))
@@ -73,25 +73,25 @@ def choose_engine(model, sources, options, say=print, count=None):
     keras_s = min(keras_s, _timed(model, sample, options)[0])
     agreement = float(np.mean([np.mean(a == b) for a, b in zip(keras_labels, other_labels) if a is not None]))
     speedup = keras_s / max(other_s, 1e-9)
-    measured = f"onnxruntime {speedup:.2f}x {_keras_name()} on {len(sample)} images, labels {100 * agreement:.2f} % the same"
+    measured = f"onnxruntime {speedup:.2f}x {engine_name(model)} on {len(sample)} images, labels {100 * agreement:.2f} % the same"
     if speedup >= MIN_SPEEDUP and agreement >= MIN_AGREEMENT:
         return other, _said(f"engine: {measured}", say)
-    return model, _said(f"engine: {_keras_name()}; {measured}", say)
+    return model, _said(f"engine: {engine_name(model)}; {measured}", say)
 
 
 def _keep_keras_because(model, options):
     """The decision line when no other engine is to be tried, else ``None``."""
     if not hasattr(model, "layers"):
-        return f"engine: {model.engine}, the exported model's own"
+        return f"engine: {engine_name(model)}, the exported model's own"
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        return f"engine: {_keras_name()}; the ONNX export needs the TensorFlow backend"
+        return f"engine: {engine_name(model)}; the ONNX export needs the TensorFlow backend"
     missing = [name for name in ("onnxruntime", "tf2onnx") if importlib.util.find_spec(name) is None]
     if missing:
-        return f"engine: {_keras_name()}; {' and '.join(missing)} not installed: pip install keras-segmentation[onnx]"
+        return f"engine: {engine_name(model)}; {' and '.join(missing)} not installed: pip install keras-segmentation[onnx]"
     if options.get("precision", "auto") not in (None, "auto"):
-        return f"engine: {_keras_name()}; precision={options['precision']!r} asked for"
+        return f"engine: {engine_name(model)}; precision={options['precision']!r} asked for"
     return None
 
 
@@ -110,14 +110,19 @@ def _timed(model, sample, options, repeats=2):
     return min(times), [result.labels for result in results]
 
 
-def _keras_name():
+def engine_name(model):
+    """What runs ``model``: an exported model's engine (``"onnxruntime"``, ...; Keras not imported), else
+    ``"keras (<backend>)"``.
+
+    Example:
+        >>> engine_name(keras_model), engine_name(load_engine("model.onnx"))
+        ('keras (tensorflow)', 'onnxruntime')
+    """
+    if getattr(model, "engine", None):
+        return model.engine
     import keras
 
     return f"keras ({keras.backend.backend()})"
-
-
-def _first_line(err):
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _said(line, say):

@@ -15,7 +15,7 @@ import math
 import os
 
 from ..checkpoints.preset_folder import METADATA_FILE, is_preset, read_preset_json
-from ..inference.engine_choice import choose_engine
+from ..inference.engine_choice import choose_engine, engine_name
 from ..inference.predictor import Predictor, painting_colors
 from ..presets.hub import download_preset, is_hub_source
 from ..presets.load import from_preset
@@ -47,7 +47,7 @@ class ServedModel:
         if engine == "auto" and hasattr(self.model, "layers"):  # a Keras model; an exported file keeps its engine
             self.model, self.engine_choice = choose_engine(self.model, _probe_images(self.model), {"batch_size": 2},
                                                            None, math.inf)
-        self.engine = _engine(self.model)
+        self.engine = engine_name(self.model)
         self.predictor = Predictor(self.model, batch_size=max_batch)
 
     @property
@@ -96,11 +96,3 @@ def _probe_images(model):
     rng = np.random.default_rng(0)
     small = rng.integers(0, 256, (2, max(2, height // 16), max(2, width // 16), model.channels), dtype=np.uint8)
     return [resize_image(image, (height, width)) for image in small]
-
-
-def _engine(model):
-    if getattr(model, "engine", None):
-        return model.engine  # an exported file's engine: no Keras imported
-    import keras
-
-    return f"keras ({keras.backend.backend()})"

@@ -26,9 +26,6 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
 #: model key -> (ours: decoder, encoder), (SMP: class, encoder); as ``bench/peers.py``'s MODELS
 MODELS = {
     "fpn_resnet50": (("fpn", "resnet50"), ("FPN", "resnet50")),
@@ -213,6 +210,8 @@ def main(argv=None):
     parser.add_argument("--traced", type=int, default=3)
     parser.add_argument("--top", type=int, default=14)
     args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     (p_ours if args.lib == "ours" else p_smp)(args)
 
 

@@ -73,6 +73,17 @@ def pin_threads(tf, spec):
     }
 
 
+def timings(fn, repeats):
+    """(best wall s, median wall s, median CPU s of this process) over ``repeats`` calls of ``fn``."""
+    times, cpu = [], []
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        fn()
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    return min(times), sorted(times)[len(times) // 2], sorted(cpu)[len(cpu) // 2]
+
+
 def make_batch_timer(callback_base):
     """A Keras callback class (for either Keras) that timestamps every training batch end."""
 

@@ -24,6 +24,10 @@ os.environ.setdefault("KERAS_SEGMENTATION_ENCODER_WEIGHTS", "none")
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, BENCH)
+
+from _common import timings  # noqa: E402
+
 SIZES = {"unet_mini": (360, 480), "vgg_unet": (416, 608)}
 
 
@@ -55,17 +59,6 @@ def pairs(args, split="train"):
 
     return get_pairs_from_paths(os.path.join(args.camvid, f"images_prepped_{split}"),
                                 os.path.join(args.camvid, f"annotations_prepped_{split}"))
-
-
-def best(fn, repeats):
-    """(best wall s, median wall s, median CPU s of this process) over ``repeats`` calls."""
-    times, cpu = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        fn()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - cpu_start)
-    return min(times), sorted(times)[len(times) // 2], sorted(cpu)[len(cpu) // 2]
 
 
 # ------------------------------------------------------------------ loader
@@ -114,7 +107,7 @@ def p_step(args):
         start = time.perf_counter()
         model.train_on_batch(x, y)
         first = time.perf_counter() - start
-        fastest, median, cpu = best(lambda: model.train_on_batch(x, y), args.n)
+        fastest, median, cpu = timings(lambda: model.train_on_batch(x, y), args.n)
         emit(what="train_step", model=name, variant=variant, first_step_s=first, best_step_s=fastest,
              median_step_s=median, cpu_step_s=cpu, images_per_s=2 / median, threads=[args.threads, args.inter or args.threads])
 
@@ -146,7 +139,7 @@ def p_predict(args):
         for batch in (1, 2, 4, 8):
             x = np.stack((xs * 8)[:batch])
             model.predict_on_batch(x)
-            fastest, median, cpu = best(lambda: model.predict_on_batch(x), max(2, args.n // batch))
+            fastest, median, cpu = timings(lambda: model.predict_on_batch(x), max(2, args.n // batch))
             emit(what="predict_on_batch", jit_compile=jit, batch=batch, median_s_per_image=median / batch,
                  best_s_per_image=fastest / batch, cpu_s_per_image=cpu / batch)
     model.jit_compile = False
@@ -156,7 +149,7 @@ def p_predict(args):
     fn = tf.function(lambda a: model(a, training=False))
     x = tf.constant(np.stack(xs[:4]))
     fn(x)
-    fastest, median, cpu = best(lambda: fn(x).numpy(), 4)
+    fastest, median, cpu = timings(lambda: fn(x).numpy(), 4)
     emit(what="tf_function_call", batch=4, median_s_per_image=median / 4, cpu_s_per_image=cpu / 4)
 
     probs = np.asarray(model.predict_on_batch(np.stack(xs[:1])))[0]

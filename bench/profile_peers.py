@@ -1,7 +1,8 @@
 """Where the time of a training step and a prediction batch goes, ours (TensorFlow) and SMP's (PyTorch), by op type.
 
-The profile behind ``bench/peers.py``'s ratios (issue: performance against segmentation_models.pytorch). Same
-models, random data, one fixed batch, after warm-up steps::
+The profile behind ``bench/peers.py``'s ratios (issue: performance against segmentation_models.pytorch). Its
+models (``--model``: a key of ``peers.MODELS``, built by the two workers' own code), random data, one fixed batch,
+after warm-up steps::
 
     .venv/bin/python bench/profile_peers.py ours --model unet_mobilenetv2 --precision mixed_bfloat16
     .venv/bin/python bench/profile_peers.py ours --model unet_mobilenetv2 --precision mixed_bfloat16 \\
@@ -21,32 +22,20 @@ import glob
 import json
 import os
 import re
-import statistics
 import sys
 import tempfile
-import time
 
-#: model key -> (ours: decoder, encoder), (SMP: class, encoder); as ``bench/peers.py``'s MODELS
-MODELS = {
-    "fpn_resnet50": (("fpn", "resnet50"), ("FPN", "resnet50")),
-    "unet_mobilenetv2": (("unet", "mobilenetv2"), ("Unet", "mobilenet_v2")),
-}
-N_CLASSES = 12
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH)
+
+from _common import timings  # noqa: E402
+from peers import MODELS, N_CLASSES  # noqa: E402  (the same models, built by the same workers' code)
+
 OP_NAME = re.compile(r"^[^:#]+:([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def emit(**record):
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in record.items()}), flush=True)
-
-
-def timed(call, repeats):
-    """Median seconds of ``repeats`` calls of ``call``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def top_shares(totals, top):
@@ -111,16 +100,16 @@ def float32_layers(model, class_names):
 def p_ours(args):
     import numpy as np
     import tensorflow as tf
+    from worker_ours import _build
 
     import keras_segmentation  # noqa: F401  (its TensorFlow defaults, as a user's program gets them)
-    from keras_segmentation.models.build import build_model
     from keras_segmentation.precision import with_precision
     from keras_segmentation.training.compile import compile_model
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    (decoder, encoder), _ = MODELS[args.model]
-    model = build_model(decoder, encoder, N_CLASSES, args.height, args.width, encoder_weights=None)
+    model = _build({"model": args.model, "architecture": MODELS[args.model]["ours"], "height": args.height,
+                    "width": args.width, "n_classes": N_CLASSES})
     model = with_precision(model, args.precision)
     changed = 0
     if args.float32_layers:
@@ -134,7 +123,7 @@ def p_ours(args):
     for task, call in (("train", lambda: model.train_on_batch(x, y)), ("predict", lambda: model.predict_on_batch(x))):
         for _ in range(args.warmup):
             call()
-        seconds = timed(call, args.repeats)
+        seconds = timings(call, args.repeats)[1]
         logdir = tempfile.mkdtemp(prefix="tfprof_")
         tf.profiler.experimental.start(logdir)
         for _ in range(args.traced):
@@ -151,21 +140,18 @@ def p_ours(args):
 def p_smp(args):
     import torch
     from torch.profiler import ProfilerActivity, profile
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from worker_smp import _import_smp
+    from worker_smp import _build, _import_smp
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     _, smp, _note = _import_smp()
-    _, (cls, encoder) = MODELS[args.model]
-    model = getattr(smp, cls)(encoder_name=encoder, encoder_weights=None, classes=N_CLASSES)
+    model = _build(smp, {"smp": MODELS[args.model]["smp"], "n_classes": N_CLASSES})
     model = model.to(memory_format=torch.channels_last)
     x = torch.randn(args.batch, 3, args.height, args.width).to(memory_format=torch.channels_last)
     y = torch.randint(0, N_CLASSES, (args.batch, args.height, args.width))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
     loss_fn = torch.nn.CrossEntropyLoss()
-    bf16 = args.precision == "bfloat16"
+    bf16 = "bfloat16" in args.precision  # "bfloat16" or "mixed_bfloat16": autocast
 
     def train_step():
         model.train()
@@ -185,7 +171,7 @@ def p_smp(args):
     for task, call in (("train", train_step), ("predict", predict)):
         for _ in range(args.warmup):
             call()
-        seconds = timed(call, args.repeats)
+        seconds = timings(call, args.repeats)[1]
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.traced):
                 call()
@@ -199,7 +185,7 @@ def main(argv=None):
     parser.add_argument("lib", choices=("ours", "smp"))
     parser.add_argument("--model", choices=sorted(MODELS), default="unet_mobilenetv2")
     parser.add_argument("--precision", default="mixed_bfloat16",
-                        help="ours: float32 or mixed_bfloat16; SMP: float32 or bfloat16 (autocast)")
+                        help="float32, or mixed_bfloat16 (ours; SMP: bfloat16 autocast, also as bfloat16)")
     parser.add_argument("--float32-layers", default="", help="ours: comma-separated layer classes kept in float32")
     parser.add_argument("--height", type=int, default=352)
     parser.add_argument("--width", type=int, default=480)

@@ -26,8 +26,11 @@ float32 for SegFormer); SMP a plain torch loop over a ``DataLoader`` of the same
 ``channels_last``) in float32, in bfloat16 autocast, and in bfloat16 compiled with ``torch.compile`` (float32 where
 the CPU has no bfloat16). Images/s are the steady-state steps after the warm-up steps (``_common.steady_throughput``,
 as ``bench/run.py``'s W1). Prediction: ours ``predict_multiple`` over the folder (float32, its default precision,
-and the library's ONNX export through its ONNX Runtime engine), SMP eager float32 / bfloat16, compiled, and its
-``torch.onnx.export`` in ONNX Runtime; both write label PNGs, and both are timed after one warm-up batch.
+and the library's exports run by its engines: ONNX float32, ONNX int8 and LiteRT int8, both int8 files calibrated
+on the first :data:`CALIBRATION_COUNT` images of the folder), SMP eager float32 / bfloat16, compiled, and its
+``torch.onnx.export`` in ONNX Runtime; both write label PNGs, and both are timed after one warm-up batch. The ratio
+table compares each library's best with and without ours' int8 engines (the issue allows int8 where it costs at
+most 1 mIoU; the cost is measured on a trained model, not on these random weights).
 
 Thread pools: ``--threads`` (default: all CPUs) for TensorFlow, torch and ONNX Runtime; ``OMP_NUM_THREADS`` the
 same. Run it on a quiet machine: under load torch's OpenMP threads spin-wait for each other and lose far more than
@@ -111,24 +114,37 @@ PREDICT_SLOTS = (
     ("smp", "bfloat16", {"engine": "eager", "precision": "bfloat16"}),
     ("ours", "onnx", {"engine": "onnx"}),
     ("smp", "onnx", {"engine": "onnx"}),
+    ("ours", "onnx_int8", {"engine": "onnx_int8"}),
     ("smp", "compiled", {"engine": "compile", "precision": "bfloat16"}),
+    ("ours", "litert_int8", {"engine": "litert_int8"}),
 )
+#: ours' exported engines (``make_exports``): variant -> (format, precision, file suffix)
+OURS_EXPORTS = {"onnx": ("onnx", "float32", ".onnx"), "onnx_int8": ("onnx", "int8", "_int8.onnx"),
+                "litert_int8": ("litert", "int8", "_int8.tflite")}
+#: images the int8 exports are calibrated on (the first of the benchmark's own images)
+CALIBRATION_COUNT = 8
 VARIANT_TITLES = {
     ("ours", "float32"): "ours float32",
     ("ours", "default"): 'ours default ("auto")',
     ("ours", "onnx"): "ours ONNX Runtime",
+    ("ours", "onnx_int8"): "ours ONNX Runtime int8",
+    ("ours", "litert_int8"): "ours LiteRT int8",
     ("smp", "float32"): "SMP float32",
     ("smp", "bfloat16"): "SMP bfloat16 autocast",
     ("smp", "compiled"): "SMP torch.compile",
     ("smp", "onnx"): "SMP ONNX Runtime",
 }
 BEST = "best"
+#: each library's fastest variant that computes in floating point (ours' int8 engines left out)
+BEST_FLOAT = "best float"
+INT8_VARIANTS = ("onnx_int8", "litert_int8")
 #: (title, ours variant, SMP variant): the ratios ours/SMP reported; BEST is each library's fastest in the repetition
 COMPARISONS = {
     "train": (("float32", "float32", "float32"), ("defaults: ours auto, SMP bfloat16", "default", "bfloat16"),
               ("best of each", BEST, BEST)),
     "predict": (("float32", "float32", "float32"), ("defaults: ours auto, SMP bfloat16", "default", "bfloat16"),
-                ("ONNX Runtime", "onnx", "onnx"), ("best of each", BEST, BEST)),
+                ("ONNX Runtime", "onnx", "onnx"), ("best of each without int8", BEST_FLOAT, BEST),
+                ("best of each (ours' int8 engines included)", BEST, BEST)),
 }
 
 #: defaults of the two modes; prediction runs over ``predict_batches`` batches of the largest batch size
@@ -248,10 +264,12 @@ def images_per_s(record):
     return float(record["images_per_s"])
 
 
-def best_variant(runs, lib, rep):
-    """``(variant, images/s)`` of ``lib``'s fastest variant in repetition ``rep`` (``(None, None)`` if all failed)."""
+def best_variant(runs, lib, rep, float_only=False):
+    """``(variant, images/s)`` of ``lib``'s fastest variant in repetition ``rep`` (``(None, None)`` if all failed);
+    ``float_only`` leaves out :data:`INT8_VARIANTS`."""
     rates = [(images_per_s(records[rep]), variant) for (owner, variant), records in runs.items()
-             if owner == lib and rep < len(records) and images_per_s(records[rep]) is not None]
+             if owner == lib and rep < len(records) and images_per_s(records[rep]) is not None
+             and not (float_only and variant in INT8_VARIANTS)]
     if not rates:
         return None, None
     rate, variant = max(rates)
@@ -259,9 +277,9 @@ def best_variant(runs, lib, rep):
 
 
 def rate_of(runs, lib, variant, rep):
-    """Images/s of ``lib``'s ``variant`` (or its :data:`BEST`) in repetition ``rep``."""
-    if variant == BEST:
-        return best_variant(runs, lib, rep)[1]
+    """Images/s of ``lib``'s ``variant`` (or its :data:`BEST`, :data:`BEST_FLOAT`) in repetition ``rep``."""
+    if variant in (BEST, BEST_FLOAT):
+        return best_variant(runs, lib, rep, float_only=variant == BEST_FLOAT)[1]
     records = runs.get((lib, variant), [])
     return images_per_s(records[rep]) if rep < len(records) else None
 
@@ -293,7 +311,9 @@ def summarise_group(runs, comparisons, reps):
         compared.append({"title": title, "ours": ours_variant, "smp": smp_variant, "ratio_pairs": pairs,
                          "ratio": median_stats(pairs)})
     best = {lib: [best_variant(runs, lib, rep)[0] for rep in range(reps)] for lib in ("ours", "smp")}
-    return {"variants": variants, "comparisons": compared, "best_variants": best}
+    best_float = {lib: [best_variant(runs, lib, rep, float_only=True)[0] for rep in range(reps)]
+                  for lib in ("ours", "smp")}
+    return {"variants": variants, "comparisons": compared, "best_variants": best, "best_float_variants": best_float}
 
 
 def params_check(ours, smp, tolerance=PARAMS_TOLERANCE):
@@ -345,13 +365,17 @@ def model_info(runner, key, height, width):
     return record
 
 
-def make_exports(runner, sized, tag, workdir):
-    """Ours: a checkpoint of the random model and its ONNX export (the library's); SMP: ``torch.onnx.export``."""
+def make_exports(runner, sized, tag, workdir, images):
+    """Ours: a checkpoint of the random model and the library's exports of it (:data:`OURS_EXPORTS`, int8 calibrated
+    on :data:`CALIBRATION_COUNT` of ``images``); SMP: ``torch.onnx.export``."""
     weights = os.path.join(workdir, "weights")
     ckpt = os.path.join(weights, tag, "ckpt")
     exports = {"checkpoint": runner.worker("ours", {"workload": "make_checkpoint", **sized, "checkpoints_path": ckpt})}
-    exports["ours_onnx"] = runner.worker("ours", {"workload": "export", **sized, "checkpoints_path": ckpt,
-                                                  "format": "onnx", "output": os.path.join(weights, tag + ".onnx")})
+    for variant, (fmt, precision, suffix) in OURS_EXPORTS.items():
+        exports[f"ours_{variant}"] = runner.worker("ours", {
+            "workload": "export", **sized, "checkpoints_path": ckpt, "format": fmt, "precision": precision,
+            "calibration_images": images if precision == "int8" else None, "calibration_count": CALIBRATION_COUNT,
+            "output": os.path.join(weights, tag + suffix)})
     exports["smp_onnx"] = runner.worker("smp", {"workload": "export", **sized,
                                                 "output": os.path.join(weights, tag + "_smp.onnx")})
     for name, result in exports.items():
@@ -376,8 +400,8 @@ def worker_spec(group, lib, variant, fields, rep):
     if lib == "ours":
         spec.update(predict_batch_size=group["batch"], checkpoints_path=exports["checkpoint"].get("checkpoints_path"),
                     warmup_call=True)
-    if variant == "onnx":
-        spec["model_path"] = exports[f"{lib}_onnx"].get("output")
+    if variant in OURS_EXPORTS:
+        spec["model_path"] = exports.get(f"{lib}_{variant}", {}).get("output")
     return spec
 
 
@@ -389,7 +413,7 @@ def measure_model(runner, key, sizes, batches, tasks, settings, workdir, data, s
         tag = f"{key}_{height}x{width}"
         sized = {"model": key, "n_classes": N_CLASSES, "seed": SEED, "architecture": MODELS[key]["ours"],
                  "smp": MODELS[key]["smp"], "height": height, "width": width}
-        exports = make_exports(runner, sized, tag, workdir) if "predict" in tasks else {}
+        exports = make_exports(runner, sized, tag, workdir, data[(height, width)][0]) if "predict" in tasks else {}
         record.setdefault("exports", {})[f"{height}x{width}"] = exports
         for batch in batches:
             for task in tasks:
@@ -483,8 +507,9 @@ def _stat(stats, digits=3):
 
 
 def _variant_cell(summary, lib, variant):
-    if variant == BEST:
-        chosen = sorted({v for v in summary["best_variants"][lib] if v})
+    if variant in (BEST, BEST_FLOAT):
+        key = "best_variants" if variant == BEST else "best_float_variants"
+        chosen = sorted({v for v in summary.get(key, {}).get(lib, []) if v})
         return "best: " + ", ".join(chosen) if chosen else "–"
     entry = summary["variants"].get(f"{lib}:{variant}")
     if entry is None:

@@ -110,12 +110,16 @@ def w_make_checkpoint(spec):
 
 
 def w_export(spec):
-    """The checkpoint exported by the library (``export_model``: ``"format"``, float32), parity-checked against Keras."""
+    """The checkpoint exported by the library (``export_model``: ``"format"``, ``"precision"`` (default float32), int8
+    calibrated on ``"calibration_images"``), parity-checked against Keras."""
     _setup_tf(spec)
     from keras_segmentation.export import export_model
 
     with _common.Stopwatch() as took:
-        result = export_model(checkpoints_path=spec["checkpoints_path"], output=spec["output"], fmt=spec["format"])
+        result = export_model(checkpoints_path=spec["checkpoints_path"], output=spec["output"], fmt=spec["format"],
+                              precision=spec.get("precision", "float32"),
+                              calibration_images=spec.get("calibration_images"),
+                              calibration_count=spec.get("calibration_count", 100))
     return {"output": spec["output"], "export_seconds": took.seconds, "size_mib": result.size_bytes / 2**20,
             "parity": result.parity.line() if result.parity else None}
 
@@ -171,6 +175,8 @@ def w_train(spec):
 def w_predict(spec):
     # An exported file (bench/export.py) runs without TensorFlow, as a deployment would.
     exported = spec.get("model_path")
+    if "model_path" in spec and not exported:
+        raise RuntimeError("no exported file to run: its export failed (see the run's exports)")
     threads = spec["intra_op_threads"] if exported else _setup_tf(spec)[1]
     from keras_segmentation.inference import predict_multiple
 

@@ -157,3 +157,22 @@ def test_worker_specs_carry_each_variant_to_its_worker():
     smp = peers.worker_spec(group, "smp", "onnx", {"engine": "onnx"}, 2)
     assert smp["model_path"] == "w/smp.onnx" and "checkpoints_path" not in smp and smp["batch_size"] == 8
     assert peers.worker_spec(group, "ours", "float32", {"precision": "float32"}, 0).get("model_path") is None
+    exports["ours_litert_int8"] = {"output": "w/ours_int8.tflite"}
+    assert peers.worker_spec(group, "ours", "litert_int8", {}, 0)["model_path"] == "w/ours_int8.tflite"
+    # an export that failed gives its variant no file, so the worker fails instead of timing Keras under its name
+    spec = peers.worker_spec(group, "ours", "onnx_int8", {}, 0)
+    assert "model_path" in spec and spec["model_path"] is None
+
+
+def test_best_without_int8_leaves_ours_int8_engines_out():
+    runs = {**RUNS, ("ours", "litert_int8"): [record(9.0), record(9.0), record(None, error="x")]}
+    assert [peers.best_variant(runs, "ours", rep) for rep in range(3)] == [
+        ("litert_int8", 9.0), ("litert_int8", 9.0), ("default", 1.0)]
+    assert [peers.best_variant(runs, "ours", rep, float_only=True)[0] for rep in range(3)] == ["default"] * 3
+    summary = peers.summarise_group(runs, peers.COMPARISONS["predict"], 3)
+    by_title = {c["title"]: c for c in summary["comparisons"]}
+    assert by_title["best of each without int8"]["ratio_pairs"] == [2.0, 0.5, 0.5]
+    assert by_title["best of each (ours' int8 engines included)"]["ratio_pairs"] == [6.0, 2.25, 0.5]
+    assert summary["best_float_variants"]["ours"] == ["default"] * 3
+    assert peers._variant_cell(summary, "ours", peers.BEST_FLOAT) == "best: default"
+    assert peers._variant_cell(summary, "ours", peers.BEST) == "best: default, litert_int8"

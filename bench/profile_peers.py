@@ -7,6 +7,8 @@ after warm-up steps::
     .venv/bin/python bench/profile_peers.py ours --model unet_mobilenetv2 --precision mixed_bfloat16
     .venv/bin/python bench/profile_peers.py ours --model unet_mobilenetv2 --precision mixed_bfloat16 \\
         --float32-layers DepthwiseConv2D          # an experiment: those layers compute in float32
+    .venv/bin/python bench/profile_peers.py ours --model unet_mobilenetv2 --fold   # the forward pass that
+                                              # predict_multiple runs: batch norms folded into their convolutions
     bench/.envs/smp/bin/python bench/profile_peers.py smp --model unet_mobilenetv2 --precision bfloat16
 
 Ours: ``train_on_batch`` / ``predict_on_batch`` of the model ``train()`` compiles (its loss and metrics, XLA off),
@@ -103,6 +105,7 @@ def p_ours(args):
     from worker_ours import _build
 
     import keras_segmentation  # noqa: F401  (its TensorFlow defaults, as a user's program gets them)
+    from keras_segmentation.models.folding import fold_batch_norms
     from keras_segmentation.precision import with_precision
     from keras_segmentation.training.compile import compile_model
 
@@ -115,12 +118,16 @@ def p_ours(args):
     if args.float32_layers:
         model, changed = float32_layers(model, args.float32_layers.split(","))
     compile_model(model, "adam", None, None, "categorical_crossentropy", None, None, 10, 1, False)
+    predictor, pairs = fold_batch_norms(model) if args.fold else (model, {})
     rng = np.random.default_rng(0)
     x = (rng.random((args.batch, args.height, args.width, 3)) * 255 - 128).astype("float32")
     y = rng.integers(0, N_CLASSES, (args.batch, model.output_height, model.output_width)).astype("int32")
     common = dict(lib="ours", model=args.model, precision=args.precision, float32_layers=args.float32_layers,
-                  layers_changed=changed, batch=args.batch, size=f"{args.height}x{args.width}", threads=args.threads)
-    for task, call in (("train", lambda: model.train_on_batch(x, y)), ("predict", lambda: model.predict_on_batch(x))):
+                  layers_changed=changed, folded_batch_norms=len(pairs), batch=args.batch,
+                  size=f"{args.height}x{args.width}", threads=args.threads)
+    calls = {"train": lambda: model.train_on_batch(x, y), "predict": lambda: predictor.predict_on_batch(x)}
+    for task in args.tasks.split(","):
+        call = calls[task]
         for _ in range(args.warmup):
             call()
         seconds = timings(call, args.repeats)[1]
@@ -187,6 +194,9 @@ def main(argv=None):
     parser.add_argument("--precision", default="mixed_bfloat16",
                         help="float32, or mixed_bfloat16 (ours; SMP: bfloat16 autocast, also as bfloat16)")
     parser.add_argument("--float32-layers", default="", help="ours: comma-separated layer classes kept in float32")
+    parser.add_argument("--fold", action="store_true", help="ours: predict with the batch norms folded into their "
+                        "convolutions, as predict_multiple does (keras_segmentation.models.folding)")
+    parser.add_argument("--tasks", default="train,predict", help="ours: train, predict or both (comma-separated)")
     parser.add_argument("--height", type=int, default=352)
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--batch", type=int, default=2)

@@ -174,13 +174,15 @@ def in_precision(model, precision, target=None):
         return model
 
 
-_prediction_copies = weakref.WeakKeyDictionary()  # model -> {policy: its copy in it, or None: the model itself}
+_prediction_copies = weakref.WeakKeyDictionary()  # model -> {(policy, folds): (copy or None: the model, folded pairs)}
 
 
 def for_prediction(model, precision):
-    """:func:`in_precision` for predicting: one copy per model and policy, kept while the model
-    lives and given the model's current weights at each call (so a ``predict`` per image does not
-    rebuild the model, and a model trained further predicts with its new weights).
+    """:func:`in_precision` for predicting, with its batch norms folded into their convolutions
+    (:mod:`keras_segmentation.models.folding`; not for ``precision=None``, the model as it is). One
+    copy per model and policy, kept while the model lives and given the model's current weights at
+    each call (so a ``predict`` per image does not rebuild the model, and a model trained further
+    predicts with its new weights).
 
     Example:
         >>> for_prediction(model, "mixed_bfloat16") is for_prediction(model, "mixed_bfloat16")
@@ -188,14 +190,35 @@ def for_prediction(model, precision):
     """
     copies = _prediction_copies.setdefault(model, {})
     target = target_precision(model, precision)
-    if target not in copies:
+    key = (target, precision is not None)  # precision=None: the model as it is, not folded
+    if key not in copies:
         working = in_precision(model, precision, target)
-        copies[target] = None if working is model else working
+        pairs = {}
+        if precision is not None:
+            working, pairs = _folded(working)
+        copies[key] = (None if working is model else working, pairs)
         return working
-    if copies[target] is None:
+    copy, pairs = copies[key]
+    if copy is None:
         return model
-    copies[target].set_weights(model.get_weights())
-    return copies[target]
+    if pairs:
+        from .models.folding import load_folded_weights
+
+        load_folded_weights(copy, model, pairs)
+    else:
+        copy.set_weights(model.get_weights())
+    return copy
+
+
+def _folded(model):
+    """:func:`~keras_segmentation.models.folding.fold_batch_norms`, or ``(model, {})`` for a model Keras cannot
+    rebuild from its config (a subclassed model, a layer without a config)."""
+    from .models.folding import fold_batch_norms
+
+    try:
+        return fold_batch_norms(model)
+    except (NotImplementedError, TypeError, ValueError, KeyError):
+        return model, {}
 
 
 def _set_policy(config, precision, float32_layers):

@@ -571,6 +571,12 @@ def models_table(results):
     return "\n".join(lines)
 
 
+def _has_int8(results):
+    """Whether any group of ``results`` ran ours' int8 engines (runs before they existed did not)."""
+    return any(f"ours:{variant}" in group["summary"]["variants"] for group in results["groups"]
+               for variant in INT8_VARIANTS)
+
+
 def _compile_note(results):
     if not results["settings"].get("compile", True):
         return "No `torch.compile` variants in this run (`--no-compile`)."
@@ -609,8 +615,9 @@ def render_section(results):
         f"{settings['steps']} steps after {settings['warmup_steps']} warm-up step(s) (compilation excluded). "
         "Ours' default precision is `\"auto\"`; the precision it chose is in brackets in the second table.",
         f"* Prediction: {settings['predict_images']} images read, predicted and written as label PNGs, after one "
-        "warm-up batch; ours `predict_multiple` (Keras, or the library's ONNX export run by its engine), SMP eager, "
-        "compiled and `torch.onnx.export` in ONNX Runtime. " + _compile_note(results),
+        "warm-up batch; ours `predict_multiple` (Keras, or the library's exports run by its engines: ONNX float32"
+        + (f", and ONNX int8 and LiteRT int8 calibrated on {CALIBRATION_COUNT} of the images" if _has_int8(results)
+           else "") + "), SMP eager, compiled and `torch.onnx.export` in ONNX Runtime. " + _compile_note(results),
         "* Peak RSS is each process's own (GNU `time`); SMP's loader process is not included in it. Ours ran in "
         f"`{settings['ours_python']}`: in the development environment (`.venv`, which has the `[onnx]` extra the "
         "export needs) TensorFlow also imports JAX and scikit-learn at start-up, about 120 MiB more than in a "

@@ -201,12 +201,9 @@ def for_prediction(model, precision):
     copy, pairs = copies[key]
     if copy is None:
         return model
-    if pairs:
-        from .models.folding import load_folded_weights
+    from .models.folding import load_folded_weights
 
-        load_folded_weights(copy, model, pairs)
-    else:
-        copy.set_weights(model.get_weights())
+    load_folded_weights(copy, model, pairs)
     return copy
 
 

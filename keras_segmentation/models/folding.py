@@ -12,8 +12,6 @@ Example:
     'Conv1'
 """
 
-import numpy as np
-
 #: the layer classes a following batch norm folds into (their kernels' last axes are the output channels)
 FOLDABLE = ("Conv2D", "DepthwiseConv2D")
 
@@ -28,22 +26,18 @@ def foldable_pairs(config):
         'Conv1'
     """
     layers = {entry["config"]["name"]: entry for entry in config.get("layers", [])}
+    inputs = {name: _sources(entry.get("inbound_nodes", [])) for name, entry in layers.items()}
     uses = {}
-    for entry in layers.values():
-        for source in _sources(entry.get("inbound_nodes", [])):
-            uses[source] = uses.get(source, 0) + 1
-    for source in _sources(config.get("output_layers", [])):
+    for source in [*(name for names in inputs.values() for name in names), *_sources(config.get("output_layers", []))]:
         uses[source] = uses.get(source, 0) + 1
     pairs = {}
     for name, entry in layers.items():
-        sources = _sources(entry.get("inbound_nodes", []))
-        if entry["class_name"] != "BatchNormalization" or len(entry.get("inbound_nodes", [])) != 1:
+        if (entry["class_name"] != "BatchNormalization" or len(entry.get("inbound_nodes", [])) != 1
+                or entry["config"].get("axis") not in (-1, 3, [-1], [3]) or len(inputs[name]) != 1):
             continue
-        if entry["config"].get("axis") not in (-1, 3, [-1], [3]) or len(sources) != 1:
-            continue
-        conv = layers.get(sources[0])
-        if conv is not None and uses[sources[0]] == 1 and _folds(conv):
-            pairs[name] = sources[0]
+        conv = inputs[name][0]
+        if conv in layers and uses[conv] == 1 and _folds(layers[conv]):
+            pairs[name] = conv
     return pairs
 
 
@@ -98,40 +92,45 @@ def fold_batch_norms(model):
 
 
 def load_folded_weights(folded, model, pairs):
-    """Give ``folded`` (from :func:`fold_batch_norms`) ``model``'s current weights, ``pairs`` folded."""
+    """Give ``folded`` (from :func:`fold_batch_norms`, or any copy of ``model`` built from its config) ``model``'s
+    current weights, layer by layer by name, ``pairs`` folded. Variables are assigned from variables, with no
+    round trip through NumPy: on FPN-ResNet50 that took 27-30 ms against 99 ms for ``set_weights(get_weights())``,
+    and a ``predict`` per image pays it at each call."""
+    from keras import ops
+
     sources = {layer.name: layer for layer in model.layers}
     batch_norm_of = {conv: bn for bn, conv in pairs.items()}
     for layer in folded.layers:
         if layer.name in pairs or not layer.weights:
             continue
         source = sources[layer.name]
-        if layer.name in batch_norm_of:
-            layer.set_weights(folded_kernel_and_bias(source, sources[batch_norm_of[layer.name]]))
-        else:
-            layer.set_weights(source.get_weights())
+        values = (folded_kernel_and_bias(source, sources[batch_norm_of[layer.name]])
+                  if layer.name in batch_norm_of else source.weights)
+        for variable, value in zip(layer.weights, values):
+            variable.assign(ops.copy(value))  # a copy: JAX would otherwise share (and may free) the source's array
 
 
 def folded_kernel_and_bias(conv, batch_norm):
-    """``[kernel, bias]`` of ``conv`` followed by ``batch_norm`` at prediction, as one convolution.
+    """``[kernel, bias]`` of ``conv`` followed by ``batch_norm`` at prediction, as one convolution (tensors in the
+    variables' dtype).
 
     Example:
         >>> kernel, bias = folded_kernel_and_bias(model.get_layer("Conv1"), model.get_layer("bn_Conv1"))
     """
-    mean = np.asarray(batch_norm.moving_mean, np.float64)
-    scale = 1.0 / np.sqrt(np.asarray(batch_norm.moving_variance, np.float64) + batch_norm.epsilon)
+    from keras import ops
+
+    scale = ops.rsqrt(ops.convert_to_tensor(batch_norm.moving_variance) + batch_norm.epsilon)
     if batch_norm.scale:
-        scale = scale * np.asarray(batch_norm.gamma, np.float64)
-    shift = -mean * scale
+        scale = scale * batch_norm.gamma
+    shift = -batch_norm.moving_mean * scale
     if batch_norm.center:
-        shift = shift + np.asarray(batch_norm.beta, np.float64)
-    kernel = np.asarray(conv.kernel, np.float64)
-    bias = np.asarray(conv.bias, np.float64) if conv.use_bias else np.zeros(scale.shape)
+        shift = shift + batch_norm.beta
+    kernel = ops.convert_to_tensor(conv.kernel)
     if hasattr(conv, "depth_multiplier"):  # depthwise (h, w, in, multiplier): output channel i * multiplier + m
-        kernel = kernel * scale.reshape(kernel.shape[2:])
+        kernel = kernel * ops.reshape(scale, tuple(kernel.shape[2:]))
     else:
         kernel = kernel * scale
-    dtype = conv.kernel.dtype
-    return [kernel.astype(dtype), (bias * scale + shift).astype(dtype)]
+    return [kernel, conv.bias * scale + shift if conv.use_bias else shift]
 
 
 __all__ = ["fold_batch_norms", "foldable_pairs", "load_folded_weights", "folded_kernel_and_bias", "FOLDABLE"]

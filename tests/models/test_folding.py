@@ -86,3 +86,34 @@ def test_library_models_fold_their_encoders_batch_norms(decoder, encoder):
     x = np.random.default_rng(3).uniform(0, 255, (1, 64, 64, 3)).astype("float32")
     expected = model.predict(x, verbose=0)
     assert np.abs(folded.predict(x, verbose=0) - expected).max() < 1e-4
+
+
+REFRESH_ON_ANOTHER_BACKEND = """
+import keras, numpy as np
+from keras_segmentation.models.model_utils import get_segmentation_model
+from keras_segmentation.precision import for_prediction
+inputs = keras.Input((8, 8, 3))
+x = keras.layers.BatchNormalization(name="bn")(keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs))
+model = get_segmentation_model(inputs, keras.layers.Conv2D(2, 1, activation="softmax", name="head")(x))
+x = np.random.default_rng(0).uniform(0, 1, (1, 8, 8, 3)).astype("float32")
+for mean in (0.0, 0.5):  # the second call refreshes the folded copy from the model's new statistics
+    model.get_layer("bn").moving_mean.assign(np.full(4, mean, "float32"))
+    copy = for_prediction(model, "float32")
+    print(float(np.abs(np.asarray(copy.predict(x, verbose=0)) - np.asarray(model.predict(x, verbose=0))).max()))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_the_folded_copy_refreshes_on_every_backend(backend):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (pip install -e .[test] installs every backend)")
+    done = subprocess.run([sys.executable, "-c", REFRESH_ON_ANOTHER_BACKEND], env=dict(os.environ, KERAS_BACKEND=backend),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    gaps = [float(line) for line in done.stdout.split()]
+    assert len(gaps) == 2 and max(gaps) < 1e-5

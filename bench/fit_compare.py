@@ -21,6 +21,7 @@ Usage::
 
     python bench/fit_compare.py --dataset camvid --budget-min 45 --work /tmp/fitcmp
     python bench/fit_compare.py --dataset isbi --budget-min 10 --work /tmp/fitcmp_isbi
+    python bench/fit_compare.py --runs fit --seed 1 --work /tmp/fitcmp_seed1   # one arm, another seed
 """
 
 import argparse
@@ -83,9 +84,10 @@ def score_run(run, sets, void, log):
     return json.loads(line[len("SCORES "):])
 
 
-def fit_run(data_dir, out, budget_min, work):
+def fit_run(data_dir, out, budget_min, work, seed=0):
+    seed_option = ["--seed", str(seed)] if seed else []  # the default run is exactly `fit --data DIR --budget B`
     seconds = timed([sys.executable, "-m", "keras_segmentation", "fit", "--data", data_dir, "--budget",
-                     f"{budget_min:g}m", "--out", out], os.path.join(work, "fit.log"))
+                     f"{budget_min:g}m", "--out", out, *seed_option], os.path.join(work, "fit.log"))
     with open(os.path.join(out, "summary.json")) as handle:
         summary = json.load(handle)
     with open(os.path.join(out, "plan.json")) as handle:
@@ -102,19 +104,21 @@ def camvid(args):
     link_pairs(train_pairs, fit_data, masks="annotations")
     shutil.copyfile(os.path.join(data, "classes.txt"), os.path.join(fit_data, "classes.txt"))
     runs = {}
-    if not args.skip_fit:
+    if "fit" in args.runs:
         out = os.path.join(args.work, "fit_run")
         shutil.rmtree(out, ignore_errors=True)
-        seconds, summary, plan = fit_run(fit_data, out, args.budget_min, args.work)
+        seconds, summary, plan = fit_run(fit_data, out, args.budget_min, args.work, args.seed)
         scores = score_run(out, dict(scored), 11, os.path.join(args.work, "fit_score.log"))
         runs["fit"] = {"wall_seconds": seconds, "summary": summary, "plan": plan, "scores": scores}
     for tag, extra in (("a_train_defaults", ["--preset", "original-settings"]),
                        ("b_best_example", ["--decoder", "fpn", "--encoder", "vanilla"])):
+        if tag[0] not in args.runs:
+            continue
         results = os.path.join(args.work, f"{tag}.json")
         seconds = timed([sys.executable, "examples/camvid.py", "--data", data, "--protocol", "both",
                          "--budget-min", f"{args.budget_min:g}",
                          "--tag", tag, "--work", os.path.join(args.work, tag), "--results", results, "--n-figure", "0",
-                         *extra], os.path.join(args.work, f"{tag}.log"))
+                         "--seed", str(args.seed), *extra], os.path.join(args.work, f"{tag}.log"))
         with open(results) as handle:
             result = json.load(handle)
         runs[tag] = {"wall_seconds": seconds, "epochs": result["training"]["epochs"],
@@ -139,7 +143,7 @@ def isbi(args):
     shutil.copyfile(os.path.join(data, "classes.txt"), os.path.join(fit_data, "classes.txt"))
     out = os.path.join(args.work, "fit_run")
     shutil.rmtree(out, ignore_errors=True)
-    seconds, summary, plan = fit_run(fit_data, out, args.budget_min, args.work)
+    seconds, summary, plan = fit_run(fit_data, out, args.budget_min, args.work, args.seed)
     scores = score_run(out, {"slices_25_29": pairs[N_TRAIN:]}, None, os.path.join(args.work, "fit_score.log"))
     runs = {"fit": {"wall_seconds": seconds, "summary": summary, "plan": plan, "scores": scores}}
     results = os.path.join(args.work, "isbi_example.json")
@@ -159,13 +163,19 @@ def main(argv=None):
     parser.add_argument("--budget-min", type=float, default=45.0)
     parser.add_argument("--work", default="/tmp/keras_segmentation_fit_compare")
     parser.add_argument("--results", default=None)
-    parser.add_argument("--skip-fit", action="store_true", help="CamVid: run only the two recipes (a) and (b)")
+    parser.add_argument("--runs", type=lambda text: text.split(","), default=["fit", "a", "b"],
+                        help="CamVid: which of fit, a and b to run (default all three, in that order)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed of every run (fit's --seed, the recipes' --seed)")
     args = parser.parse_args(argv)
+    unknown = set(args.runs) - {"fit", "a", "b"}
+    if unknown:
+        parser.error(f"--runs: unknown {sorted(unknown)}; choose from fit, a, b")
     os.makedirs(args.work, exist_ok=True)
     result = (camvid if args.dataset == "camvid" else isbi)(args)
     result.update(dataset=args.dataset, budget_min=args.budget_min, lscpu=lscpu(), python=platform.python_version(),
                   command="python bench/fit_compare.py " + " ".join(sys.argv[1:] if argv is None else argv))
-    path = args.results or os.path.join(REPO, "examples", "results", f"fit_{args.dataset}_{args.budget_min:g}min.json")
+    seed = f"_seed{args.seed}" if args.seed else ""
+    path = args.results or os.path.join(REPO, "examples", "results", f"fit_{args.dataset}_{args.budget_min:g}min{seed}.json")
     with open(path, "w") as handle:
         json.dump(result, handle, indent=1)
         handle.write("\n")

@@ -29,24 +29,30 @@ def test_the_page_draws_the_classes_over_a_demo_image(class_one_preset, tmp_path
     cv2.putText(image, "demo", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
     png = cv2.imencode(".png", image)[1].tobytes()
     demo = "data:image/png;base64," + base64.b64encode(png).decode()
-    shot = tmp_path / "page.png"
+    # the canvas: the image's colour blended half and half with class 1's (the page's default opacity)
+    blended = [round((a + b) / 2) for a, b in zip(IMAGE_BGR, GRASS_RGB[::-1])]
     with running_server(class_one_preset, tmp_path / "server.log") as (url, _):
         # the model's first call builds its predict function (seconds on a busy machine): done before the browser
         # starts, so the page's own request is answered within the browser's virtual time
         assert post(f"{url}predict", png)[0] == 200
         page = f"{url}?demo={urllib.parse.quote(demo, safe='')}"
-        done = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             "--hide-scrollbars", "--virtual-time-budget=20000", f"--screenshot={shot}", "--window-size=1100,800", page],
-            capture_output=True, text=True, timeout=180,
-        )
-    screenshot = cv2.imread(str(shot))
-    assert screenshot is not None, done.stderr[-2000:]
+        # a second look with more virtual time where the first screenshot came before the drawing: on a machine
+        # busy with other tests the page's two requests and image decodes may outlast the first budget
+        for attempt, budget_ms in enumerate((20_000, 60_000)):
+            shot = tmp_path / f"page{attempt}.png"
+            done = subprocess.run(
+                [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={tmp_path / f'profile{attempt}'}", "--hide-scrollbars",
+                 f"--virtual-time-budget={budget_ms}", f"--screenshot={shot}", "--window-size=1100,800", page],
+                capture_output=True, text=True, timeout=180,
+            )
+            screenshot = cv2.imread(str(shot))
+            assert screenshot is not None, done.stderr[-2000:]
+            on_canvas = (np.abs(screenshot.astype(int) - blended).max(axis=2) <= 3).sum()
+            if on_canvas > 20_000:
+                break
     assert screenshot.shape[:2] == (800, 1100)
-    # the canvas: the image's colour blended half and half with class 1's (the page's default opacity)
-    blended = [round((a + b) / 2) for a, b in zip(IMAGE_BGR, GRASS_RGB[::-1])]
-    on_canvas = (np.abs(screenshot.astype(int) - blended).max(axis=2) <= 3).sum()
     assert on_canvas > 20_000, (blended, on_canvas)
     # and not the image's own colour: everything is class 1, all of it drawn over
     assert (np.abs(screenshot.astype(int) - IMAGE_BGR).max(axis=2) <= 3).sum() < 100

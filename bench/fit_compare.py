@@ -148,7 +148,8 @@ def isbi(args):
     runs = {"fit": {"wall_seconds": seconds, "summary": summary, "plan": plan, "scores": scores}}
     results = os.path.join(args.work, "isbi_example.json")
     seconds = timed([sys.executable, "examples/isbi.py", "--data", data, "--budget-min", f"{args.budget_min:g}", "--work",
-                     os.path.join(args.work, "example"), "--results", results], os.path.join(args.work, "isbi_example.log"))
+                     os.path.join(args.work, "example"), "--results", results, "--seed", str(args.seed)],
+                    os.path.join(args.work, "isbi_example.log"))
     with open(results) as handle:
         result = json.load(handle)
     runs["isbi_example"] = {"wall_seconds": seconds, "scores": result["scores"],

@@ -94,8 +94,8 @@ def fold_batch_norms(model):
 def load_folded_weights(folded, model, pairs):
     """Give ``folded`` (from :func:`fold_batch_norms`, or any copy of ``model`` built from its config) ``model``'s
     current weights, layer by layer by name, ``pairs`` folded. Variables are assigned from variables, with no
-    round trip through NumPy: on FPN-ResNet50 that took 27-30 ms against 99 ms for ``set_weights(get_weights())``,
-    and a ``predict`` per image pays it at each call."""
+    round trip through NumPy: on FPN-ResNet50 (AMD EPYC, 2 cores, median of 5) 37 ms for an unfolded copy and 59 ms
+    for a folded one, against 78 ms for ``set_weights(get_weights())``; a ``predict`` per image pays it at each call."""
     from keras import ops
 
     sources = {layer.name: layer for layer in model.layers}

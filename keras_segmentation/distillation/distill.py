@@ -25,6 +25,7 @@ from ..precision import model_precision
 from ..training import runner
 from ..training.compile import choose_jit_compile, fit_without_xla_if_it_cannot_compile, make_optimizer, training_metrics
 from ..training.datasets import io_sizes, training_pairs
+from ..training.fused_batch_norm import fuse_batch_norms
 from .data import DistillationDataset
 from .distiller import Distiller, check_number
 
@@ -118,6 +119,7 @@ def distill(
                         preprocessing=preprocessing)
         steps = len(data)
         jit, cpu_xla = choose_jit_compile(jit_compile, student)
+        fuse_batch_norms(student)
         distiller.compile(
             optimizer=make_optimizer(student, optimizer_name, learning_rate, lr_schedule, steps, epochs),
             metrics=training_metrics(student.n_classes, ignore_index) if masks_path is not None else None,

@@ -1,4 +1,4 @@
-"""Compiling a model for training: optimizer, learning-rate schedule, loss, metrics, XLA.
+"""Compiling a model for training: optimizer, learning-rate schedule, loss, metrics, XLA, fused batch norms.
 
 Example:
     >>> compile_model(model, "adam", 1e-3, "cosine", "ce+dice", None, ignore_index=11, steps=100, epochs=5,
@@ -13,10 +13,13 @@ from ..errors import ModelConfigError
 from ..losses import get_loss
 from ..metrics import iou_metric
 from ..precision import model_precision, onednn_enabled
+from .fused_batch_norm import fuse_batch_norms
 
 
 def compile_model(model, optimizer, learning_rate, lr_schedule, loss, class_weights, ignore_index, steps, epochs, jit_compile):
-    """``model.compile`` with the library's loss (by name), accuracy and mean IoU; ``steps`` per epoch sizes named schedules."""
+    """``model.compile`` with the library's loss (by name), accuracy and mean IoU; ``steps`` per epoch sizes named
+    schedules. The batch norms train with TensorFlow's fused op (:mod:`.fused_batch_norm`)."""
+    fuse_batch_norms(model)
     model.compile(
         optimizer=make_optimizer(model, optimizer, learning_rate, lr_schedule, steps, epochs),
         loss=get_loss(loss, model.n_classes, class_weights=class_weights, ignore_index=ignore_index),

@@ -79,6 +79,17 @@ def gpu_compute_capabilities():
     return [tuple(d["compute_capability"]) for d in details if d.get("compute_capability")]
 
 
+def tensorflow_on_cpu():
+    """True on the TensorFlow backend without a GPU (where Keras' ``jit_compile="auto"`` would leave XLA off)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
+
+
 def resolve_precision(precision, flags=None, gpus=None, backend=None, environ=None, model=None):
     """The Keras dtype policy name for ``precision``.
 

@@ -12,7 +12,7 @@ import keras
 from ..errors import ModelConfigError
 from ..losses import get_loss
 from ..metrics import iou_metric
-from ..precision import model_precision, onednn_enabled
+from ..precision import model_precision, onednn_enabled, tensorflow_on_cpu
 from .fused_batch_norm import fuse_batch_norms
 
 
@@ -92,15 +92,6 @@ def xla_helps_training_here():
     (Zen 4, AVX-512 VNNI) XLA made it 1.33x slower and unet_mini 2.1x slower (``docs/benchmarks.md``).
     """
     return tensorflow_on_cpu() and not onednn_enabled()
-
-
-def tensorflow_on_cpu():
-    """True on the TensorFlow backend without a GPU, where Keras' ``jit_compile="auto"`` would leave XLA off."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return not tf.config.list_physical_devices("GPU")
 
 
 def _named_schedule(name, rate, total_steps):

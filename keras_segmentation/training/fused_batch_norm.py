@@ -9,9 +9,12 @@ reads the bfloat16 input directly and keeps its statistics in float32.
 
 Only how a training step computes changes: each eligible layer's ``call`` takes the fused op when ``training`` is
 true and otherwise runs Keras' own code. The model's config, weights and saved files are the same, and the moving
-mean and variance follow Keras' rule (the batch's biased variance). Where it does not apply (not the TensorFlow
-backend, synchronised or renormalised batch norms, frozen layers, a mask, not channels-last over a 4-D input)
-Keras' own code runs.
+mean and variance follow Keras' rule (the batch's biased variance). The fused call is an attribute of the layer
+object, not a subclass, so that the layer still saves as the ``BatchNormalization`` it is; a copy or a reloaded
+model simply trains unfused until it is compiled for training here again. Where it does not apply Keras' own code
+runs: other backends, a GPU (not measured), variables that are not float32 (a pure ``"bfloat16"`` policy),
+``mixed_float16`` (not tested), synchronised (``distribute=``) or renormalised batch norms, frozen layers, a mask,
+an input that is not channels-last 4-D.
 
 Example:
     >>> fuse_batch_norms(model)        # before the first training step; compile_model does it
@@ -22,19 +25,21 @@ import inspect
 
 import keras
 
-#: the input dtypes the fused op takes on the CPU (statistics, scale and offset stay float32)
+from ..precision import tensorflow_on_cpu
+
+#: the input dtypes measured and tested with the fused op (its statistics, scale and offset stay float32)
 FUSED_DTYPES = ("float32", "bfloat16")
 
 
 def fuse_batch_norms(model):
     """Make every eligible ``BatchNormalization`` of ``model`` (nested models included) train with the fused op;
-    the number of layers changed (0 off the TensorFlow backend).
+    the number of layers changed (0 off the TensorFlow backend on a CPU).
 
     Example:
         >>> fuse_batch_norms(model)
         53
     """
-    if keras.backend.backend() != "tensorflow":
+    if not tensorflow_on_cpu():
         return 0
     changed = 0
     for layer in _all_layers(model):
@@ -53,7 +58,7 @@ def _all_layers(model):
 
 def _eligible(layer):
     return (type(layer) is keras.layers.BatchNormalization and not layer.renorm and not layer.synchronized
-            and not isinstance(layer.call, _FusedTrainingCall))
+            and layer.variable_dtype == "float32" and not isinstance(layer.call, _FusedTrainingCall))
 
 
 class _FusedTrainingCall:

@@ -2,8 +2,11 @@
 
 import keras
 import numpy as np
+import pytest
 
 from keras_segmentation.training.fused_batch_norm import fuse_batch_norms
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's fused op")
 
 
 def conv_bn_net(dtype=None, **bn_options):
@@ -42,10 +45,23 @@ def test_fuses_only_channels_last_batch_norms_and_keeps_config_and_weights():
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, model.weights))
 
 
-def test_float32_step_matches_keras_batch_norm():
-    # momentum 0: the moving statistics are the last batch's, so that a wrong variance (e.g. Bessel's) shows
-    reference, fused = conv_bn_net(momentum=0.0), conv_bn_net(momentum=0.0)
+def fused_op_count(model):
+    """How many ``FusedBatchNormV3`` ops ``model``'s training-mode forward pass traces to."""
+    import tensorflow as tf
+
+    graph = tf.function(lambda x: model(x, training=True)).get_concrete_function(
+        tf.TensorSpec((None, *model.input_shape[1:]), "float32")).graph
+    return sum(op.type == "FusedBatchNormV3" for op in graph.get_operations())
+
+
+# momentum 0: the moving statistics are the last batch's, so that a wrong variance (e.g. Bessel's) shows;
+# momentum 0.9: the running average itself
+@pytest.mark.parametrize("options", [dict(momentum=0.0), dict(momentum=0.9),
+                                     dict(momentum=0.0, scale=False, center=False, epsilon=1e-5)])
+def test_float32_step_matches_keras_batch_norm(options):
+    reference, fused = conv_bn_net(**options), conv_bn_net(**options)
     fuse_batch_norms(fused)
+    assert fused_op_count(fused) == 2 and fused_op_count(reference) == 0  # flat_bn (2-D) falls back
     out_ref, after_ref = one_step(reference)
     out_fused, after_fused = one_step(fused)
     np.testing.assert_allclose(out_fused, out_ref, rtol=1e-4, atol=1e-4)
@@ -59,6 +75,26 @@ def test_float32_step_matches_keras_batch_norm():
                for i, name in ((i, names[i]) for i in moving))  # the step did move the statistics
 
 
+def test_channels_first_axis_and_pure_bfloat16_run_keras_code():
+    reference, fused = conv_bn_net(axis=1), conv_bn_net(axis=1)
+    fuse_batch_norms(fused)
+    assert fused_op_count(fused) == 0
+    x = np.random.default_rng(2).normal(size=(2, 8, 12, 3)).astype("float32")
+    np.testing.assert_array_equal(np.array(fused(x, training=True)), np.array(reference(x, training=True)))
+    assert fuse_batch_norms(conv_bn_net(dtype="bfloat16")) == 0  # its variables are bfloat16: Keras' code
+
+
+def test_weights_saved_after_a_fused_step_load_into_a_plain_model(tmp_path):
+    fused = conv_bn_net(momentum=0.5)
+    fuse_batch_norms(fused)
+    one_step(fused)
+    fused.save_weights(tmp_path / "fused.weights.h5")
+    plain = conv_bn_net(momentum=0.5)
+    plain.load_weights(tmp_path / "fused.weights.h5")
+    x = np.random.default_rng(3).normal(size=(2, 8, 12, 3)).astype("float32")
+    np.testing.assert_array_equal(np.array(plain(x, training=False)), np.array(fused(x, training=False)))
+
+
 def test_bfloat16_step_close_to_keras_batch_norm():
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
@@ -70,7 +106,7 @@ def test_bfloat16_step_close_to_keras_batch_norm():
     finally:
         keras.config.set_dtype_policy(policy)
     scale = np.abs(out_ref).max()
-    assert np.abs(out_fused - out_ref).max() < 0.05 * scale
+    assert np.abs(out_fused - out_ref).max() < 0.05 * scale  # bfloat16 keeps 8 bits of mantissa
     for a, b in zip(after_ref, after_fused):
         np.testing.assert_allclose(b, a, rtol=0.03, atol=0.03)
 

@@ -18,6 +18,7 @@ import keras
 from keras import ops
 
 from ..errors import ExportError
+from ..models.model_utils import all_layers
 from .contract import INPUT_NAME, LABELS, PROBABILITIES, normalization_affine
 
 
@@ -76,7 +77,7 @@ def with_resize_upsampling(model):
     ONNX ``Resize`` / LiteRT ``RESIZE_NEAREST_NEIGHBOR`` and gives the same values: an integer-factor nearest
     resize repeats each pixel. Every other layer is shared with ``model`` (same weights, nothing copied).
     """
-    if keras.backend.backend() != "tensorflow" or not any(_nearest_upsampling(layer) for layer in _layers(model)):
+    if keras.backend.backend() != "tensorflow" or not any(_nearest_upsampling(layer) for layer in all_layers(model)):
         return model
 
     def call(layer, *args, **kwargs):
@@ -85,13 +86,6 @@ def with_resize_upsampling(model):
         return layer(*args, **kwargs)
 
     return keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call, recursive=True)
-
-
-def _layers(model):
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
 
 
 def _nearest_upsampling(layer):

@@ -1,5 +1,5 @@
 """The original ``model_utils``: wrap a hand-built graph, copy weights between models, resize; and every layer
-of a model config (:func:`layer_configs`).
+of a model config (:func:`layer_configs`) or of a built model (:func:`all_layers`).
 
 Example (the tutorial's hand-written U-Net, shortened):
     >>> import keras
@@ -16,12 +16,13 @@ Example (the tutorial's hand-written U-Net, shortened):
     (5, 64, '')
 """
 
+import keras
 from keras import layers
 
 from ..errors import ModelConfigError
 from .segmentation_model import SegmentationModel
 
-__all__ = ["get_segmentation_model", "transfer_weights", "resize_image", "layer_configs"]
+__all__ = ["get_segmentation_model", "transfer_weights", "resize_image", "layer_configs", "all_layers"]
 
 
 def get_segmentation_model(input, output):  # noqa: A002 - the original argument name
@@ -80,6 +81,19 @@ def transfer_weights(m1, m2, verbose=True):
 def resize_image(inp, s, data_format="channels_last"):
     """Bilinear upsampling of ``inp`` by integer factors ``s = (height_factor, width_factor)``."""
     return layers.UpSampling2D(tuple(int(f) for f in s), data_format=data_format, interpolation="bilinear")(inp)
+
+
+def all_layers(model):
+    """Every layer of a built ``model``, depth first: each nested model, then its own layers.
+
+    Example:
+        >>> sum(isinstance(layer, keras.layers.BatchNormalization) for layer in all_layers(model))
+        52
+    """
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
 
 
 def layer_configs(config):

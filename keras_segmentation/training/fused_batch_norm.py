@@ -25,6 +25,7 @@ import inspect
 
 import keras
 
+from ..models.model_utils import all_layers
 from ..precision import tensorflow_on_cpu
 
 #: the input dtypes measured and tested with the fused op (its statistics, scale and offset stay float32)
@@ -42,18 +43,12 @@ def fuse_batch_norms(model):
     if not tensorflow_on_cpu():
         return 0
     changed = 0
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if _eligible(layer):
             # An instance attribute, not a new class: the layer serialises as the BatchNormalization it is.
             layer.call = _FusedTrainingCall(layer)
             changed += 1
     return changed
-
-
-def _all_layers(model):
-    for layer in getattr(model, "layers", []):
-        yield layer
-        yield from _all_layers(layer)
 
 
 def _eligible(layer):

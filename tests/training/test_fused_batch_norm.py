@@ -36,7 +36,7 @@ def one_step(model, seed=0):
     return out, [w.numpy().astype("float32") for w in model.weights]
 
 
-def test_fuses_only_channels_last_batch_norms_and_keeps_config_and_weights():
+def test_fuses_every_plain_batch_norm_once_and_keeps_config_and_weights():
     model = conv_bn_net()
     config, weights = model.get_config(), [w.numpy() for w in model.weights]
     assert fuse_batch_norms(model) == 3  # outer_bn, inner_bn, and flat_bn (2-D: it falls back at call time)

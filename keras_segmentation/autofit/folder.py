@@ -16,8 +16,11 @@ from ..checkpoints.run_folder import MODEL_FILE, PREDICT_FILE
 from ..errors import CheckpointError, ModelConfigError
 from ..json_files import read_json, write_json
 
+#: the weights of the last epoch on every image, validation ones included (the plan's ``rejoin``): the model's
+ALL_IMAGES_WEIGHTS = "all_images.weights.h5"
 #: what fit writes in a run folder (anything else there: not a run folder)
 RUN_FILES = {"fingerprint.json", "split.json", "plan.json", "run.json", "budget.json", "best.json", "best.weights.h5",
+             ALL_IMAGES_WEIGHTS, "all_images.json", "budget_all_images.json",
              "checkpoints", "data", "report", MODEL_FILE, PREDICT_FILE, "summary.json"}
 #: the end of the message when a run folder's JSON file cannot be read
 DAMAGED = "delete the run folder's damaged file or start a new out"

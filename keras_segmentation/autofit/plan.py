@@ -31,6 +31,10 @@ replace any value, and the plan says so.
 * ``start_from``: a run continuing a finished one takes from it the decisions its weights were
   trained for (:data:`FROM_START`); the others are planned again from the new data.
 * ``validation``: the caller's, else whole file-name groups (10-20 %), else a contiguous block.
+* ``rejoin``: when the validation images were held out of the caller's images, the last
+  :data:`REJOIN_SHARE` of training (and what an early stop left) continues the best validated epoch on
+  every image, validation ones included, at the peak :data:`CONTINUE_LEARNING_RATE` (the ``start_from``
+  measurement); its last epoch is the model (CamVid, 45 min: held-out drive 25.8 -> 32.1 mIoU).
 * ``patience``: early stop after a quarter of the expected epochs without a better
   validation mIoU (at least 10 epochs); the best epoch by validation mIoU is kept.
 
@@ -76,6 +80,8 @@ FROM_START = ("architecture", "input", "mode", "encoder_weights", "void")
 #: all 305: 5e-4 kept the validation mIoU it started from and ended best on validation and the held-out drive; 2e-3
 #: lost 8.5 validation points in its first epoch; 1e-4 stalled; docs/fit.md)
 CONTINUE_LEARNING_RATE = 5e-4
+#: share of the training (time, or epochs) in which the validation images held out of the caller's images train too
+REJOIN_SHARE = 0.25
 #: Keras' cache file of ImageNet MobileNetV2 without its top
 MOBILENETV2_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 
@@ -90,17 +96,19 @@ SETTABLE = {
     "architecture": str, "input": "size", "mode": str, "batch_size": int, "precision": str, "loss": str,
     "class_weights": str, "augment": str, "learning_rate": float, "val_fraction": float, "patience": int,
     "flip_tta": str, "void": "int_or_none", "encoder_weights": str, "steps_per_epoch": "int_or_none",
+    "rejoin": float,
 }
 
 
 def make_plan(fingerprint, budget_s=None, epochs=None, n_train=None, overrides=None, encoder_weights=None,
-              probe=None, start_from=None):
+              probe=None, start_from=None, held_out=True):
     """The plan for ``fingerprint`` (see the module docstring); ``budget_s`` or ``epochs`` bounds training.
 
     ``probe`` (``{"input": [h, w], "images_per_second": x}``, the throughput probe of the plan made
     without it) sizes the input to the budget; ``encoder_weights`` is the ImageNet MobileNetV2 file
     found (or ``"imagenet"`` to download), else ``None``; ``start_from`` (``(folder, its plan)``),
-    the finished run this one continues, gives the :data:`FROM_START` decisions.
+    the finished run this one continues, gives the :data:`FROM_START` decisions. ``held_out``: the
+    validation images are held out of the caller's images (not a validation set of their own).
 
     Raises:
         ModelConfigError: an override of a decision ``start_from`` gives, an unknown one or a value out of range.
@@ -205,6 +213,11 @@ def make_plan(fingerprint, budget_s=None, epochs=None, n_train=None, overrides=N
                "left: a trained model fine-tuned (CamVid, 8 epochs with 104 new frames: held-out drive 26.5 mIoU; 2e-3 "
                "24.6, 1e-4 24.9)")
     decide("val_fraction", VAL_FRACTION, "15 % held out by file-name group (10-20 %) when no validation set is given")
+    decide("rejoin", REJOIN_SHARE if held_out else 0.0,
+           f"the last {REJOIN_SHARE:.0%} of training on every image, validation ones included, from the best validated "
+           f"epoch at peak {CONTINUE_LEARNING_RATE:g} (CamVid, 45 min, test folder / held-out drive: that epoch "
+           "50.9 / 25.8 mIoU, after it 59.0 / 32.1)" if held_out else
+           "your validation images stay out of training")
     expected = epochs or (expected_epochs(probe, size, budget_s, n_train) if probe and budget_s and n_train else None)
     patience = max(10, int(round(0.25 * expected))) if expected else 10
     decide("patience", patience, f"stop when validation mIoU has not risen for a quarter of the expected "
@@ -324,7 +337,7 @@ def _check_values(settings):
         if str(settings[name]).lower() not in allowed:
             raise ModelConfigError(f"--set {name}={settings[name]!r}: choose one of {', '.join(allowed)}")
     for name, low, high in (("batch_size", 1, 1024), ("patience", 1, 10**6), ("learning_rate", 1e-9, 10.0),
-                            ("val_fraction", 0.01, 0.5)):
+                            ("val_fraction", 0.01, 0.5), ("rejoin", 0.0, 0.9)):
         if not low <= settings[name] <= high:
             raise ModelConfigError(f"--set {name}={settings[name]!r}: must be between {low:g} and {high:g}")
     from ..losses import get_loss

@@ -68,7 +68,8 @@ class BestEpoch(keras.callbacks.Callback):
 
     The best weights go to ``weights_path`` and the record (best value, its epoch, epochs seen) to
     ``state_path``, both atomically after every epoch, so a resumed run knows them. An epoch cut short
-    (Ctrl-C) is not counted: resuming finishes it.
+    (Ctrl-C) is not counted: resuming finishes it. ``monitor=None`` keeps the last epoch's weights
+    (training without validation), and never stops.
     """
 
     def __init__(self, weights_path, state_path, patience, monitor="val_mean_iou"):
@@ -91,10 +92,10 @@ class BestEpoch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.cut_short:
             return
-        value = (logs or {}).get(self.monitor)
+        value = (logs or {}).get(self.monitor) if self.monitor is not None else None
         self.last_epoch = epoch + 1
-        if value is not None and (self.best is None or float(value) > self.best):
-            self.best, self.best_epoch = float(value), epoch + 1
+        if self.monitor is None or value is not None and (self.best is None or float(value) > self.best):
+            self.best, self.best_epoch = None if value is None else float(value), epoch + 1
             atomic_write(self.weights_path, self.model.save_weights, **WRITE_OPTIONS)
         if self.best_epoch is not None and self.last_epoch - self.best_epoch >= self.patience:
             self.early_stopped = True
@@ -104,11 +105,15 @@ class BestEpoch(keras.callbacks.Callback):
 
 
 class Progress(keras.callbacks.Callback):
-    """One line per epoch: epoch, loss, validation mIoU, time left of the budget, best validation mIoU."""
+    """One line per epoch: epoch, loss, validation mIoU, time left of the budget, best validation mIoU.
 
-    def __init__(self, budget, best, out=print):
+    ``label`` starts each line (``"every image: "`` for the epochs after the validated ones); ``after_s``: seconds
+    of training planned after this budget's (counted in the time left).
+    """
+
+    def __init__(self, budget, best, out=print, label="", after_s=0.0):
         super().__init__()
-        self.budget, self.best, self.out = budget, best, out
+        self.budget, self.best, self.out, self.label, self.after_s = budget, best, out, label, after_s
         self.started = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -116,10 +121,10 @@ class Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        left = f"  {_clock(self.budget.left())} left" if self.budget is not None else ""
+        left = f"  {_clock(self.budget.left() + self.after_s)} left" if self.budget is not None else ""
         best = f"  best val mIoU {100 * self.best.best:.1f} (epoch {self.best.best_epoch})" if self.best.best is not None else ""
         val = f"  val mIoU {100 * logs['val_mean_iou']:.1f}" if "val_mean_iou" in logs else ""
-        self.out(f"epoch {epoch + 1}  loss {logs.get('loss', float('nan')):.4f}{val}{best}"
+        self.out(f"{self.label}epoch {epoch + 1}  loss {logs.get('loss', float('nan')):.4f}{val}{best}"
                  f"  {time.perf_counter() - self.started:.0f}s{left}", flush=True)
 
 

@@ -4,14 +4,17 @@ The steps: pair and check the data (:mod:`.inputs`: one-line errors, before any 
 fingerprint (:mod:`.fingerprint`); a validation split by file-name group (:mod:`.split`); the
 plan (:mod:`.plan`), sized to this machine by a throughput probe (:mod:`.probe`); training with
 ``train()`` under the budget (crop-trained models validated on native-scale tiles, :mod:`.tiles`),
-keeping the best epoch by validation mIoU and stopping early when it stops improving; flip TTA
-kept only if it raises validation mIoU; the run folder.
+keeping the best epoch by validation mIoU and stopping early when it stops improving; then, when the
+validation images were held out of the caller's, the plan's ``rejoin`` share of the training continuing
+the best epoch on every image; flip TTA kept only if it raises validation mIoU (of the best validated
+epoch, which the report scores); the run folder.
 
 The run folder (:mod:`.folder`; ``out``, default ``runs/fit``, ``runs/fit2``, ... for a finished one):
 
     fingerprint.json  plan.json  split.json  budget.json   what was decided, and the time spent
     checkpoints/      the last epoch's checkpoint (with optimizer state), history, config
-    best.weights.h5   the best epoch's weights          model.keras  the best model, ready to use
+    best.weights.h5   the best epoch's weights          model.keras  the model, ready to use
+    all_images.weights.h5, all_images.json, budget_all_images.json   the epochs on every image (``rejoin``)
     predict.json      how to predict (mode, flip TTA; the class colours the data carried)
     report/index.html the validation report
     summary.json      the one-line summary's figures
@@ -48,7 +51,7 @@ from ..training.budget import parse_budget
 from ..training.collective import on_chief
 from . import plan as planning
 from .fingerprint import data_report, fingerprint_dataset
-from .folder import check_same_request, load_json, open_run_folder, save_json
+from .folder import ALL_IMAGES_WEIGHTS, check_same_request, load_json, open_run_folder, save_json
 from .inputs import (
     count_outputs,
     input_folders,
@@ -66,6 +69,7 @@ from .start_from import (
     continued_split,
     open_start,
     start_line,
+    start_weights,
     validation_folders,
     verify_masks,
 )
@@ -199,17 +203,25 @@ def _prepare(images, masks, names_file, out, say, started, *, val_images, val_ma
     weights = encoder_weights or planning.find_imagenet_mobilenetv2(allow_download=allow_download)
     if not resuming:
         start = None if previous is None else (start_from, previous.plan)
-        plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights, start_from=start)
+        plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights, start_from=start,
+                                  held_out=val_pairs is None)
         run = {"request": request, "budget_s": budget_s, "epochs": epochs, "probe": None}
         probe_s = PROBE_SHARE * budget_s if budget_s else 0.0
         if probe_s >= MIN_PROBE_S and "input" not in overrides and previous is None:  # the probe sizes the input
             from .probe import probe_throughput
 
             run["probe"] = probe_throughput(planning.values(plan), n_outputs, fingerprint["channels"], probe_s, void)
-            plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights, run["probe"])
+            plan = planning.make_plan(fingerprint, budget_s, epochs, len(train_pairs), overrides, weights, run["probe"],
+                                      held_out=val_pairs is None)
+        share = planning.values(plan)["rejoin"]
         if budget_s is not None:
             finish = max(FINISH_SHARE * budget_s, MIN_FINISH_S)
-            run["training_budget_s"] = max(1.0, budget_s - finish - (time.perf_counter() - started))
+            training = max(1.0, budget_s - finish - (time.perf_counter() - started))
+            run["training_budget_s"] = training * (1.0 - share)
+            run["rejoin"] = {"seconds": training * share} if share else None
+        else:
+            more = min(int(round(share * epochs)), epochs - 1)
+            run["rejoin"] = {"epochs": more} if more else None
         for name, content in (("fingerprint.json", fingerprint), ("split.json", split), ("plan.json", plan),
                               ("run.json", run)):  # run.json last: its presence means the plan is complete
             save_json(out, name, content)
@@ -226,21 +238,24 @@ def _prepare(images, masks, names_file, out, say, started, *, val_images, val_ma
 
 
 def _train(prepared, replication, seed, verbose):
-    """Train the planned model (resuming where a killed run stopped, else from the model of the run's ``start_from``);
-    returns it with its last weights.
+    """Train the planned model (resuming where a killed run stopped, else from the model of the run's ``start_from``),
+    then on every image for the plan's ``rejoin`` share; returns it with its last weights.
 
     The chief works in the run folder; another worker reads the run folder's records and writes its own
     (data links, best weights, checkpoints) into a temporary folder, removed at the end.
     """
-    from ..training import train
-    from ..training.budget import TimeBudget
-    from ..training.runner import UNBOUNDED_EPOCHS
     from .tiles import write_tiles
 
-    out, run, void, names = prepared["out"], prepared["run"], prepared["void"], prepared["names"]
+    out, void, names = prepared["out"], prepared["void"], prepared["names"]
     settings = planning.values(prepared["plan"])
     channels = prepared["fingerprint"]["channels"]
     work = out if replication is None or replication.is_chief else _worker_folder(out)
+    common = dict(  # what both parts of the training share
+        verify_dataset=False, batch_size=settings["batch_size"], steps_per_epoch=settings.get("steps_per_epoch"),
+        loss=settings["loss"], class_weights=None if settings["class_weights"] == "none" else settings["class_weights"],
+        ignore_index=void, custom_augmentation=augmentation(settings, channels, void), seed=seed,
+        precision=prepared["precision"], class_names=names, verbose=0,
+        distribute=None if replication is None else replication.engine, keep_checkpoints=1)
     try:
         model = build_planned_model(settings, prepared["n_outputs"], channels)
         model.class_names = names
@@ -250,51 +265,105 @@ def _train(prepared, replication, seed, verbose):
                                                 void)
         else:
             val_images, val_masks = link_pairs(prepared["held"], os.path.join(work, "data", "val"))
-        best = BestEpoch(os.path.join(work, "best.weights.h5"), os.path.join(work, "best.json"), settings["patience"])
-        callbacks = [best]
-        timer = None
-        if run.get("training_budget_s") is not None:
-            timer = TimeBudget(run["training_budget_s"], peak_lr=settings["learning_rate"],
-                               state_path=os.path.join(out, "budget.json"), workers=replication)
-            callbacks.insert(0, timer)
-        spent = timer is not None and timer.finished()  # the budget ran out before the run was stopped
-        if spent or best.early_stopped or (run.get("epochs") and best.last_epoch >= run["epochs"]):
-            return model  # nothing left to train: only the end
-        if verbose and work == out:
-            callbacks.append(Progress(timer, best))
-        start_from = run["request"].get("start_from")
-        resuming = prepared["resuming"]
-        start = os.path.join(start_from, MODEL_FILE) if start_from and not resuming else None  # resuming: the checkpoint
-        schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=run["epochs"], lr_schedule="cosine")
-        train(
-            model, train_images, train_masks, verify_dataset=False,
-            checkpoints_path=os.path.join(out, "checkpoints", "model"),
-            batch_size=settings["batch_size"], steps_per_epoch=settings.get("steps_per_epoch"),
-            val_images=val_images, val_annotations=val_masks,
-            val_batch_size=settings["batch_size"], auto_resume_checkpoint=resuming, load_weights=start,
-            learning_rate=settings["learning_rate"],
-            loss=settings["loss"], class_weights=None if settings["class_weights"] == "none" else settings["class_weights"],
-            ignore_index=void, custom_augmentation=augmentation(settings, channels, void), seed=seed,
-            precision=prepared["precision"], class_names=names, callbacks=callbacks, verbose=0,
-            distribute=None if replication is None else replication.engine, keep_checkpoints=1, **schedule,
-        )
+        unused = _validated(model, prepared, replication, work, common, verbose, train_images, train_masks, val_images,
+                            val_masks)
+        _on_every_image(model, prepared, replication, work, common, verbose, unused)
         return model
     finally:
         if work != out:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _validated(model, prepared, replication, work, common, verbose, train_images, train_masks, val_images, val_masks):
+    """The training with validation: the best epoch kept, an early stop (returns at once when it is done).
+
+    Returns what an early stop left unused of its budget: ``{"seconds": s}`` or ``{"epochs": n}`` (the same figure on
+    every worker: the end of the last epoch by the chief's clock), else ``{}``.
+    """
+    from ..training import train
+    from ..training.budget import TimeBudget
+    from ..training.runner import UNBOUNDED_EPOCHS
+
+    out, run, settings = prepared["out"], prepared["run"], planning.values(prepared["plan"])
+    best = BestEpoch(os.path.join(work, "best.weights.h5"), os.path.join(work, "best.json"), settings["patience"])
+    callbacks = [best]
+    timer = None
+    if run.get("training_budget_s") is not None:
+        timer = TimeBudget(run["training_budget_s"], peak_lr=settings["learning_rate"],
+                           state_path=os.path.join(out, "budget.json"), workers=replication)
+        callbacks.insert(0, timer)
+    epochs = run["epochs"] - (run.get("rejoin") or {}).get("epochs", 0) if run.get("epochs") else None
+
+    def unused():
+        if not best.early_stopped:
+            return {}
+        return {"seconds": max(0.0, timer.seconds - timer.epoch_started_at)} if timer is not None else \
+            {"epochs": max(0, epochs - best.last_epoch)}
+
+    spent = timer is not None and timer.finished()  # the budget ran out before the run was stopped
+    if spent or best.early_stopped or (epochs and best.last_epoch >= epochs):
+        return unused()
+    if verbose and work == out:
+        callbacks.append(Progress(timer, best, after_s=(run.get("rejoin") or {}).get("seconds", 0.0)))
+    start_from = run["request"].get("start_from")
+    resuming = prepared["resuming"]
+    start = start_weights(start_from) if start_from and not resuming else None  # resuming: the checkpoint
+    schedule = dict(epochs=UNBOUNDED_EPOCHS) if timer is not None else dict(epochs=epochs, lr_schedule="cosine")
+    train(model, train_images, train_masks, checkpoints_path=os.path.join(out, "checkpoints", "model"),
+          val_images=val_images, val_annotations=val_masks, val_batch_size=settings["batch_size"],
+          auto_resume_checkpoint=resuming, load_weights=start, learning_rate=settings["learning_rate"],
+          callbacks=callbacks, **schedule, **common)
+    return unused()
+
+
+def _on_every_image(model, prepared, replication, work, common, verbose, unused):
+    """The plan's ``rejoin`` share of the training, and what an early stop left ``unused``: the best validated epoch
+    trained on every image, validation ones included, at the peak learning rate of a continued run (or the plan's, if
+    lower); its last epoch's weights are kept."""
+    from ..training import train
+    from ..training.budget import TimeBudget
+    from ..training.runner import UNBOUNDED_EPOCHS
+
+    out, rejoin = prepared["out"], prepared["run"].get("rejoin")
+    peak = min(planning.values(prepared["plan"])["learning_rate"], planning.CONTINUE_LEARNING_RATE)
+    best_file = os.path.join(work, "best.weights.h5")
+    if not rejoin or not os.path.isfile(best_file):
+        return
+    last = BestEpoch(os.path.join(work, ALL_IMAGES_WEIGHTS), os.path.join(work, "all_images.json"), 1, monitor=None)
+    timer = None
+    if "seconds" in rejoin:
+        timer = TimeBudget(rejoin["seconds"] + unused.get("seconds", 0.0), peak_lr=peak,
+                           state_path=os.path.join(out, "budget_all_images.json"), workers=replication)
+        if timer.finished():
+            return
+        schedule = dict(epochs=UNBOUNDED_EPOCHS)
+    elif last.last_epoch >= rejoin["epochs"] + unused.get("epochs", 0):
+        return
+    else:
+        schedule = dict(epochs=rejoin["epochs"] + unused.get("epochs", 0), lr_schedule="cosine")
+    callbacks = [callback for callback in (timer, last) if callback is not None]
+    if verbose and work == out:
+        callbacks.append(Progress(timer, last, label="every image: "))
+    images, masks = link_pairs(prepared["train_pairs"] + prepared["held"], os.path.join(work, "data", "all"))
+    train(model, images, masks, checkpoints_path=os.path.join(out, "checkpoints", "all_images"),
+          auto_resume_checkpoint=True, load_weights=best_file, learning_rate=peak,
+          callbacks=callbacks, **schedule, **common)
+
+
 def _worker_folder(out):
-    """A temporary folder for a worker other than the chief, holding a copy of the run folder's best-epoch record."""
+    """A temporary folder for a worker other than the chief, holding a copy of the run folder's records (best epoch,
+    its weights, the epochs on every image)."""
     work = tempfile.mkdtemp(prefix="keras_segmentation_fit_worker_")
-    if os.path.isfile(os.path.join(out, "best.json")):
-        shutil.copyfile(os.path.join(out, "best.json"), os.path.join(work, "best.json"))
+    for name in ("best.json", "best.weights.h5", "all_images.json"):
+        if os.path.isfile(os.path.join(out, name)):
+            shutil.copyfile(os.path.join(out, name), os.path.join(work, name))
     return work
 
 
 def _finish(out, model, settings, val_pairs, void, names, colours, started, run):
-    """Best weights in, flip TTA chosen on validation, ``model.keras``, ``predict.json`` (with the class ``colours``
-    the data carried, if any), report and summary."""
+    """Best weights in, flip TTA chosen on validation and the report; then the weights of the epochs on every image
+    (if any: the validation images trained there), ``model.keras``, ``predict.json`` (with the class ``colours`` the
+    data carried, if any) and the summary."""
     from ..checkpoints.load import load_weights_file
     from ..evaluation import evaluate
 
@@ -302,7 +371,6 @@ def _finish(out, model, settings, val_pairs, void, names, colours, started, run)
     if not os.path.isfile(best_file):
         raise TrainingError(f"{out}: no epoch finished within the budget, so there is no model to keep; give a "
                             "longer budget (or --epochs), or fewer or smaller images")
-    load_weights_file(model, best_file)
     window = {"mode": "slide", "overlap": 0.25} if settings["mode"] == "crop" else {}
     images, masks = [p[0] for p in val_pairs], [p[1] for p in val_pairs]
 
@@ -312,11 +380,14 @@ def _finish(out, model, settings, val_pairs, void, names, colours, started, run)
                         engine="keras", report_dir=report, checkpoints_path=os.path.join(out, "checkpoints", "model"), **window)
 
     start_from = run["request"].get("start_from")
-    then = None  # the model started from, as it predicts, on these validation images
+    then = None  # the weights started from, as its run folder predicts (flip TTA or not), on these validation images
     if start_from:
-        then = evaluate(model=start_from, inp_images=images, annotations=masks, ignore_index=void, class_names=names,
+        load_weights_file(model, start_weights(start_from))
+        then = evaluate(model=model, inp_images=images, annotations=masks, ignore_index=void, class_names=names,
                         batch_size=settings["batch_size"], progress=False, precision=settings["precision"],
-                        engine="keras")["mean_IU"]
+                        flip_tta=bool(load_json(start_from, PREDICT_FILE).get("flip_tta")), engine="keras",
+                        **window)["mean_IU"]
+    load_weights_file(model, best_file)
     report, flipped_report = os.path.join(out, "report"), os.path.join(out, ".report-flip")
     flip = str(settings["flip_tta"]).lower()
     final = score(flip == "true", report=report)
@@ -330,18 +401,22 @@ def _finish(out, model, settings, val_pairs, void, names, colours, started, run)
             os.replace(flipped_report, report)
         shutil.rmtree(flipped_report, ignore_errors=True)
     flip = tta["kept"]
+    every = load_json(out, "all_images.json") if os.path.isfile(os.path.join(out, ALL_IMAGES_WEIGHTS)) else None
+    if every is not None:
+        load_weights_file(model, os.path.join(out, ALL_IMAGES_WEIGHTS))
     atomic_write(os.path.join(out, MODEL_FILE), model.save, **WRITE_OPTIONS)
     predict = dict(window, flip_tta=flip, ignore_index=void, **({"class_colors": colours} if colours else {}))
     save_json(out, PREDICT_FILE, predict)
     best = load_json(out, "best.json") if os.path.isfile(os.path.join(out, "best.json")) else {}
-    timer = load_json(out, "budget.json") if os.path.isfile(os.path.join(out, "budget.json")) else {}
+    spent = [load_json(out, name).get("spent_s") for name in ("budget.json", "budget_all_images.json")
+             if os.path.isfile(os.path.join(out, name))]
     summary = {
         "run_folder": out, "model": model.model_name, "input": [model.input_height, model.input_width],
         "val_mIoU": float(final["mean_IU"]), "val_pixel_accuracy": float(final["pixel_accuracy"]),
         "best_epoch": best.get("best_epoch"), "epochs": best.get("last_epoch"),
         "early_stopped": best.get("early_stopped", False), "flip_tta": tta,
-        "training_seconds": timer.get("spent_s"), "seconds": round(time.perf_counter() - started, 1),
-        "budget_s": run.get("budget_s"),
+        "training_seconds": round(sum(spent), 3) if spent else None, "seconds": round(time.perf_counter() - started, 1),
+        "budget_s": run.get("budget_s"), "epochs_on_every_image": every and every["last_epoch"],
     }
     started_from = ""
     if start_from:
@@ -350,6 +425,12 @@ def _finish(out, model, settings, val_pairs, void, names, colours, started, run)
         started_from = f" (started from {start_from}: {100 * then:.1f} on the same validation images)"
     summary["line"] = (f"fit: {summary['model']} {summary['input'][0]}x{summary['input'][1]}, best epoch "
                        f"{summary['best_epoch']} of {summary['epochs']}, validation mIoU {100 * summary['val_mIoU']:.1f}"
-                       f"{' with flip TTA' if flip else ''}{started_from}; {os.path.join(out, MODEL_FILE)}")
+                       f"{' with flip TTA' if flip else ''}{started_from}"
+                       + (f", then {_epochs(every['last_epoch'])} on every image (validation ones too)" if every else "")
+                       + f"; {os.path.join(out, MODEL_FILE)}")
     save_json(out, "summary.json", summary)
     return summary
+
+
+def _epochs(count):
+    return f"{count} epoch{'' if count == 1 else 's'}"

@@ -5,7 +5,9 @@ model's classes and channels, and the plan's :data:`~.plan.FROM_START` decisions
 input, mode, void); the rest is planned again from the new data, with a lower learning rate
 (:data:`~.plan.CONTINUE_LEARNING_RATE`). Its validation images are held out again where they are
 still in the data (its own validation folders are used again), so its score and the new run's
-are on the same images; every new image trains. Each check here runs before any training, with a
+are on the same images; every new image trains. Where the finished run's model trained on its validation
+images at the end (the plan's ``rejoin``), the new run starts from its best validated epoch instead
+(:func:`start_weights`), so that score stays a fair one. Each check here runs before any training, with a
 one-line error.
 
 Example:
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from ..checkpoints.run_folder import MODEL_FILE
 from ..errors import ChannelMismatchError, MaskValueError, ModelConfigError
-from .folder import load_json
+from .folder import ALL_IMAGES_WEIGHTS, load_json
 from .inputs import verify_folders
 from .split import split_pairs
 
@@ -82,6 +84,20 @@ def open_start(folder):
                     request=load_json(folder, "run.json").get("request", {}), summary=load_json(folder, "summary.json"),
                     n_outputs=int(model.n_classes), class_names=list(model.class_names or []),
                     channels=int(model.channels))
+
+
+def start_weights(folder):
+    """The weights a run continuing the finished run ``folder`` starts from: its best validated epoch's when its
+    model trained on its validation images at the end (``rejoin``), since they are held out again; else its model.
+
+    Example:
+        >>> start_weights("runs/fit")   # doctest: +SKIP
+        'runs/fit/best.weights.h5'
+    """
+    validated = os.path.join(folder, "best.weights.h5")
+    if os.path.isfile(os.path.join(folder, ALL_IMAGES_WEIGHTS)) and os.path.isfile(validated):
+        return validated
+    return os.path.join(folder, MODEL_FILE)
 
 
 def validation_folders(previous, val_images, val_masks):

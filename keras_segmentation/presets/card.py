@@ -82,8 +82,10 @@ def _scores(scores):
     fit = scores.get("fit") or {}
     if fit.get("val_mIoU") is not None:
         tta = " with flip test-time augmentation" if (fit.get("flip_tta") or {}).get("kept") else ""
+        every = (f"; the model then trained {fit['epochs_on_every_image']} more epochs on every image, validation "
+                 "ones included") if fit.get("epochs_on_every_image") else ""
         lines.append(f"- validation mIoU: {_percent(fit['val_mIoU'])}{tta} (`fit`, best epoch {fit.get('best_epoch')} "
-                     f"of {fit.get('epochs')})")
+                     f"of {fit.get('epochs')}{every})")
         if fit.get("val_pixel_accuracy") is not None:
             lines.append(f"- validation pixel accuracy: {_percent(fit['val_pixel_accuracy'])}")
     for key, value in (scores.get("evaluation") or {}).items():

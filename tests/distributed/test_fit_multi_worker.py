@@ -60,7 +60,8 @@ def assert_in_step(chief, other):
     assert "error" not in chief and "error" not in other, (chief.get("error"), other.get("error"))
     assert other["summary"] == chief["summary"]  # the chief's summary, on every worker
     assert other["epochs_seen"] == chief["epochs_seen"]
-    assert [seen["epoch"] + 1 for seen in chief["epochs_seen"]][-1] == chief["summary"]["epochs"]
+    validated = [seen for seen in chief["epochs_seen"] if seen["val_mean_iou"] >= 0]
+    assert validated[-1]["epoch"] + 1 == chief["summary"]["epochs"]
 
 
 @pytest.mark.slow  # two TensorFlow processes training: about a minute on 2 cores
@@ -90,12 +91,16 @@ def test_two_workers_stop_at_the_same_epoch_by_the_chiefs_clock(tmp_path, datase
     assert_in_step(chief, other)  # equal learning rates and weights: the cosine followed shared figures only
     probe = json.loads((tmp_path / "run" / "run.json").read_text())["probe"]
     assert probe["images_per_second"] > 0  # the chief probed, and its plan trained on both workers
-    seen = chief["epochs_seen"]
-    assert len(seen) >= 2 and seen[-1]["stop"] and not any(s["stop"] for s in seen[:-1])
-    assert len({s["learning_rate"] for s in seen}) == len(seen), "the cosine over the time did not move"
-    budget = json.loads((tmp_path / "run" / "budget.json").read_text())  # written by the chief
-    assert budget["stopped_by_budget"] and len(budget["epoch_seconds"]) == len(seen)
-    assert budget["spent_s"] <= budget["budget_s"] + max(budget["epoch_seconds"])
+    validated = [s for s in chief["epochs_seen"] if s["val_mean_iou"] >= 0]
+    every = chief["epochs_seen"][len(validated):]  # then the last quarter on every image, without validation
+    assert every and chief["summary"]["epochs_on_every_image"] == len(every)
+    for seen, state in ((validated, "budget.json"), (every, "budget_all_images.json")):
+        assert seen[-1]["stop"] and not any(s["stop"] for s in seen[:-1])
+        assert len({s["learning_rate"] for s in seen}) == len(seen), "the cosine over the time did not move"
+        budget = json.loads((tmp_path / "run" / state).read_text())  # written by the chief
+        assert budget["stopped_by_budget"] and len(budget["epoch_seconds"]) == len(seen)
+        assert budget["spent_s"] <= budget["budget_s"] + max(budget["epoch_seconds"])
+    assert len(validated) >= 2
 
 
 @pytest.mark.slow
@@ -115,9 +120,11 @@ def test_a_killed_multi_worker_fit_resumes_from_the_chiefs_run_folder(tmp_path, 
 
     chief, other = records(tmp_path, "resumed", run_cluster(tmp_path, dataset, "resumed", epochs=3))
     assert_in_step(chief, other)
-    assert [seen["epoch"] for seen in chief["epochs_seen"]] == [1, 2]  # resumed after epoch 1
-    assert chief["summary"]["epochs"] == 3
-    assert [epoch for epoch, _ in list_checkpoints(run / "checkpoints" / "model")] == [3]
+    # resumed after epoch 1: the second of the 2 validated epochs, then the last quarter's 1 on every image
+    assert [seen["epoch"] for seen in chief["epochs_seen"]] == [1, 0]
+    assert chief["summary"]["epochs"] == 2 and chief["summary"]["epochs_on_every_image"] == 1
+    assert [epoch for epoch, _ in list_checkpoints(run / "checkpoints" / "model")] == [2]
+    assert [epoch for epoch, _ in list_checkpoints(run / "checkpoints" / "all_images")] == [1]
 
 
 # ------------------------------------------------------------------ what is refused, and the command's flag (fast)

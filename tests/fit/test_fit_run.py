@@ -132,6 +132,36 @@ def test_validation_holds_out_whole_name_groups(finished):
     assert sorted(p.stem for p in (run / "data" / "val" / "images").iterdir()) == held
 
 
+def test_the_validation_images_train_in_the_last_quarter_and_that_model_is_kept(tmp_path):
+    images, masks = write_dataset(tmp_path / "data", n=len(GROUPS), names=GROUPS, void_border=2)
+    run = tmp_path / "run"
+    summary = fit(images, masks, epochs=4, out=run, verbose=False)
+    assert load_json(run / "run.json")["rejoin"] == {"epochs": 1} and load_json(run / "plan.json")["rejoin"]["value"] == 0.25
+    assert summary["epochs"] == 3 and summary["epochs_on_every_image"] == 1
+    assert "then 1 epoch on every image (validation ones too)" in summary["line"]
+    assert load_json(run / "all_images.json")["last_epoch"] == 1
+    assert weight_files(run / "checkpoints") == ["all_images.00001.weights.h5", "model.00003.weights.h5"]
+    every = sorted(p.name for p in (run / "data" / "all" / "images").iterdir())
+    assert every == sorted(pathlib.Path(image).name for image, _ in get_pairs_from_paths(images, masks))
+    # the model kept is the one trained on every image; the report scored the best validated epoch
+    model = load_model(str(run / "model.keras"), compile=False)
+    kept = model.get_weights()
+    model.load_weights(str(run / "all_images.weights.h5"))
+    assert all(np.array_equal(a, b) for a, b in zip(kept, model.get_weights()))
+    model.load_weights(str(run / "best.weights.h5"))
+    assert not all(np.array_equal(a, b) for a, b in zip(kept, model.get_weights()))
+
+
+def test_an_early_stop_gives_the_epochs_it_left_to_the_training_on_every_image(tmp_path):
+    images, masks = write_dataset(tmp_path / "data", n=len(GROUPS), names=GROUPS, void_border=2)
+    run = tmp_path / "run"
+    # a learning rate too small to move validation mIoU: the first epoch stays the best, patience 1 stops at the second
+    summary = fit(images, masks, epochs=8, out=run, verbose=False, settings=["patience=1", "learning_rate=1e-9"])
+    assert load_json(run / "run.json")["rejoin"] == {"epochs": 2}  # 6 validated epochs planned, then 2 on every image
+    assert summary["early_stopped"] and summary["best_epoch"] == 1 and summary["epochs"] == 2
+    assert summary["epochs_on_every_image"] == 2 + (6 - 2)
+
+
 def test_predict_takes_the_run_folder(finished, tmp_path):
     run, images, _, summary = finished
     image = images / "a_0.png"
@@ -351,7 +381,14 @@ def test_a_killed_fit_resumes_with_the_budget_left(tmp_path):
     # the epochs went on from the checkpoint: the resumed log starts after it
     numbers = [int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert numbers and numbers[0] == checkpoint + 1 and numbers[-1] == best["last_epoch"]
-    assert weight_files(run / "checkpoints") == [f"model.{best['last_epoch']:05d}.weights.h5"]
+    # then the last quarter on every image, within its own share of the budget
+    every = load_json(run / "budget_all_images.json")
+    assert every["budget_s"] == load_json(run / "run.json")["rejoin"]["seconds"] == pytest.approx(after["budget_s"] / 3)
+    assert 0 < every["spent_s"] <= every["budget_s"] + max(every["epoch_seconds"])
+    last = load_json(run / "all_images.json")["last_epoch"]
+    assert [line for line in done.stdout.splitlines() if line.startswith("every image: epoch ")][-1].split()[3] == str(last)
+    assert weight_files(run / "checkpoints") == [f"all_images.{last:05d}.weights.h5",
+                                                 f"model.{best['last_epoch']:05d}.weights.h5"]
 
 
 @pytest.mark.slow
@@ -361,13 +398,18 @@ def test_a_60_second_budget_ends_within_one_epoch_of_it(tmp_path):
     summary = fit(images, masks, budget="60s", out=tmp_path / "run", verbose=False, settings=["patience=1000"])
     wall = time.perf_counter() - started
     state = load_json(tmp_path / "run" / "budget.json")
+    every = load_json(tmp_path / "run" / "budget_all_images.json")  # the last quarter, on every image
     run = load_json(tmp_path / "run" / "run.json")
-    longest = max(state["epoch_seconds"])
-    assert state["budget_s"] == run["training_budget_s"] and 40 < state["budget_s"] < 60 - 5
-    assert state["stopped_by_budget"] and not summary["early_stopped"]
-    assert state["budget_s"] - state["epoch_seconds"][-1] - 0.01 <= state["spent_s"] <= state["budget_s"] + longest + 0.01
-    assert summary["training_seconds"] == state["spent_s"] and summary["budget_s"] == 60.0
+    longest = max(state["epoch_seconds"] + every["epoch_seconds"])
+    assert state["budget_s"] == run["training_budget_s"] and every["budget_s"] == run["rejoin"]["seconds"]
+    assert 40 < state["budget_s"] + every["budget_s"] < 60 - 5 and every["budget_s"] == pytest.approx(state["budget_s"] / 3)
+    for part in (state, every):
+        assert part["stopped_by_budget"]
+        assert part["budget_s"] - part["epoch_seconds"][-1] - 0.01 <= part["spent_s"] <= part["budget_s"] + longest + 0.01
+    assert not summary["early_stopped"] and summary["budget_s"] == 60.0
+    assert summary["training_seconds"] == pytest.approx(state["spent_s"] + every["spent_s"], abs=1e-3)
     assert summary["epochs"] == len(state["epoch_seconds"]) > 1
+    assert summary["epochs_on_every_image"] == len(every["epoch_seconds"]) >= 1
     assert wall < 60 + longest + 60  # the end (flip TTA, model file, report) takes seconds: generous on a shared machine
 
 

@@ -163,7 +163,23 @@ def test_fixed_decisions_and_void():
     assert plan["void"]["why"] == "class 11 is named 'void'"
     assert list(plan) == ["mode", "input", "architecture", "encoder_weights", "batch_size", "steps_per_epoch",
                           "precision", "loss", "class_weights", "augment", "learning_rate", "val_fraction",
-                          "patience", "flip_tta", "void"]
+                          "rejoin", "patience", "flip_tta", "void"]
+
+
+@pytest.mark.parametrize("kwargs, rejoin", [
+    (dict(budget_s=2700), 0.25),                            # validation held out of the images: it trains at the end
+    (dict(epochs=20), 0.25),
+    (dict(budget_s=2700, held_out=False), 0.0),             # a validation set of your own stays out of training
+    (dict(budget_s=2700, overrides=["rejoin=0"]), 0.0),
+    (dict(budget_s=2700, overrides=["rejoin=0.5"]), 0.5),
+])
+def test_the_validation_images_rejoin_training_for_the_last_quarter(kwargs, rejoin):
+    assert decided(fingerprint(), **kwargs)["rejoin"] == rejoin
+
+
+def test_a_rejoin_share_out_of_range_is_refused():
+    with pytest.raises(ModelConfigError, match=r"^--set rejoin=0\.95: must be between 0 and 0\.9$"):
+        make_plan(fingerprint(), budget_s=2700, overrides=["rejoin=0.95"])
 
 
 # ------------------------------------------------------------------ the probe, expected epochs and patience
@@ -240,6 +256,7 @@ def test_parse_overrides(given, parsed):
     (["input=16x16"], "input"),            # under 32
     (["input=256x320x3"], "input"),
     (["input=big"], "input"),
+    (["rejoin=most"], "rejoin"),
 ])
 def test_bad_overrides_name_the_setting(given, named):
     with pytest.raises(ModelConfigError, match=rf"--set '?{named}\b") as error:

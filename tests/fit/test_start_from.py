@@ -42,7 +42,7 @@ def convert_layout(root, names, **kwargs):
 
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory):
-    """A finished run: ``unet_mini`` for 3 epochs of 4 batches on the 10 ``OLD`` pairs (``c_*`` held out)."""
+    """A finished run: ``unet_mini`` for 3 epochs of 4 batches on the 10 ``OLD`` pairs (``c_*`` held out for the first 2)."""
     root = tmp_path_factory.mktemp("previous")
     images, masks = write_dataset(root / "data", names=OLD, n=len(OLD), size=(32, 48), void_border=1)
     with pytest.MonkeyPatch.context() as patch:
@@ -71,6 +71,10 @@ def trainable(model):
 def test_the_continued_run_starts_from_the_previous_weights(previous, continued):
     run, data, summary, _ = continued
     before, after = load_model(previous / "model.keras"), load_model(run / "model.keras")
+    # its model trained on its validation images in its last epoch (rejoin), and they are held out again here:
+    # the new run starts from its best validated epoch
+    assert load_json(previous / "summary.json")["epochs_on_every_image"] == 1
+    before.load_weights(str(previous / "best.weights.h5"))
     assert len(trainable(before)) == len(trainable(after))
     for old, new in zip(trainable(before), trainable(after)):
         np.testing.assert_allclose(new, old, atol=1e-5)  # one epoch at 1e-9 moves nothing

@@ -151,6 +151,7 @@ def write_run_folder(run, model, data, class_colors=None):
         "best.json": {"best": 0.5123, "best_epoch": 1, "last_epoch": 1, "early_stopped": False},
         "summary.json": {"run_folder": str(run), "model": "unet_mini", "input": [32, 48], "val_mIoU": 0.5123,
                          "val_pixel_accuracy": 0.875, "best_epoch": 1, "epochs": 1, "early_stopped": False,
+                         "epochs_on_every_image": 2,
                          "flip_tta": {"kept": True}, "line": f"fit: unet_mini; {run / 'model.keras'}"},
         "predict.json": {"flip_tta": True, "ignore_index": None},
     }
@@ -181,6 +182,7 @@ def test_a_fit_run_folder_preset_carries_plan_fingerprint_scores_and_prediction_
     assert read(tmp_path / "preset" / "metadata.json")["source"] == "fit run folder"
     card = read(tmp_path / "preset" / "README.md")
     assert "validation mIoU: 51.2 % with flip test-time augmentation" in card and "87.5 %" in card
+    assert "best epoch 1 of 1; the model then trained 2 more epochs on every image, validation ones included" in card
     assert "data: 6 images in the training folder, median 32x48" in card and "flower 25.0%" in card
     assert "  architecture     fpn_vanilla" in card and "| 2 | flower |" in card
     assert not [name for name in os.listdir(preset) if str(tmp_path) in (tmp_path / "preset" / name).read_text("latin-1")]

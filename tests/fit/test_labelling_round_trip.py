@@ -28,7 +28,10 @@ def test_suggest_convert_and_fit_start_from_close_the_loop(tmp_path, monkeypatch
     write_dataset(data, names=OLD, n=len(OLD), size=(32, 48))
     (data / "masks").rename(data / "annotations")
     save_class_names(data / "classes.txt", NAMES)
-    first = fit(data=data, epochs=8, out=tmp_path / "run1", verbose=False, settings=["architecture=unet_mini"])
+    # rejoin=0: the model is the best of 8 validated epochs, as smooth as the agreement below was measured with (2 more
+    # epochs on every image at a lower rate left it more speckled: 93 % in one run)
+    first = fit(data=data, epochs=8, out=tmp_path / "run1", verbose=False,
+                settings=["architecture=unet_mini", "rejoin=0"])
 
     pool = tmp_path / "pool"
     write_dataset(pool, names=POOL, n=len(POOL), size=(32, 48), seed=1)
